@@ -1,0 +1,63 @@
+//! Loads the real ONNX Runtime library and runs every manifest model once on a blank input.
+//!
+//! Needs `make setup` (library and models in the cache). Without them the test is skipped with
+//! a message, unless `RAQIB_REQUIRE_RUNTIME=1` (set by `make test`), where it fails instead.
+
+use std::path::PathBuf;
+
+use ndarray::Array4;
+use raqib_models::runtime::default_library_in;
+use raqib_models::{Manifest, Runtime, SessionOptions, Task};
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("RAQIB_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache"))
+}
+
+#[test]
+fn every_model_loads_and_runs_on_cpu() {
+    let cache = cache_dir();
+    let lib = std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| default_library_in(&cache));
+    let models_dir = cache.join("models");
+    if !lib.is_file() || !models_dir.is_dir() {
+        let msg = format!(
+            "ONNX Runtime ({}) or models ({}) not set up: run `make setup`",
+            lib.display(),
+            models_dir.display()
+        );
+        if std::env::var("RAQIB_REQUIRE_RUNTIME").as_deref() == Ok("1") {
+            panic!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+        return;
+    }
+    let rt = Runtime::load(&lib).expect("runtime loads");
+    assert_eq!(rt.version(), raqib_models::runtime::PINNED_ORT_VERSION);
+    assert_eq!(rt.available_providers()[0], "CPU");
+
+    let manifest = Manifest::builtin().unwrap();
+    let opts = SessionOptions { device: raqib_models::Device::Cpu, intra_threads: 1 };
+    for spec in &manifest.models {
+        let path = spec.verify_in(&models_dir).expect("model present and verified");
+        let mut model = rt.session(&path, &opts).expect("session builds");
+        assert_eq!(model.provider, "CPU");
+        let channels = if spec.input.colour == "GRAY" { 1 } else { 3 };
+        // Dynamic-size models get a small multiple of 32.
+        let (h, w) = match spec.task {
+            Task::TextRegionProposal => (64, 128),
+            _ => (spec.input.height as usize, spec.input.width as usize),
+        };
+        let input = Array4::<f32>::zeros((1, channels, h, w));
+        let tensor = ort::value::TensorRef::from_array_view(&input).unwrap();
+        let outputs = model.session.run(ort::inputs![tensor]).expect("inference runs");
+        let shape: Vec<i64> = outputs[0].shape().iter().copied().collect();
+        match spec.task {
+            Task::FaceDetection => assert_eq!(shape, [1, 4420, 2], "{}", spec.id),
+            Task::FaceLandmarks => assert_eq!(shape, [1, 136], "{}", spec.id),
+            Task::FaceEmbedding => assert_eq!(shape, [1, 512], "{}", spec.id),
+            Task::TextRegionProposal => assert_eq!(shape, [1, 1, 64, 128], "{}", spec.id),
+            _ => assert!(!shape.is_empty()),
+        }
+    }
+}

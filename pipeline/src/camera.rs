@@ -1,0 +1,156 @@
+//! Camera configuration: what to read, how often to analyse it, where the camera is.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// One `[[cameras]]` entry of `raqib.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Unique, stable id used in events and the API (letters, digits, `-`, `_`).
+    pub id: String,
+    /// Human name shown to operators; defaults to the id.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Source: `rtsp://…`, `rtsps://…`, `http(s)://…` (MJPEG), `file:///…` or a path, `v4l2:///dev/videoN`.
+    pub url: String,
+    /// Frames analysed per second (live mode); the rest are dropped before inference.
+    #[serde(default = "default_analysis_fps")]
+    pub analysis_fps: f32,
+    /// Static latitude in degrees, for fixed cameras.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// Static longitude in degrees, for fixed cameras.
+    #[serde(default)]
+    pub lon: Option<f64>,
+    /// `host:port` of a gpsd serving this camera's live position (patrol and body cameras).
+    #[serde(default)]
+    pub gpsd: Option<String>,
+}
+
+fn default_analysis_fps() -> f32 {
+    5.0
+}
+
+/// Where a camera's frames come from, parsed from [`CameraConfig::url`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraSource {
+    /// A recorded file.
+    File(PathBuf),
+    /// An RTSP stream (URL kept as given, credentials included).
+    Rtsp(String),
+    /// An HTTP(S) MJPEG stream.
+    Http(String),
+    /// A local V4L2 device.
+    V4l2(PathBuf),
+}
+
+impl CameraConfig {
+    /// The name to show: `name`, or the id when unset.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Parses the source URL.
+    pub fn source(&self) -> Result<CameraSource, String> {
+        let url = self.url.trim();
+        let lower = url.to_ascii_lowercase();
+        if lower.starts_with("rtsp://") || lower.starts_with("rtsps://") {
+            Ok(CameraSource::Rtsp(url.to_owned()))
+        } else if lower.starts_with("http://") || lower.starts_with("https://") {
+            Ok(CameraSource::Http(url.to_owned()))
+        } else if let Some(dev) = url.strip_prefix("v4l2://") {
+            Ok(CameraSource::V4l2(PathBuf::from(dev)))
+        } else if let Some(path) = url.strip_prefix("file://") {
+            Ok(CameraSource::File(PathBuf::from(path)))
+        } else if url.contains("://") {
+            Err("unsupported scheme (use rtsp://, rtsps://, http(s)://, file:// or v4l2://)".into())
+        } else if url.is_empty() {
+            Err("must not be empty".into())
+        } else {
+            Ok(CameraSource::File(PathBuf::from(url)))
+        }
+    }
+
+    /// Checks this entry; `index` is its position, used to name the bad key.
+    pub fn validate(&self, index: usize) -> Result<()> {
+        let bad =
+            |field: &str, message: String| Error::InvalidCamera { key: format!("cameras[{index}].{field}"), message };
+        if self.id.is_empty() || !self.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(bad("id", format!("`{}` must be non-empty letters, digits, `-` or `_`", self.id)));
+        }
+        self.source().map_err(|m| bad("url", m))?;
+        if !(self.analysis_fps.is_finite() && self.analysis_fps > 0.0 && self.analysis_fps <= 120.0) {
+            return Err(bad("analysis_fps", format!("{} must be in (0, 120]", self.analysis_fps)));
+        }
+        match (self.lat, self.lon) {
+            (Some(lat), Some(lon)) => {
+                if !(-90.0..=90.0).contains(&lat) {
+                    return Err(bad("lat", format!("{lat} must be in [-90, 90]")));
+                }
+                if !(-180.0..=180.0).contains(&lon) {
+                    return Err(bad("lon", format!("{lon} must be in [-180, 180]")));
+                }
+            }
+            (None, None) => {}
+            (Some(_), None) => return Err(bad("lon", "must be set together with lat".into())),
+            (None, Some(_)) => return Err(bad("lat", "must be set together with lon".into())),
+        }
+        if let Some(g) = &self.gpsd
+            && g.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none()
+        {
+            return Err(bad("gpsd", format!("`{g}` must be host:port")));
+        }
+        Ok(())
+    }
+}
+
+/// Validates every camera and that ids are unique.
+pub fn validate_cameras(cameras: &[CameraConfig]) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, cam) in cameras.iter().enumerate() {
+        cam.validate(i)?;
+        if let Some(first) = seen.insert(cam.id.as_str(), i) {
+            return Err(Error::InvalidCamera {
+                key: format!("cameras[{i}].id"),
+                message: format!("`{}` is already used by cameras[{first}]", cam.id),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cam(id: &str, url: &str) -> CameraConfig {
+        CameraConfig { id: id.into(), name: None, url: url.into(), analysis_fps: 5.0, lat: None, lon: None, gpsd: None }
+    }
+
+    #[test]
+    fn parses_sources() {
+        assert_eq!(cam("a", "rtsp://u:p@10.0.0.2/s").source(), Ok(CameraSource::Rtsp("rtsp://u:p@10.0.0.2/s".into())));
+        assert_eq!(cam("a", "file:///v/a.mp4").source(), Ok(CameraSource::File("/v/a.mp4".into())));
+        assert_eq!(cam("a", "samples/a.mp4").source(), Ok(CameraSource::File("samples/a.mp4".into())));
+        assert_eq!(cam("a", "v4l2:///dev/video0").source(), Ok(CameraSource::V4l2("/dev/video0".into())));
+        assert!(cam("a", "ftp://x").source().is_err());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let mut c = cam("gate-1", "rtsp://x");
+        c.analysis_fps = 0.0;
+        assert!(c.validate(3).unwrap_err().to_string().starts_with("cameras[3].analysis_fps"));
+        let mut c = cam("gate-1", "rtsp://x");
+        c.lat = Some(95.0);
+        c.lon = Some(0.0);
+        assert!(c.validate(0).unwrap_err().to_string().starts_with("cameras[0].lat"));
+        let err = validate_cameras(&[cam("a", "x.mp4"), cam("a", "y.mp4")]).unwrap_err().to_string();
+        assert!(err.starts_with("cameras[1].id") && err.contains("cameras[0]"), "{err}");
+        assert!(cam("bad id", "x.mp4").validate(0).unwrap_err().to_string().starts_with("cameras[0].id"));
+    }
+}

@@ -1,0 +1,20 @@
+//! # raqib-pipeline
+//!
+//! Turns camera streams and recorded files into plate reads, face sightings and watchlist hits:
+//! GStreamer ingest, sampling, batching, tracking, multi-frame voting and events. It composes
+//! `raqib-models` (inference) and `raqib-watchlist` (matching); nothing below it knows of video.
+//!
+//! What exists so far: the camera configuration ([`camera`]) and the check of the GStreamer
+//! installation that `raqib doctor` prints ([`gst_check`]).
+//!
+//! ## Dependency choices
+//! - `gstreamer` (gstreamer-rs 0.25, against Debian 12's GStreamer 1.22): the maintained
+//!   binding; GStreamer gives every container, codec, RTSP and V4L2 source and hardware decoders
+//!   (NVDEC, VA-API) through one graph API, chosen at run time by `decodebin` ranks.
+
+pub mod camera;
+pub mod error;
+pub mod gst_check;
+
+pub use camera::{CameraConfig, CameraSource};
+pub use error::{Error, Result};

