@@ -1,13 +1,38 @@
 //! # raqib-watchlist
 //!
-//! Watchlists of plates (stolen vehicles, owners under warrant, missing-child alerts) and persons
-//! (wanted persons, missing children), stored in SQLite and matched against reads: exact and
-//! OCR-confusion-aware fuzzy plate matching, wildcard patterns, face-embedding search, expiry,
-//! import/export and an audit trail. Knows nothing of video.
+//! Watchlists of plates (stolen vehicles, owners under warrant, missing-child alerts, BOLO) and
+//! persons (wanted persons, missing children), stored in SQLite and matched against reads. Knows
+//! nothing of video: the pipeline hands it plate reads and face embeddings.
 //!
-//! The store and matchers are not written yet (tracked by the Watchlist issue); the crate is in
-//! the workspace now so the dependency arrows (`pipeline` → `watchlist`) are fixed from the start.
+//! - [`Store`]: the SQLite file (WAL, foreign keys, migrations), entries, embeddings tagged with
+//!   the model that made them, and the [audit log](audit).
+//! - [`Snapshot`] / [`LiveWatchlist`]: indexed, immutable copies for matching, reloaded within
+//!   the poll interval when the database changes (from the CLI, the API or another process).
+//! - Plate matching ([`plate_index`]): exact on the canonical key (Arabic ↔ Latin spellings are
+//!   one key), OCR-confusion-aware fuzzy search using the OCR's per-position alternatives
+//!   ([`confusion`]), wildcard patterns; each match says why it matched.
+//! - Face matching ([`face_gallery`]): exact cosine top-k over the gallery.
+//! - [`transfer`]: CSV/JSON import (atomic, row-numbered errors) and export.
+//!
+//! ## Dependency choices
+//! - `rusqlite` with the bundled SQLite: one well-tested file format, WAL for concurrent readers,
+//!   no server; bundling pins the SQLite version on every machine.
+//! - `csv` + `serde`: the standard CSV reader; positions give row numbers for errors.
+//! - `chrono`: timestamps and the `YYYY-MM-DD`/RFC 3339 formats operators type.
 
-/// Errors of the watchlist crate.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {}
+pub mod audit;
+pub mod confusion;
+pub mod entry;
+pub mod error;
+pub mod face_gallery;
+pub mod matcher;
+pub mod plate_index;
+pub mod store;
+pub mod transfer;
+
+pub use entry::{NewPerson, NewPlateEntry, Person, PlateEntry, Priority};
+pub use error::{Error, Result, RowError};
+pub use matcher::{LiveWatchlist, MatchKind, PersonMatch, PlateMatch, Snapshot};
+pub use plate_index::{FuzzyQuery, Pattern};
+pub use store::{Actor, Store};
+pub use transfer::{Format, ImportMode, ImportReport};

@@ -1,0 +1,198 @@
+//! The SQLite store: one file per node, WAL mode so readers (the running node) never block the
+//! writer (CLI, API, imports), foreign keys on, versioned migrations.
+
+mod persons;
+mod plates;
+mod schema;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::entry::{BUILTIN_CATEGORIES, Priority, validate_category_name};
+use crate::error::{Error, Result};
+
+pub use persons::StoredEmbedding;
+pub use plates::PreparedPlate;
+pub(crate) use plates::upsert as upsert_plate;
+
+/// Who does something to the watchlist, and why; written to the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor<'a> {
+    /// User or system name.
+    pub name: &'a str,
+    /// Reason or case reference.
+    pub reason: Option<&'a str>,
+}
+
+impl<'a> Actor<'a> {
+    /// An actor with a reason.
+    pub fn new(name: &'a str, reason: Option<&'a str>) -> Self {
+        Actor { name, reason }
+    }
+}
+
+/// A watchlist database.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                action: "creating directory",
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path)?;
+        Self::init(conn, path.to_path_buf())
+    }
+
+    /// An in-memory store, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+    }
+
+    fn init(conn: Connection, path: PathBuf) -> Result<Self> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        store.seed_categories()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = schema::MIGRATIONS.len() as i64;
+        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if found > known {
+            return Err(Error::SchemaTooNew { path: self.path.clone(), found, known });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, path = %self.path.display(), "watchlist schema migrated");
+        }
+        Ok(())
+    }
+
+    fn seed_categories(&self) -> Result<()> {
+        for (name, prio, desc) in BUILTIN_CATEGORIES {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO categories (name, default_priority, description) VALUES (?1, ?2, ?3)",
+                params![name, *prio as i64, desc],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A counter that grows with every change to entries or embeddings, from any process.
+    pub fn revision(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'revision'", [], |r| r.get(0))?)
+    }
+
+    /// Categories with their default priority.
+    pub fn categories(&self) -> Result<HashMap<String, Priority>> {
+        let mut stmt = self.conn.prepare("SELECT name, default_priority FROM categories")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (name, p) = row?;
+            out.insert(name, Priority::from_i64(p).unwrap_or(Priority::Low));
+        }
+        Ok(out)
+    }
+
+    /// Adds a category (or changes its default priority).
+    pub fn upsert_category(&mut self, name: &str, priority: Priority, description: &str, actor: Actor) -> Result<()> {
+        validate_category_name(name)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO categories (name, default_priority, description) VALUES (?1, ?2, ?3)
+             ON CONFLICT(name) DO UPDATE SET default_priority = excluded.default_priority, description = excluded.description",
+            params![name, priority as i64, description],
+        )?;
+        crate::audit::record(&tx, actor, "category.upsert", Some(name), None)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+pub(crate) fn to_ts(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(|t| t.timestamp())
+}
+
+pub(crate) fn from_ts(v: Option<i64>) -> Option<DateTime<Utc>> {
+    v.and_then(|s| DateTime::from_timestamp(s, 0))
+}
+
+pub(crate) fn now_ts() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// Looks up a category's default priority, failing with a list of known ones.
+pub(crate) fn category_priority(conn: &Connection, name: &str) -> Result<Priority> {
+    let p: Option<i64> =
+        conn.query_row("SELECT default_priority FROM categories WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+    match p.and_then(Priority::from_i64) {
+        Some(p) => Ok(p),
+        None => {
+            let mut stmt = conn.prepare("SELECT name FROM categories ORDER BY name")?;
+            let known: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Err(Error::invalid("category", format!("`{name}` is not a category (known: {})", known.join(", "))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/watchlist.db");
+        {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.revision().unwrap(), 0);
+            assert!(store.categories().unwrap().contains_key("stolen_vehicle"));
+        }
+        let store = Store::open(&path).unwrap();
+        let v: i64 = store.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, schema::MIGRATIONS.len() as i64);
+        let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        drop(Store::open(&path).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(Store::open(&path), Err(Error::SchemaTooNew { found: 99, .. })));
+    }
+
+    #[test]
+    fn unknown_category_lists_known_ones() {
+        let store = Store::open_in_memory().unwrap();
+        let err = category_priority(&store.conn, "stolen").unwrap_err().to_string();
+        assert!(err.starts_with("category:") && err.contains("stolen_vehicle"), "{err}");
+    }
+}

@@ -1,0 +1,176 @@
+//! Persons and their enrolment embeddings in the store.
+
+use raqib_core::Embedding;
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Actor, Store, category_priority, from_ts, now_ts, to_ts};
+use crate::audit::record;
+use crate::entry::{NewPerson, Person, Priority, parse_time};
+use crate::error::{Error, Result};
+
+const SELECT: &str = "SELECT id, name, category, priority, case_ref, valid_from, expires_at, notes FROM persons";
+
+fn from_row(r: &Row) -> rusqlite::Result<Person> {
+    Ok(Person {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        category: r.get(2)?,
+        priority: Priority::from_i64(r.get(3)?).unwrap_or(Priority::Low),
+        case_ref: r.get(4)?,
+        valid_from: from_ts(r.get(5)?),
+        expires_at: from_ts(r.get(6)?),
+        notes: r.get(7)?,
+    })
+}
+
+/// One stored enrolment embedding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEmbedding {
+    /// Row id.
+    pub id: i64,
+    /// Whose.
+    pub person_id: i64,
+    /// The embedding.
+    pub embedding: Embedding,
+}
+
+impl Store {
+    /// Adds a person (no embeddings yet: enrol photos next).
+    pub fn add_person(&mut self, new: &NewPerson, actor: Actor) -> Result<Person> {
+        let name = new.name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        let tx = self.conn.transaction()?;
+        let category = new.category.trim();
+        let default_priority = category_priority(&tx, category)?;
+        let priority = match new.priority.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Priority::parse(p)?,
+            None => default_priority,
+        };
+        let valid_from = parse_time("valid_from", new.valid_from.as_deref())?;
+        let expires_at = parse_time("expires_at", new.expires_at.as_deref())?;
+        let now = now_ts();
+        tx.execute(
+            "INSERT INTO persons (name, category, priority, case_ref, valid_from, expires_at, notes, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            params![name, category, priority as i64, new.case_ref, to_ts(valid_from), to_ts(expires_at), new.notes, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        record(&tx, actor, "person.add", Some(&format!("person:{id}")), Some(name))?;
+        tx.commit()?;
+        self.person(id)
+    }
+
+    /// Removes a person and their embeddings; linked plates stay, unlinked.
+    pub fn remove_person(&mut self, id: i64, actor: Actor) -> Result<Person> {
+        let person = self.person(id)?;
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM persons WHERE id = ?1", [id])?;
+        record(&tx, actor, "person.remove", Some(&format!("person:{id}")), Some(&person.name))?;
+        tx.commit()?;
+        Ok(person)
+    }
+
+    /// One person.
+    pub fn person(&self, id: i64) -> Result<Person> {
+        self.conn
+            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], from_row)
+            .optional()?
+            .ok_or(Error::NotFound { kind: "person", id })
+    }
+
+    /// Every person, by id.
+    pub fn persons(&self) -> Result<Vec<Person>> {
+        let mut stmt = self.conn.prepare(&format!("{SELECT} ORDER BY id"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores an enrolment embedding computed by `model_id` (the face embedder's manifest id).
+    pub fn add_embedding(
+        &mut self,
+        person_id: i64,
+        model_id: &str,
+        embedding: &Embedding,
+        source: Option<&str>,
+        actor: Actor,
+    ) -> Result<i64> {
+        self.person(person_id)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO person_embeddings (person_id, model_id, dim, vector, source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![person_id, model_id, embedding.dim() as i64, embedding.to_le_bytes(), source, now_ts()],
+        )?;
+        let id = tx.last_insert_rowid();
+        record(&tx, actor, "person.enroll", Some(&format!("person:{person_id}")), Some(model_id))?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Embeddings made by `model_id`. Embeddings of other models are never returned: comparing
+    /// vectors of different models gives meaningless similarities.
+    pub fn embeddings(&self, model_id: &str) -> Result<Vec<StoredEmbedding>> {
+        let mut stmt =
+            self.conn.prepare("SELECT id, person_id, vector FROM person_embeddings WHERE model_id = ?1 ORDER BY id")?;
+        let rows =
+            stmt.query_map([model_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, person_id, bytes) = row?;
+            match Embedding::from_le_bytes(&bytes) {
+                Ok(embedding) => out.push(StoredEmbedding { id, person_id, embedding }),
+                Err(e) => tracing::warn!(embedding = id, error = %e, "skipping unreadable embedding"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Persons with no embedding from `model_id`: they must be re-enrolled (with their photos)
+    /// before face matching can find them, e.g. after the face model changed.
+    pub fn persons_needing_enrolment(&self, model_id: &str) -> Result<Vec<Person>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "{SELECT} WHERE id NOT IN (SELECT person_id FROM person_embeddings WHERE model_id = ?1) ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([model_id], from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_change_forces_re_enrolment() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = Actor::new("t", Some("case 9"));
+        let p = s
+            .add_person(
+                &NewPerson { name: "Child A".into(), category: "missing_child".into(), ..Default::default() },
+                a,
+            )
+            .unwrap();
+        assert_eq!(p.priority, Priority::Critical);
+        let e = Embedding::new(vec![1.0, 0.0, 0.0]).unwrap();
+        s.add_embedding(p.id, "face-embed-512", &e, Some("photo1.jpg"), a).unwrap();
+        assert_eq!(s.embeddings("face-embed-512").unwrap().len(), 1);
+        assert!(s.persons_needing_enrolment("face-embed-512").unwrap().is_empty());
+        // A new model: the old embeddings are not offered, and the person is flagged.
+        assert!(s.embeddings("face-embed-v2").unwrap().is_empty());
+        assert_eq!(s.persons_needing_enrolment("face-embed-v2").unwrap()[0].id, p.id);
+    }
+
+    #[test]
+    fn removing_a_person_removes_embeddings() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = Actor::new("t", None);
+        let p = s
+            .add_person(&NewPerson { name: "X".into(), category: "wanted_person".into(), ..Default::default() }, a)
+            .unwrap();
+        s.add_embedding(p.id, "m", &Embedding::new(vec![0.0, 1.0]).unwrap(), None, a).unwrap();
+        s.remove_person(p.id, a).unwrap();
+        assert!(s.embeddings("m").unwrap().is_empty());
+        assert!(s.add_embedding(p.id, "m", &Embedding::new(vec![1.0]).unwrap(), None, a).is_err());
+    }
+}
