@@ -5,6 +5,7 @@
 mod config;
 mod doctor;
 mod models_cmd;
+mod watchlist_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ struct Cli {
 enum Command {
     /// Check GStreamer, ONNX Runtime, models, data directory and configuration.
     Doctor,
+    /// Manage and query the watchlist (plates, persons, import/export, audit).
+    Watchlist(Box<watchlist_cmd::WatchlistArgs>),
     /// Manage model files.
     Models {
         #[command(subcommand)]
@@ -61,26 +64,28 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-fn paths(cli: &Cli) -> anyhow::Result<config::Paths> {
-    let (config, origin) = Config::load(cli.config.as_deref())?;
+fn paths(config: Option<&std::path::Path>) -> anyhow::Result<config::Paths> {
+    let (config, origin) = Config::load(config)?;
     Ok(config.paths(&origin.base_dir()?))
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match &cli.command {
+    let config = cli.config.as_deref();
+    match cli.command {
         Command::Doctor => {
-            let checks = doctor::checks(cli.config.as_deref());
+            let checks = doctor::checks(config);
             let ok = doctor::print(&checks);
             return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
         Command::Models { action } => {
-            let paths = paths(&cli)?;
+            let paths = paths(config)?;
             match action {
                 ModelsAction::List => models_cmd::list(&paths)?,
                 ModelsAction::Fetch => models_cmd::fetch(&paths)?,
                 ModelsAction::Verify => models_cmd::verify(&paths)?,
             }
         }
+        Command::Watchlist(args) => watchlist_cmd::run(*args, &paths(config)?.data_dir)?,
     }
     Ok(ExitCode::SUCCESS)
 }

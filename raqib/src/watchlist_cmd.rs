@@ -1,0 +1,353 @@
+//! `raqib watchlist …`: manage and query the node's watchlist from the command line.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::{Args, Subcommand};
+use raqib_core::PlateText;
+use raqib_watchlist::{
+    Actor, Format, FuzzyQuery, ImportMode, NewPerson, NewPlateEntry, Pattern, PlateMatch, Snapshot, Store,
+};
+
+/// The face model whose embeddings the watchlist gallery uses.
+pub const FACE_MODEL: &str = "face-embed-512";
+
+/// Options shared by every watchlist command.
+#[derive(Debug, Args)]
+pub struct WatchlistArgs {
+    /// Watchlist database (default: <data_dir>/watchlist.db).
+    #[arg(long, global = true)]
+    db: Option<PathBuf>,
+    /// Who is acting, for the audit log (default: $USER).
+    #[arg(long, global = true)]
+    actor: Option<String>,
+    /// Reason or case reference, for the audit log.
+    #[arg(long, global = true)]
+    reason: Option<String>,
+    #[command(subcommand)]
+    command: WatchlistCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum WatchlistCommand {
+    /// Add a plate (or update the same plate in the same category).
+    Add(AddPlate),
+    /// Add a person (enrol their photos once the face pipeline is available).
+    AddPerson(AddPerson),
+    /// Remove a plate entry by id.
+    Remove {
+        /// Entry id (see `list`).
+        id: i64,
+    },
+    /// Remove a person and their embeddings by id.
+    RemovePerson {
+        /// Person id.
+        id: i64,
+    },
+    /// List entries.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import plate entries from CSV or JSON (all-or-nothing unless --skip-invalid).
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// Import the valid rows and report the others instead of rejecting the file.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Export plate entries to CSV or JSON (`-` for CSV on stdout).
+    Export {
+        /// The file (`.csv` or `.json`), or `-`.
+        file: PathBuf,
+    },
+    /// Check a plate read against the watchlist: exact, then OCR-confusion-aware fuzzy.
+    Check {
+        /// The plate as read or typed.
+        plate: String,
+        /// Largest weighted edit distance for fuzzy matches (0 = exact only).
+        #[arg(long, default_value_t = 2.0)]
+        max_distance: f32,
+        /// Country hint (ISO code).
+        #[arg(long)]
+        country: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search entries by wildcard pattern (`?` one character, `*` any run); needs --reason.
+    Search {
+        /// e.g. `12?45-B-*`.
+        pattern: String,
+        /// Include expired and not-yet-valid entries.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show the audit log, newest first.
+    Audit {
+        /// How many records.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+struct AddPlate {
+    /// Plate in any spelling (`12345-B-6`, `12345 ب 6`, `AB-123-CD`).
+    #[arg(long)]
+    plate: String,
+    /// Category: stolen_vehicle, wanted_owner, missing_child, bolo, …
+    #[arg(long)]
+    category: String,
+    /// ISO country hint.
+    #[arg(long)]
+    country: Option<String>,
+    /// critical, high, medium or low (default: the category's).
+    #[arg(long)]
+    priority: Option<String>,
+    /// Case reference.
+    #[arg(long)]
+    case_ref: Option<String>,
+    /// Issuing unit.
+    #[arg(long)]
+    unit: Option<String>,
+    /// Vehicle make/model.
+    #[arg(long)]
+    make: Option<String>,
+    /// Vehicle colour.
+    #[arg(long)]
+    colour: Option<String>,
+    /// Active from (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    valid_from: Option<String>,
+    /// Expires at (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    expires: Option<String>,
+    /// Free text.
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct AddPerson {
+    /// Name or identifier.
+    #[arg(long)]
+    name: String,
+    /// Category: wanted_person, missing_child, …
+    #[arg(long)]
+    category: String,
+    /// critical, high, medium or low.
+    #[arg(long)]
+    priority: Option<String>,
+    /// Case reference.
+    #[arg(long)]
+    case_ref: Option<String>,
+    /// Expires at.
+    #[arg(long)]
+    expires: Option<String>,
+    /// Free text.
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+/// Runs a watchlist command against the database under `data_dir` (or `--db`).
+pub fn run(args: WatchlistArgs, data_dir: &Path) -> anyhow::Result<()> {
+    let db = args.db.clone().unwrap_or_else(|| data_dir.join("watchlist.db"));
+    let mut store = Store::open(&db).with_context(|| format!("opening watchlist {}", db.display()))?;
+    let user = args.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
+    let actor = Actor::new(&user, args.reason.as_deref());
+    match args.command {
+        WatchlistCommand::Add(a) => {
+            let e = store.add_plate(
+                &NewPlateEntry {
+                    plate: a.plate,
+                    country: a.country,
+                    category: a.category,
+                    priority: a.priority,
+                    case_ref: a.case_ref,
+                    issuing_unit: a.unit,
+                    vehicle_make: a.make,
+                    vehicle_colour: a.colour,
+                    valid_from: a.valid_from,
+                    expires_at: a.expires,
+                    notes: a.notes,
+                },
+                actor,
+            )?;
+            println!(
+                "plate entry {}: {} ({}) {} priority {}",
+                e.id,
+                e.plate,
+                e.plate.latin_alias(),
+                e.category,
+                e.priority.as_str()
+            );
+        }
+        WatchlistCommand::AddPerson(a) => {
+            let p = store.add_person(
+                &NewPerson {
+                    name: a.name,
+                    category: a.category,
+                    priority: a.priority,
+                    case_ref: a.case_ref,
+                    valid_from: None,
+                    expires_at: a.expires,
+                    notes: a.notes,
+                },
+                actor,
+            )?;
+            println!(
+                "person {}: {} {} priority {} (no face enrolled yet)",
+                p.id,
+                p.name,
+                p.category,
+                p.priority.as_str()
+            );
+        }
+        WatchlistCommand::Remove { id } => {
+            let e = store.remove_plate(id, actor)?;
+            println!("removed plate entry {id}: {}", e.plate);
+        }
+        WatchlistCommand::RemovePerson { id } => {
+            let p = store.remove_person(id, actor)?;
+            println!("removed person {id}: {}", p.name);
+        }
+        WatchlistCommand::List { json } => list(&store, json)?,
+        WatchlistCommand::Import { file, skip_invalid } => {
+            let format = Format::from_path(&file).context("file must end in .csv or .json")?;
+            let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let mode = if skip_invalid { ImportMode::SkipInvalid } else { ImportMode::Atomic };
+            match store.import_plates(std::io::BufReader::new(input), format, mode, &file.display().to_string(), actor)
+            {
+                Ok(r) => {
+                    println!(
+                        "imported {}: {} added, {} updated, {} rejected",
+                        file.display(),
+                        r.added,
+                        r.updated,
+                        r.rejected.len()
+                    );
+                    for e in &r.rejected {
+                        println!("  rejected {e}");
+                    }
+                }
+                Err(raqib_watchlist::Error::ImportRejected(rows)) => {
+                    for e in &rows {
+                        eprintln!("  {e}");
+                    }
+                    bail!(
+                        "{}: {} invalid row(s); nothing imported (use --skip-invalid to import the rest)",
+                        file.display(),
+                        rows.len()
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        WatchlistCommand::Export { file } => {
+            if file.as_os_str() == "-" {
+                let n = store.export_plates(std::io::stdout().lock(), Format::Csv, "stdout", actor)?;
+                eprintln!("exported {n} plate entries");
+            } else {
+                let format = Format::from_path(&file).context("file must end in .csv or .json")?;
+                let out = std::fs::File::create(&file).with_context(|| format!("creating {}", file.display()))?;
+                let mut out = std::io::BufWriter::new(out);
+                let n = store.export_plates(&mut out, format, &file.display().to_string(), actor)?;
+                out.flush()?;
+                println!("exported {n} plate entries to {}", file.display());
+            }
+        }
+        WatchlistCommand::Check { plate, max_distance, country, json } => {
+            let read = PlateText::parse(&plate, country.as_deref())?;
+            store.audit(actor, "search.check", Some(read.canonical()), None)?;
+            let snap = Snapshot::load(&store, FACE_MODEL)?;
+            let matches = snap.match_plate(&FuzzyQuery::from_plate(&read), max_distance, Utc::now());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&matches)?);
+            } else {
+                print_matches(&read, &matches);
+            }
+        }
+        WatchlistCommand::Search { pattern, all } => {
+            if args.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(raqib_watchlist::Error::ReasonRequired("a wildcard search (--reason)").into());
+            }
+            let pattern = Pattern::parse(&pattern).map_err(anyhow::Error::msg)?;
+            store.audit(actor, "search.wildcard", Some(pattern.as_str()), None)?;
+            let snap = Snapshot::load(&store, FACE_MODEL)?;
+            let found = snap.search_pattern(&pattern, Utc::now(), all);
+            println!("{} entr{} match {}", found.len(), if found.len() == 1 { "y" } else { "ies" }, pattern.as_str());
+            for m in &found {
+                println!("  {}", describe(&m.entry));
+            }
+        }
+        WatchlistCommand::Audit { limit } => {
+            for r in store.audit_log(limit)? {
+                let at = r.at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                println!(
+                    "{:>6} {at} {:12} {:16} {} reason={} {}",
+                    r.id,
+                    r.actor,
+                    r.action,
+                    r.target.unwrap_or_default(),
+                    r.reason.unwrap_or_else(|| "-".into()),
+                    r.detail.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(e: &raqib_watchlist::PlateEntry) -> String {
+    let mut s = format!("#{} {} [{}] {} {}", e.id, e.plate, e.plate.latin_alias(), e.category, e.priority.as_str());
+    if let Some(c) = &e.case_ref {
+        s.push_str(&format!(" case {c}"));
+    }
+    if let Some(t) = e.expires_at {
+        s.push_str(&format!(" expires {}", t.format("%Y-%m-%d")));
+    }
+    if !e.is_active(Utc::now()) {
+        s.push_str(" (inactive)");
+    }
+    s
+}
+
+fn list(store: &Store, json: bool) -> anyhow::Result<()> {
+    let plates = store.plates()?;
+    let persons = store.persons()?;
+    if json {
+        println!("{}", serde_json::json!({ "plates": plates, "persons": persons }));
+        return Ok(());
+    }
+    println!("{} plate entr{}", plates.len(), if plates.len() == 1 { "y" } else { "ies" });
+    for e in &plates {
+        println!("  {}", describe(e));
+    }
+    let pending = store.persons_needing_enrolment(FACE_MODEL)?;
+    println!("{} person(s)", persons.len());
+    for p in &persons {
+        let enrolled = if pending.iter().any(|q| q.id == p.id) { " (needs face enrolment)" } else { "" };
+        println!("  #{} {} {} {}{enrolled}", p.id, p.name, p.category, p.priority.as_str());
+    }
+    Ok(())
+}
+
+fn print_matches(read: &PlateText, matches: &[PlateMatch]) {
+    if matches.is_empty() {
+        println!("{read}: no match");
+        return;
+    }
+    let level = Snapshot::alert_level(matches).map(|p| p.as_str()).unwrap_or("-");
+    println!("{read}: {} match(es), alert level {level}", matches.len());
+    for m in matches {
+        println!("  {:?} score {:.2} distance {:.2}  {}", m.kind, m.score, m.distance, describe(&m.entry));
+        for e in &m.edits {
+            println!("      {}", serde_json::to_string(e).unwrap_or_default());
+        }
+    }
+}

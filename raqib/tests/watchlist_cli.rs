@@ -1,0 +1,58 @@
+//! `raqib watchlist` end to end: the real binary on a real SQLite file.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn raqib(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_raqib"))
+        .current_dir(dir)
+        .env("RAQIB_DATA_DIR", dir)
+        .env_remove("RAQIB_CONFIG")
+        .env("USER", "officer-7")
+        .args(args)
+        .output()
+        .expect("raqib runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn add_check_import_search_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let add = raqib(
+        d,
+        &["watchlist", "add", "--plate", "12345 B 6", "--category", "stolen_vehicle", "--reason", "theft C-1"],
+    );
+    assert!(add.status.success(), "{}", text(&add));
+    assert!(text(&add).contains("12345-ب-6"), "{}", text(&add));
+
+    // The Arabic spelling is an exact hit; a dotted-letter confusion is a fuzzy hit with its reason.
+    let exact = raqib(d, &["watchlist", "check", "12345 | ب | 6"]);
+    assert!(text(&exact).contains("Exact") && text(&exact).contains("alert level high"), "{}", text(&exact));
+    let fuzzy = raqib(d, &["watchlist", "check", "12345-ت-6", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&fuzzy.stdout).unwrap();
+    assert_eq!(v[0]["kind"], "fuzzy");
+    assert_eq!(v[0]["edits"][0]["why"], "ocr_confusion");
+
+    // A malformed import is refused whole and changes nothing.
+    std::fs::write(d.join("bad.csv"), "plate,category\nAB-123-CD,bolo\n,bolo\n").unwrap();
+    let bad = raqib(d, &["watchlist", "import", "bad.csv"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("row 3: plate:"), "{}", text(&bad));
+    let list = raqib(d, &["watchlist", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v["plates"].as_array().unwrap().len(), 1);
+
+    // Wildcard searches need a reason; with one they work and are audited.
+    let refused = raqib(d, &["watchlist", "search", "12?45-B-*"]);
+    assert!(!refused.status.success() && text(&refused).contains("reason"), "{}", text(&refused));
+    let ok = raqib(d, &["watchlist", "search", "12?45-B-*", "--reason", "witness W-3"]);
+    assert!(text(&ok).contains("1 entry match"), "{}", text(&ok));
+    let audit = raqib(d, &["watchlist", "audit"]);
+    let log = text(&audit);
+    assert!(log.contains("search.wildcard") && log.contains("witness W-3") && log.contains("officer-7"), "{log}");
+    assert!(log.contains("plate.add") && log.contains("theft C-1"), "{log}");
+}
