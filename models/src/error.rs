@@ -74,6 +74,19 @@ pub enum Error {
         path: String,
     },
 
+    /// An image could not be decoded or is unusable.
+    #[error("image: {0}")]
+    Image(String),
+
+    /// A model returned outputs of an unexpected shape.
+    #[error("model {model} returned {what}")]
+    BadOutput {
+        /// Model id.
+        model: &'static str,
+        /// What was unexpected.
+        what: String,
+    },
+
     /// A filesystem operation failed.
     #[error("{action} {path}: {source}")]
     Io {

@@ -4,6 +4,7 @@
 
 mod config;
 mod doctor;
+mod faces_cmd;
 mod models_cmd;
 mod watchlist_cmd;
 
@@ -37,10 +38,44 @@ enum Command {
     Doctor,
     /// Manage and query the watchlist (plates, persons, import/export, audit).
     Watchlist(Box<watchlist_cmd::WatchlistArgs>),
+    /// Compare the faces in two photos.
+    Faces {
+        #[command(subcommand)]
+        action: FacesAction,
+    },
+    /// Measure accuracy on a labelled data set.
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+    },
     /// Manage model files.
     Models {
         #[command(subcommand)]
         action: ModelsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FacesAction {
+    /// Similarity of the most confident face in each photo, and same/different at the default threshold.
+    Compare {
+        /// First photo (JPEG/PNG).
+        a: PathBuf,
+        /// Second photo.
+        b: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalWhat {
+    /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision).
+    Faces {
+        /// e.g. ../shared/data/faces/deepface-pairs
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -65,8 +100,13 @@ fn init_logging(verbose: u8) {
 }
 
 fn paths(config: Option<&std::path::Path>) -> anyhow::Result<config::Paths> {
+    Ok(load(config)?.1)
+}
+
+fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, config::Paths)> {
     let (config, origin) = Config::load(config)?;
-    Ok(config.paths(&origin.base_dir()?))
+    let paths = config.paths(&origin.base_dir()?);
+    Ok((config, paths))
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -85,7 +125,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ModelsAction::Verify => models_cmd::verify(&paths)?,
             }
         }
-        Command::Watchlist(args) => watchlist_cmd::run(*args, &paths(config)?.data_dir)?,
+        Command::Watchlist(args) => {
+            let (config, paths) = load(config)?;
+            watchlist_cmd::run(*args, &config, &paths)?
+        }
+        Command::Faces { action: FacesAction::Compare { a, b, json } } => {
+            let (config, paths) = load(config)?;
+            faces_cmd::existing(&[a.clone(), b.clone()])?;
+            faces_cmd::compare(&config, &paths, &a, &b, json)?
+        }
+        Command::Eval { what: EvalWhat::Faces { data } } => {
+            let (config, paths) = load(config)?;
+            faces_cmd::eval(&config, &paths, &data)?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

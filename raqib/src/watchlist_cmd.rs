@@ -1,7 +1,7 @@
 //! `raqib watchlist …`: manage and query the node's watchlist from the command line.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
@@ -12,7 +12,7 @@ use raqib_watchlist::{
 };
 
 /// The face model whose embeddings the watchlist gallery uses.
-pub const FACE_MODEL: &str = "face-embed-512";
+pub const FACE_MODEL: &str = raqib_models::face::EMBEDDER_ID;
 
 /// Options shared by every watchlist command.
 #[derive(Debug, Args)]
@@ -87,6 +87,23 @@ enum WatchlistCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Enrol a person's face from photos (one face per photo: the most confident is used).
+    Enroll {
+        /// Person id (see `list`).
+        #[arg(long)]
+        person: i64,
+        /// Photos (JPEG/PNG).
+        #[arg(required = true)]
+        photos: Vec<PathBuf>,
+    },
+    /// Check the faces in a photo against enrolled persons.
+    CheckFace {
+        /// Photo (JPEG/PNG/WebP).
+        photo: PathBuf,
+        /// Cosine similarity threshold.
+        #[arg(long, default_value_t = crate::faces_cmd::SAME_PERSON_THRESHOLD)]
+        threshold: f32,
+    },
     /// Show the audit log, newest first.
     Audit {
         /// How many records.
@@ -154,9 +171,9 @@ struct AddPerson {
     notes: Option<String>,
 }
 
-/// Runs a watchlist command against the database under `data_dir` (or `--db`).
-pub fn run(args: WatchlistArgs, data_dir: &Path) -> anyhow::Result<()> {
-    let db = args.db.clone().unwrap_or_else(|| data_dir.join("watchlist.db"));
+/// Runs a watchlist command against the database under the data dir (or `--db`).
+pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::config::Paths) -> anyhow::Result<()> {
+    let db = args.db.clone().unwrap_or_else(|| paths.data_dir.join("watchlist.db"));
     let mut store = Store::open(&db).with_context(|| format!("opening watchlist {}", db.display()))?;
     let user = args.actor.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
     let actor = Actor::new(&user, args.reason.as_deref());
@@ -283,6 +300,70 @@ pub fn run(args: WatchlistArgs, data_dir: &Path) -> anyhow::Result<()> {
             println!("{} entr{} match {}", found.len(), if found.len() == 1 { "y" } else { "ies" }, pattern.as_str());
             for m in &found {
                 println!("  {}", describe(&m.entry));
+            }
+        }
+        WatchlistCommand::Enroll { person, photos } => {
+            crate::faces_cmd::existing(&photos)?;
+            let who = store.person(person)?;
+            let mut pipeline = crate::faces_cmd::load_pipeline(config, paths)?;
+            let mut enrolled = 0;
+            for photo in &photos {
+                match crate::faces_cmd::best_face(&mut pipeline, photo) {
+                    Ok((face, embedding)) => {
+                        let source = photo.file_name().map(|n| n.to_string_lossy().into_owned());
+                        store.add_embedding(person, FACE_MODEL, &embedding, source.as_deref(), actor)?;
+                        enrolled += 1;
+                        println!(
+                            "  {}: face {:.0}×{:.0} score {:.2} enrolled",
+                            photo.display(),
+                            face.bbox.width(),
+                            face.bbox.height(),
+                            face.score
+                        );
+                    }
+                    Err(e) => println!("  {}: skipped: {e:#}", photo.display()),
+                }
+            }
+            if enrolled == 0 {
+                bail!("no face enrolled for person {person} ({})", who.name);
+            }
+            println!(
+                "person {person} ({}): {enrolled} of {} photo(s) enrolled with {FACE_MODEL}",
+                who.name,
+                photos.len()
+            );
+        }
+        WatchlistCommand::CheckFace { photo, threshold } => {
+            crate::faces_cmd::existing(std::slice::from_ref(&photo))?;
+            store.audit(actor, "search.face", Some(&photo.display().to_string()), None)?;
+            let snap = Snapshot::load(&store, FACE_MODEL)?;
+            let mut pipeline = crate::faces_cmd::load_pipeline(config, paths)?;
+            let img = raqib_models::RgbImage::open(&photo)?;
+            let faces = pipeline.analyse(&img, raqib_models::face::DEFAULT_DETECT_THRESHOLD)?;
+            println!(
+                "{}: {} face(s); gallery of {} embedding(s)",
+                photo.display(),
+                faces.len(),
+                snap.embedding_count()
+            );
+            for (face, embedding) in &faces {
+                let b = face.bbox;
+                let hits = snap.match_face(embedding, 3, threshold, Utc::now())?;
+                let found: Vec<String> = hits
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "#{} {} ({}, {}) similarity {:.3}",
+                            m.person.id,
+                            m.person.name,
+                            m.person.category,
+                            m.person.priority.as_str(),
+                            m.similarity
+                        )
+                    })
+                    .collect();
+                let what = if found.is_empty() { "no match".to_owned() } else { found.join("; ") };
+                println!("  face at ({:.0},{:.0})-({:.0},{:.0}): {what}", b.x1, b.y1, b.x2, b.y2);
             }
         }
         WatchlistCommand::Audit { limit } => {

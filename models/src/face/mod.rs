@@ -1,0 +1,113 @@
+//! Faces: detection (RFB-320), 68 landmarks, alignment to 112 × 112 and a 512-d embedding.
+//!
+//! Pre-processing follows the models' reference implementation (npm
+//! `faceplugin-face-recognition-js`): detector input is the whole image resized to 320 × 240 RGB,
+//! `(x − 127) / 128`; landmarks run on the face box resized to 64 × 64 grey, `/ 256`, and come
+//! back relative to the box; the embedder sees the face warped by a similarity transform of five
+//! points onto the ArcFace template, RGB `(x − 127) / 128`.
+
+pub mod align;
+pub mod priors;
+
+use std::path::Path;
+
+use ort::value::TensorRef;
+use raqib_core::Embedding;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::image_ops::{RgbImage, resize_map, sample_tensor};
+use crate::manifest::Manifest;
+use crate::runtime::{LoadedModel, Runtime, SessionOptions};
+pub use priors::Bbox;
+
+/// Default detection score threshold (the reference uses 0.65).
+pub const DEFAULT_DETECT_THRESHOLD: f32 = 0.65;
+/// The manifest id of the embedder, recorded with every stored embedding.
+pub const EMBEDDER_ID: &str = "face-embed-512";
+
+/// A face found in an image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Face {
+    /// Box in image pixels.
+    pub bbox: Bbox,
+    /// Detector confidence in [0, 1].
+    pub score: f32,
+    /// Eye centres, nose tip, mouth corners, in image pixels.
+    pub landmarks: [[f32; 2]; 5],
+}
+
+/// The three face models, loaded once and reused.
+pub struct FacePipeline {
+    detector: LoadedModel,
+    landmarker: LoadedModel,
+    embedder: LoadedModel,
+    priors: Vec<[f32; 4]>,
+}
+
+impl FacePipeline {
+    /// Verifies and loads the face models from `models_dir`.
+    pub fn load(rt: &Runtime, models_dir: &Path, opts: &SessionOptions) -> Result<Self> {
+        let manifest = Manifest::builtin()?;
+        let load = |id: &str| -> Result<LoadedModel> { rt.session(&manifest.get(id)?.verify_in(models_dir)?, opts) };
+        Ok(FacePipeline {
+            detector: load("face-detect-rfb320")?,
+            landmarker: load("face-landmark-68")?,
+            embedder: load(EMBEDDER_ID)?,
+            priors: priors::priors(),
+        })
+    }
+
+    /// Face boxes with scores ≥ `threshold`, best first.
+    pub fn detect(&mut self, img: &RgbImage, threshold: f32) -> Result<Vec<(Bbox, f32)>> {
+        let (w, h) = (img.width as f32, img.height as f32);
+        let map = resize_map(0.0, 0.0, w, h, priors::INPUT_W, priors::INPUT_H);
+        let input = sample_tensor(img, priors::INPUT_W, priors::INPUT_H, 3, 127.0, 128.0, &map);
+        let outputs = self.detector.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
+        let (_, scores) = outputs["scores"].try_extract_tensor::<f32>()?;
+        let (_, boxes) = outputs["boxes"].try_extract_tensor::<f32>()?;
+        if scores.len() != self.priors.len() * 2 || boxes.len() != self.priors.len() * 4 {
+            return Err(Error::BadOutput { model: "face-detect-rfb320", what: format!("{} scores", scores.len()) });
+        }
+        Ok(priors::decode(&self.priors, scores, boxes, w, h, threshold, 0.4))
+    }
+
+    /// The 68 landmarks of the face in `bbox`, in image pixels.
+    pub fn landmarks68(&mut self, img: &RgbImage, bbox: &Bbox) -> Result<Vec<[f32; 2]>> {
+        let (bw, bh) = (bbox.width().max(1.0), bbox.height().max(1.0));
+        let map = resize_map(bbox.x1, bbox.y1, bw, bh, 64, 64);
+        let input = sample_tensor(img, 64, 64, 1, 0.0, 256.0, &map);
+        let outputs = self.landmarker.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
+        let (_, v) = outputs[0].try_extract_tensor::<f32>()?;
+        if v.len() != 136 {
+            return Err(Error::BadOutput { model: "face-landmark-68", what: format!("{} values", v.len()) });
+        }
+        Ok(v.chunks_exact(2).map(|p| [bbox.x1 + p[0] * bw, bbox.y1 + p[1] * bh]).collect())
+    }
+
+    /// The embedding of the face whose five points are `five`.
+    pub fn embed(&mut self, img: &RgbImage, five: &[[f32; 2]; 5]) -> Result<Embedding> {
+        let to_template = align::Similarity::estimate(five, &align::TEMPLATE_112);
+        let back = to_template.inverse();
+        let map = move |x: f32, y: f32| {
+            let p = back.apply([x, y]);
+            (p[0], p[1])
+        };
+        let input = sample_tensor(img, 112, 112, 3, 127.0, 128.0, &map);
+        let outputs = self.embedder.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
+        let (_, v) = outputs[0].try_extract_tensor::<f32>()?;
+        Embedding::new(v.to_vec()).map_err(|e| Error::BadOutput { model: EMBEDDER_ID, what: e.to_string() })
+    }
+
+    /// Every face in the image with its embedding, best detection first.
+    pub fn analyse(&mut self, img: &RgbImage, threshold: f32) -> Result<Vec<(Face, Embedding)>> {
+        let mut out = Vec::new();
+        for (bbox, score) in self.detect(img, threshold)? {
+            let l68 = self.landmarks68(img, &bbox)?;
+            let landmarks = align::five_points(&l68);
+            let embedding = self.embed(img, &landmarks)?;
+            out.push((Face { bbox, score, landmarks }, embedding));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,139 @@
+//! Image loading and the pixel operations the models need: bilinear sampling, resizing and
+//! affine warping straight into normalised NCHW tensors (one pass, no intermediate images).
+
+use std::path::Path;
+
+use ndarray::Array4;
+
+use crate::error::{Error, Result};
+
+/// An 8-bit RGB image, row-major.
+#[derive(Debug, Clone)]
+pub struct RgbImage {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height * 3` bytes, RGB.
+    pub data: Vec<u8>,
+}
+
+/// Largest image accepted, in pixels (guards against decompression bombs in uploads).
+pub const MAX_PIXELS: u64 = 64_000_000;
+
+impl RgbImage {
+    /// Decodes a JPEG or PNG file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(Error::io("reading", path))?;
+        Self::decode(&bytes).map_err(|e| match e {
+            Error::Image(msg) => Error::Image(format!("{}: {msg}", path.display())),
+            other => other,
+        })
+    }
+
+    /// Decodes JPEG or PNG bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| Error::Image(e.to_string()))?;
+        let (w, h) =
+            reader.into_dimensions().map_err(|e| Error::Image(format!("not a JPEG, PNG or WebP image ({e})")))?;
+        if u64::from(w) * u64::from(h) > MAX_PIXELS {
+            return Err(Error::Image(format!("{w}×{h} is larger than {MAX_PIXELS} pixels")));
+        }
+        let img = image::load_from_memory(bytes).map_err(|e| Error::Image(e.to_string()))?.to_rgb8();
+        Ok(RgbImage { width: img.width(), height: img.height(), data: img.into_raw() })
+    }
+
+    /// Bilinear sample of channel `c` at (x, y) in pixel-centre coordinates; outside is clamped.
+    #[inline]
+    pub fn sample(&self, x: f32, y: f32, c: usize) -> f32 {
+        let (w, h) = (self.width as i32, self.height as i32);
+        let x = x.clamp(0.0, (w - 1) as f32);
+        let y = y.clamp(0.0, (h - 1) as f32);
+        let (x0, y0) = (x.floor() as i32, y.floor() as i32);
+        let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let px = |xx: i32, yy: i32| f32::from(self.data[((yy * w + xx) * 3) as usize + c]);
+        let top = px(x0, y0) * (1.0 - fx) + px(x1, y0) * fx;
+        let bottom = px(x0, y1) * (1.0 - fx) + px(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+}
+
+/// Maps output pixel (x, y) to a source position.
+pub type SourceOf<'a> = &'a dyn Fn(f32, f32) -> (f32, f32);
+
+/// Fills a `[1, channels, h, w]` tensor by sampling `img` at `source(x, y)` for each output
+/// pixel, normalised as `(v - mean) / std`. `channels` = 3 gives RGB, 1 gives grey (BT.601).
+pub fn sample_tensor(
+    img: &RgbImage,
+    w: usize,
+    h: usize,
+    channels: usize,
+    mean: f32,
+    std: f32,
+    source: SourceOf,
+) -> Array4<f32> {
+    let mut t = Array4::<f32>::zeros((1, channels, h, w));
+    for y in 0..h {
+        for x in 0..w {
+            let (sx, sy) = source(x as f32, y as f32);
+            if channels == 1 {
+                let v = 0.299 * img.sample(sx, sy, 0) + 0.587 * img.sample(sx, sy, 1) + 0.114 * img.sample(sx, sy, 2);
+                t[[0, 0, y, x]] = (v - mean) / std;
+            } else {
+                for c in 0..channels {
+                    t[[0, c, y, x]] = (img.sample(sx, sy, c) - mean) / std;
+                }
+            }
+        }
+    }
+    t
+}
+
+/// Source mapping for resizing the rectangle (x0, y0, rw, rh) of the image to w × h (pixel
+/// centres aligned, as OpenCV's `INTER_LINEAR`).
+pub fn resize_map(x0: f32, y0: f32, rw: f32, rh: f32, w: usize, h: usize) -> impl Fn(f32, f32) -> (f32, f32) {
+    let (sx, sy) = (rw / w as f32, rh / h as f32);
+    move |x, y| (x0 + (x + 0.5) * sx - 0.5, y0 + (y + 0.5) * sy - 0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(w: u32, h: u32) -> RgbImage {
+        let mut data = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                data.extend_from_slice(&[(x * 10) as u8, (y * 10) as u8, 128]);
+            }
+        }
+        RgbImage { width: w, height: h, data }
+    }
+
+    #[test]
+    fn bilinear_interpolates_and_clamps() {
+        let img = gradient(5, 5);
+        assert_eq!(img.sample(1.5, 0.0, 0), 15.0);
+        assert_eq!(img.sample(0.0, 2.25, 1), 22.5);
+        assert_eq!(img.sample(-3.0, 99.0, 1), 40.0);
+    }
+
+    #[test]
+    fn resize_to_same_size_is_identity() {
+        let img = gradient(8, 6);
+        let map = resize_map(0.0, 0.0, 8.0, 6.0, 8, 6);
+        let t = sample_tensor(&img, 8, 6, 3, 0.0, 1.0, &map);
+        assert_eq!(t[[0, 0, 3, 7]], 70.0);
+        assert_eq!(t[[0, 1, 5, 2]], 50.0);
+        let grey = sample_tensor(&img, 8, 6, 1, 0.0, 256.0, &map);
+        assert!((grey[[0, 0, 0, 0]] - 0.114 * 128.0 / 256.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn rejects_non_images() {
+        assert!(matches!(RgbImage::decode(b"definitely not a jpeg"), Err(Error::Image(_))));
+    }
+}

@@ -1,0 +1,117 @@
+//! `raqib faces compare` and `raqib eval faces`: the face pipeline on photos.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use raqib_core::Embedding;
+use raqib_models::face::DEFAULT_DETECT_THRESHOLD;
+use raqib_models::{FacePipeline, RgbImage, Runtime, SessionOptions};
+
+use crate::config::{Config, Paths};
+
+/// Cosine similarity at or above which two faces are called the same person (chosen on
+/// `faces/deepface-pairs`; see BENCHMARKS.md).
+pub const SAME_PERSON_THRESHOLD: f32 = 0.40;
+
+/// Loads ONNX Runtime and the face models as configured.
+pub fn load_pipeline(config: &Config, paths: &Paths) -> anyhow::Result<FacePipeline> {
+    let rt = Runtime::load(&paths.ort_library)?;
+    let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
+    // The runtime must outlive the sessions: keep it for the process lifetime.
+    let rt: &'static Runtime = Box::leak(Box::new(rt));
+    Ok(FacePipeline::load(rt, &paths.models_dir, &opts)?)
+}
+
+/// The embedding of the most confident face in a photo.
+pub fn best_face(pipeline: &mut FacePipeline, path: &Path) -> anyhow::Result<(raqib_models::Face, Embedding)> {
+    let img = RgbImage::open(path)?;
+    let mut faces = pipeline.analyse(&img, DEFAULT_DETECT_THRESHOLD)?;
+    if faces.is_empty() {
+        bail!("{}: no face found", path.display());
+    }
+    Ok(faces.swap_remove(0))
+}
+
+/// `raqib faces compare A B`.
+pub fn compare(config: &Config, paths: &Paths, a: &Path, b: &Path, json: bool) -> anyhow::Result<()> {
+    let mut p = load_pipeline(config, paths)?;
+    let (fa, ea) = best_face(&mut p, a)?;
+    let (fb, eb) = best_face(&mut p, b)?;
+    let sim = ea.cosine(&eb).unwrap_or(0.0);
+    let same = sim >= SAME_PERSON_THRESHOLD;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "similarity": sim, "same_person": same, "threshold": SAME_PERSON_THRESHOLD,
+                "face_a": fa, "face_b": fb })
+        );
+    } else {
+        println!(
+            "similarity {sim:.3}: {} (threshold {SAME_PERSON_THRESHOLD})",
+            if same { "same person" } else { "different persons" }
+        );
+    }
+    Ok(())
+}
+
+/// `raqib eval faces --data DIR`: verification accuracy on a `pairs_pivot.csv` set.
+pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
+    let pairs_file = data.join("pairs_pivot.csv");
+    let text = std::fs::read_to_string(&pairs_file).with_context(|| format!("reading {}", pairs_file.display()))?;
+    let mut pairs = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [a, b, d] = f[..] else {
+            bail!("{}: line {}: expected file_x,file_y,decision", pairs_file.display(), i + 1)
+        };
+        pairs.push((a.to_owned(), b.to_owned(), d.eq_ignore_ascii_case("yes")));
+    }
+    let mut p = load_pipeline(config, paths)?;
+    let mut emb: HashMap<String, Option<Embedding>> = HashMap::new();
+    let start = std::time::Instant::now();
+    for name in pairs.iter().flat_map(|(a, b, _)| [a, b]) {
+        if !emb.contains_key(name) {
+            let e = best_face(&mut p, &data.join(name)).map(|(_, e)| e);
+            if let Err(err) = &e {
+                eprintln!("  {err:#}");
+            }
+            emb.insert(name.clone(), e.ok());
+        }
+    }
+    let per_image_ms = start.elapsed().as_secs_f64() * 1000.0 / emb.len().max(1) as f64;
+    let scored: Vec<(f32, bool)> = pairs
+        .iter()
+        .map(|(a, b, same)| {
+            let s = match (&emb[a], &emb[b]) {
+                (Some(x), Some(y)) => x.cosine(y).unwrap_or(-1.0),
+                _ => -1.0, // no face: counts as "different"
+            };
+            (s, *same)
+        })
+        .collect();
+    let acc = |t: f32| scored.iter().filter(|(s, same)| (*s >= t) == *same).count() as f64 / scored.len() as f64;
+    let (best_t, best_acc) =
+        (0..=100).map(|i| i as f32 / 100.0).map(|t| (t, acc(t))).fold((0.0, 0.0), |b, x| if x.1 > b.1 { x } else { b });
+    let no_face = emb.values().filter(|e| e.is_none()).count();
+    println!(
+        "faces eval on {}: {} pairs, {} images ({no_face} without a detected face)",
+        data.display(),
+        pairs.len(),
+        emb.len()
+    );
+    println!("  accuracy at default threshold {SAME_PERSON_THRESHOLD}: {:.1} %", acc(SAME_PERSON_THRESHOLD) * 100.0);
+    println!("  best accuracy {:.1} % at threshold {best_t:.2} (chosen on this set)", best_acc * 100.0);
+    println!("  {per_image_ms:.1} ms per image (detect + landmarks + align + embed, CPU)");
+    Ok(())
+}
+
+/// Photos given on the command line, checked to exist.
+pub fn existing(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for p in paths {
+        if !p.is_file() {
+            bail!("{}: no such file", p.display());
+        }
+    }
+    Ok(())
+}
