@@ -112,7 +112,7 @@ pub struct InputSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
-    /// Decoder name, e.g. `ulfd_priors`, `ctc`.
+    /// Decoder name, e.g. `corners_nms`, `ctc`.
     pub decoder: String,
 }
 

@@ -106,6 +106,44 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `raqib read IMAGE…`: the faces found in still images (plates join when the plate models land).
+pub fn read(config: &Config, paths: &Paths, images: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    existing(images)?;
+    let mut p = load_pipeline(config, paths)?;
+    let mut failed = 0;
+    for path in images {
+        let result = RgbImage::open(path).map_err(anyhow::Error::from).and_then(|img| {
+            let faces = p.analyse(&img, DEFAULT_DETECT_THRESHOLD)?;
+            Ok((img.width, img.height, faces))
+        });
+        match result {
+            Ok((w, h, faces)) if json => {
+                let faces: Vec<_> = faces.iter().map(|(f, _)| f).collect();
+                println!("{}", serde_json::json!({ "image": path, "width": w, "height": h, "faces": faces }));
+            }
+            Ok((w, h, faces)) => {
+                println!("{} ({w}×{h}): {} face(s)", path.display(), faces.len());
+                for (f, _) in &faces {
+                    let b = f.bbox;
+                    println!("  face score {:.2} box ({:.0},{:.0})-({:.0},{:.0})", f.score, b.x1, b.y1, b.x2, b.y2);
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                if json {
+                    println!("{}", serde_json::json!({ "image": path, "error": format!("{e:#}") }));
+                } else {
+                    eprintln!("{}: {e:#}", path.display());
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} image(s) could not be read", images.len());
+    }
+    Ok(())
+}
+
 /// Photos given on the command line, checked to exist.
 pub fn existing(paths: &[PathBuf]) -> anyhow::Result<()> {
     for p in paths {

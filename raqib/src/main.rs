@@ -38,6 +38,15 @@ enum Command {
     Doctor,
     /// Manage and query the watchlist (plates, persons, import/export, audit).
     Watchlist(Box<watchlist_cmd::WatchlistArgs>),
+    /// Find faces in still images (plates join when the plate models land).
+    Read {
+        /// Images (JPEG/PNG/WebP).
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// One JSON object per image.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare the faces in two photos.
     Faces {
         #[command(subcommand)]
@@ -128,6 +137,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Watchlist(args) => {
             let (config, paths) = load(config)?;
             watchlist_cmd::run(*args, &config, &paths)?
+        }
+        Command::Read { images, json } => {
+            let (config, paths) = load(config)?;
+            faces_cmd::read(&config, &paths, &images, json)?
         }
         Command::Faces { action: FacesAction::Compare { a, b, json } } => {
             let (config, paths) = load(config)?;

@@ -2,12 +2,12 @@
 //!
 //! Pre-processing follows the models' reference implementation (npm
 //! `faceplugin-face-recognition-js`): detector input is the whole image resized to 320 × 240 RGB,
-//! `(x − 127) / 128`; landmarks run on the face box resized to 64 × 64 grey, `/ 256`, and come
+//! `(x − 127) / 128`, and its boxes come out already decoded ([`boxes`]); landmarks run on the face box resized to 64 × 64 grey, `/ 256`, and come
 //! back relative to the box; the embedder sees the face warped by a similarity transform of five
 //! points onto the ArcFace template, RGB `(x − 127) / 128`.
 
 pub mod align;
-pub mod priors;
+pub mod boxes;
 
 use std::path::Path;
 
@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::image_ops::{RgbImage, resize_map, sample_tensor};
 use crate::manifest::Manifest;
 use crate::runtime::{LoadedModel, Runtime, SessionOptions};
-pub use priors::Bbox;
+pub use boxes::Bbox;
 
 /// Default detection score threshold (the reference uses 0.65).
 pub const DEFAULT_DETECT_THRESHOLD: f32 = 0.65;
@@ -42,7 +42,6 @@ pub struct FacePipeline {
     detector: LoadedModel,
     landmarker: LoadedModel,
     embedder: LoadedModel,
-    priors: Vec<[f32; 4]>,
 }
 
 impl FacePipeline {
@@ -54,22 +53,21 @@ impl FacePipeline {
             detector: load("face-detect-rfb320")?,
             landmarker: load("face-landmark-68")?,
             embedder: load(EMBEDDER_ID)?,
-            priors: priors::priors(),
         })
     }
 
     /// Face boxes with scores ≥ `threshold`, best first.
     pub fn detect(&mut self, img: &RgbImage, threshold: f32) -> Result<Vec<(Bbox, f32)>> {
         let (w, h) = (img.width as f32, img.height as f32);
-        let map = resize_map(0.0, 0.0, w, h, priors::INPUT_W, priors::INPUT_H);
-        let input = sample_tensor(img, priors::INPUT_W, priors::INPUT_H, 3, 127.0, 128.0, &map);
+        let map = resize_map(0.0, 0.0, w, h, boxes::INPUT_W, boxes::INPUT_H);
+        let input = sample_tensor(img, boxes::INPUT_W, boxes::INPUT_H, 3, 127.0, 128.0, &map);
         let outputs = self.detector.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
         let (_, scores) = outputs["scores"].try_extract_tensor::<f32>()?;
-        let (_, boxes) = outputs["boxes"].try_extract_tensor::<f32>()?;
-        if scores.len() != self.priors.len() * 2 || boxes.len() != self.priors.len() * 4 {
+        let (_, corners) = outputs["boxes"].try_extract_tensor::<f32>()?;
+        if scores.len() != boxes::ANCHORS * 2 || corners.len() != boxes::ANCHORS * 4 {
             return Err(Error::BadOutput { model: "face-detect-rfb320", what: format!("{} scores", scores.len()) });
         }
-        Ok(priors::decode(&self.priors, scores, boxes, w, h, threshold, 0.4))
+        Ok(boxes::decode(scores, corners, w, h, threshold, 0.4))
     }
 
     /// The 68 landmarks of the face in `bbox`, in image pixels.
