@@ -23,14 +23,14 @@ pub fn load_pipeline(config: &Config, paths: &Paths) -> anyhow::Result<FacePipel
     Ok(FacePipeline::load(rt, &paths.models_dir, &opts)?)
 }
 
-/// The embedding of the most confident face in a photo.
+/// The embedding of the subject of a one-person photo: the most confident face, or the whole
+/// image when it is a tight face crop the detector does not fire on (score 0).
 pub fn best_face(pipeline: &mut FacePipeline, path: &Path) -> anyhow::Result<(raqib_models::Face, Embedding)> {
     let img = RgbImage::open(path)?;
-    let mut faces = pipeline.analyse(&img, DEFAULT_DETECT_THRESHOLD)?;
-    if faces.is_empty() {
-        bail!("{}: no face found", path.display());
+    match pipeline.single_subject(&img, DEFAULT_DETECT_THRESHOLD)? {
+        Some(face) => Ok(face),
+        None => bail!("{}: no face found", path.display()),
     }
-    Ok(faces.swap_remove(0))
 }
 
 /// `raqib faces compare A B`.
@@ -55,8 +55,12 @@ pub fn compare(config: &Config, paths: &Paths, a: &Path, b: &Path, json: bool) -
     Ok(())
 }
 
-/// `raqib eval faces --data DIR`: verification accuracy on a `pairs_pivot.csv` set.
+/// `raqib eval faces --data DIR`: verification accuracy on a folder with `pairs_pivot.csv`, or
+/// 1:N rank-1 identification on a folder with `gallery/<identity>/<photos>`.
 pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
+    if data.join("gallery").is_dir() {
+        return eval_identification(config, paths, &data.join("gallery"));
+    }
     let pairs_file = data.join("pairs_pivot.csv");
     let text = std::fs::read_to_string(&pairs_file).with_context(|| format!("reading {}", pairs_file.display()))?;
     let mut pairs = Vec::new();
@@ -94,6 +98,12 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
     let (best_t, best_acc) =
         (0..=100).map(|i| i as f32 / 100.0).map(|t| (t, acc(t))).fold((0.0, 0.0), |b, x| if x.1 > b.1 { x } else { b });
     let no_face = emb.values().filter(|e| e.is_none()).count();
+    // With N impostor pairs the smallest non-zero FAR is 1/N; report TAR at FAR = 0 (threshold
+    // just above the highest impostor score), which bounds TAR at any FAR ≥ 1/N from below.
+    let impostors = scored.iter().filter(|(_, same)| !same).count();
+    let max_impostor = scored.iter().filter(|(_, same)| !same).map(|(s, _)| *s).fold(f32::MIN, f32::max);
+    let genuine = scored.iter().filter(|(_, same)| *same).count().max(1);
+    let tar0 = scored.iter().filter(|(s, same)| *same && *s > max_impostor).count() as f64 / genuine as f64;
     println!(
         "faces eval on {}: {} pairs, {} images ({no_face} without a detected face)",
         data.display(),
@@ -102,7 +112,59 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
     );
     println!("  accuracy at default threshold {SAME_PERSON_THRESHOLD}: {:.1} %", acc(SAME_PERSON_THRESHOLD) * 100.0);
     println!("  best accuracy {:.1} % at threshold {best_t:.2} (chosen on this set)", best_acc * 100.0);
+    println!(
+        "  TAR {:.1} % at FAR 0 (threshold > {max_impostor:.3}, the highest of {impostors} impostor scores; FAR 1e-3 needs ≥ 1000 impostor pairs)",
+        tar0 * 100.0
+    );
     println!("  {per_image_ms:.1} ms per image (detect + landmarks + align + embed, CPU)");
+    Ok(())
+}
+
+/// Leave-one-out rank-1: each photo is the probe, every other photo the gallery.
+fn eval_identification(config: &Config, paths: &Paths, gallery: &Path) -> anyhow::Result<()> {
+    let mut photos: Vec<(String, PathBuf)> = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(gallery)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    dirs.sort();
+    for dir in dirs.iter().filter(|d| d.is_dir()) {
+        let identity = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        photos.extend(files.into_iter().filter(|f| f.is_file()).map(|f| (identity.clone(), f)));
+    }
+    let mut p = load_pipeline(config, paths)?;
+    let mut embedded: Vec<(String, Embedding, bool)> = Vec::new();
+    for (identity, path) in &photos {
+        match best_face(&mut p, path) {
+            Ok((face, e)) => embedded.push((identity.clone(), e, face.score > 0.0)),
+            Err(err) => eprintln!("  {err:#}"),
+        }
+    }
+    let mut correct = 0;
+    for (i, (who, e, _)) in embedded.iter().enumerate() {
+        let best = embedded
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, (other, g, _))| (other, e.cosine(g).unwrap_or(-1.0)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if best.is_some_and(|(other, _)| other == who) {
+            correct += 1;
+        }
+    }
+    let detected = embedded.iter().filter(|(_, _, d)| *d).count();
+    let identities: std::collections::BTreeSet<&String> = photos.iter().map(|(w, _)| w).collect();
+    println!(
+        "faces 1:N on {}: {} photos of {} identities ({detected} detected, {} taken whole as tight crops)",
+        gallery.display(),
+        photos.len(),
+        identities.len(),
+        embedded.len() - detected
+    );
+    println!(
+        "  rank-1 identification (leave-one-out): {:.1} % ({correct}/{})",
+        correct as f64 * 100.0 / embedded.len().max(1) as f64,
+        embedded.len()
+    );
     Ok(())
 }
 

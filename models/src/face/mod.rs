@@ -97,6 +97,22 @@ impl FacePipeline {
         Embedding::new(v.to_vec()).map_err(|e| Error::BadOutput { model: EMBEDDER_ID, what: e.to_string() })
     }
 
+    /// For photos of one person (enrolment photos, mugshot crops): the most confident face, or,
+    /// when the detector finds none because the face fills the frame, the whole image taken as
+    /// the face box (reported with score 0). `None` only for an empty image.
+    pub fn single_subject(&mut self, img: &RgbImage, threshold: f32) -> Result<Option<(Face, Embedding)>> {
+        if let Some(best) = self.analyse(img, threshold)?.into_iter().next() {
+            return Ok(Some(best));
+        }
+        if img.width < 16 || img.height < 16 {
+            return Ok(None);
+        }
+        let bbox = Bbox { x1: 0.0, y1: 0.0, x2: img.width as f32, y2: img.height as f32 };
+        let landmarks = align::five_points(&self.landmarks68(img, &bbox)?);
+        let embedding = self.embed(img, &landmarks)?;
+        Ok(Some((Face { bbox, score: 0.0, landmarks }, embedding)))
+    }
+
     /// Every face in the image with its embedding, best detection first.
     pub fn analyse(&mut self, img: &RgbImage, threshold: f32) -> Result<Vec<(Face, Embedding)>> {
         let mut out = Vec::new();
