@@ -24,6 +24,21 @@ pub fn default_library_in(cache_dir: &Path) -> PathBuf {
     cache_dir.join("onnxruntime").join(PINNED_ORT_VERSION).join(format!("libonnxruntime.so.{PINNED_ORT_VERSION}"))
 }
 
+/// For tests and benches: the cache directory `make setup` filled (`$RAQIB_CACHE_DIR`, else
+/// `<workspace>/.cache`), or `None` after printing a `SKIPPED` line when the runtime or models
+/// are missing. With `RAQIB_REQUIRE_RUNTIME=1` (set by `make test`) a missing setup panics
+/// instead, so CI cannot silently skip.
+pub fn installed_cache_or_skip(workspace: &Path) -> Option<PathBuf> {
+    let cache = std::env::var_os("RAQIB_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join(".cache"));
+    if default_library_in(&cache).is_file() && cache.join("models").is_dir() {
+        return Some(cache);
+    }
+    let msg = format!("ONNX Runtime or models not installed under {}: run `make setup`", cache.display());
+    assert!(std::env::var("RAQIB_REQUIRE_RUNTIME").as_deref() != Ok("1"), "{msg}");
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
 /// Which execution provider sessions should use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -6,23 +6,12 @@
 
 use std::path::PathBuf;
 
-use raqib_models::runtime::default_library_in;
+use raqib_models::runtime::{default_library_in, installed_cache_or_skip};
 use raqib_models::{Device, FacePipeline, RgbImage, Runtime, SessionOptions};
 
 fn pipeline() -> Option<FacePipeline> {
-    let cache = std::env::var_os("RAQIB_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache"));
-    let lib = default_library_in(&cache);
-    if !lib.is_file() {
-        let msg = format!("no ONNX Runtime at {}: run `make setup`", lib.display());
-        if std::env::var("RAQIB_REQUIRE_RUNTIME").as_deref() == Ok("1") {
-            panic!("{msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
-        return None;
-    }
-    let rt: &'static Runtime = Box::leak(Box::new(Runtime::load(&lib).expect("runtime loads")));
+    let cache = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?;
+    let rt: &'static Runtime = Box::leak(Box::new(Runtime::load(&default_library_in(&cache)).expect("runtime loads")));
     let opts = SessionOptions { device: Device::Cpu, intra_threads: 1 };
     Some(FacePipeline::load(rt, &cache.join("models"), &opts).expect("face models load"))
 }

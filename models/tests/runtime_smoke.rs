@@ -6,32 +6,14 @@
 use std::path::PathBuf;
 
 use ndarray::Array4;
-use raqib_models::runtime::default_library_in;
+use raqib_models::runtime::{default_library_in, installed_cache_or_skip};
 use raqib_models::{Manifest, Runtime, SessionOptions, Task};
-
-fn cache_dir() -> PathBuf {
-    std::env::var_os("RAQIB_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache"))
-}
 
 #[test]
 fn every_model_loads_and_runs_on_cpu() {
-    let cache = cache_dir();
-    let lib = std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).unwrap_or_else(|| default_library_in(&cache));
+    let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
+    let lib = default_library_in(&cache);
     let models_dir = cache.join("models");
-    if !lib.is_file() || !models_dir.is_dir() {
-        let msg = format!(
-            "ONNX Runtime ({}) or models ({}) not set up: run `make setup`",
-            lib.display(),
-            models_dir.display()
-        );
-        if std::env::var("RAQIB_REQUIRE_RUNTIME").as_deref() == Ok("1") {
-            panic!("{msg}");
-        }
-        eprintln!("SKIPPED: {msg}");
-        return;
-    }
     let rt = Runtime::load(&lib).expect("runtime loads");
     assert_eq!(rt.version(), raqib_models::runtime::PINNED_ORT_VERSION);
     assert_eq!(rt.available_providers()[0], "CPU");

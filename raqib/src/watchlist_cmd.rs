@@ -235,7 +235,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
         }
         WatchlistCommand::List { json } => list(&store, json)?,
         WatchlistCommand::Import { file, skip_invalid } => {
-            let format = Format::from_path(&file).context("file must end in .csv or .json")?;
+            let format = file_format(&file)?;
             let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
             let mode = if skip_invalid { ImportMode::SkipInvalid } else { ImportMode::Atomic };
             match store.import_plates(std::io::BufReader::new(input), format, mode, &file.display().to_string(), actor)
@@ -270,7 +270,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
                 let n = store.export_plates(std::io::stdout().lock(), Format::Csv, "stdout", actor)?;
                 eprintln!("exported {n} plate entries");
             } else {
-                let format = Format::from_path(&file).context("file must end in .csv or .json")?;
+                let format = file_format(&file)?;
                 let out = std::fs::File::create(&file).with_context(|| format!("creating {}", file.display()))?;
                 let mut out = std::io::BufWriter::new(out);
                 let n = store.export_plates(&mut out, format, &file.display().to_string(), actor)?;
@@ -382,6 +382,10 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
         }
     }
     Ok(())
+}
+
+fn file_format(file: &std::path::Path) -> anyhow::Result<Format> {
+    Format::from_path(file).with_context(|| format!("{}: the file name must end in .csv or .json", file.display()))
 }
 
 fn describe(e: &raqib_watchlist::PlateEntry) -> String {

@@ -24,18 +24,7 @@ fn stdout(o: &Output) -> String {
 
 /// The cache `make setup` filled, or `None` (test skipped) when it has not run.
 fn real_cache() -> Option<PathBuf> {
-    let cache = std::env::var_os("RAQIB_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache"));
-    if cache.join("models").is_dir() && cache.join("onnxruntime").is_dir() {
-        return Some(cache);
-    }
-    let msg = format!("no ONNX Runtime/models under {}: run `make setup`", cache.display());
-    if std::env::var("RAQIB_REQUIRE_RUNTIME").as_deref() == Ok("1") {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED: {msg}");
-    None
+    raqib_models::runtime::installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 #[test]

@@ -5,15 +5,8 @@ use std::process::Command;
 
 #[test]
 fn unreadable_image_is_reported_and_the_rest_still_read() {
-    let cache = std::env::var_os("RAQIB_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.cache"));
-    if !cache.join("models").is_dir() {
-        let msg = format!("no models under {}: run `make setup`", cache.display());
-        assert!(std::env::var("RAQIB_REQUIRE_RUNTIME").as_deref() != Ok("1"), "{msg}");
-        eprintln!("SKIPPED: {msg}");
-        return;
-    }
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("camera.jpg");
     std::fs::write(&bad, b"\xff\xd8 truncated upload").unwrap();
