@@ -24,13 +24,7 @@ fn every_model_loads_and_runs_on_cpu() {
         let path = spec.verify_in(&models_dir).expect("model present and verified");
         let mut model = rt.session(&path, &opts).expect("session builds");
         assert_eq!(model.provider, "CPU");
-        let channels = if spec.input.colour == "GRAY" { 1 } else { 3 };
-        // Dynamic-size models get a small multiple of 32.
-        let (h, w) = match spec.task {
-            Task::TextRegionProposal => (64, 128),
-            _ => (spec.input.height as usize, spec.input.width as usize),
-        };
-        let input = Array4::<f32>::zeros((1, channels, h, w));
+        let input = Array4::<f32>::zeros(raqib_models::reference::input_shape(spec));
         let tensor = ort::value::TensorRef::from_array_view(&input).unwrap();
         let outputs = model.session.run(ort::inputs![tensor]).expect("inference runs");
         let shape: Vec<i64> = outputs[0].shape().iter().copied().collect();

@@ -2,6 +2,7 @@
 //!
 //! `anyhow` is used here only, for errors with context; the libraries have typed errors.
 
+mod bench_cmd;
 mod config;
 mod doctor;
 mod faces_cmd;
@@ -52,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         action: FacesAction,
     },
+    /// Measure speed.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
     /// Measure accuracy on a labelled data set.
     Eval {
         #[command(subcommand)]
@@ -75,6 +81,19 @@ enum FacesAction {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchWhat {
+    /// Inference time per model on preloaded tensors, with the Python reference next to it.
+    Models {
+        /// Timed runs per model.
+        #[arg(long, default_value_t = 100)]
+        iterations: usize,
+        /// Python with benches/baseline/requirements.txt (`make baseline` makes .cache/baseline-venv).
+        #[arg(long)]
+        python: Option<PathBuf>,
     },
 }
 
@@ -146,6 +165,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             faces_cmd::existing(&[a.clone(), b.clone()])?;
             faces_cmd::compare(&config, &paths, &a, &b, json)?
+        }
+        Command::Bench { what: BenchWhat::Models { iterations, python } } => {
+            let (config, paths) = load(config)?;
+            bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
         }
         Command::Eval { what: EvalWhat::Faces { data } } => {
             let (config, paths) = load(config)?;

@@ -1,0 +1,82 @@
+//! `raqib bench models`: inference time per model on preloaded tensors, next to the plain
+//! Python `onnxruntime` reference run in the same invocation (`benches/baseline/models.py`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context;
+use raqib_models::{Manifest, Runtime, SessionOptions, reference};
+
+use crate::config::{Config, Paths};
+
+/// Runs the bench; `python` is the interpreter with `benches/baseline/requirements.txt`
+/// installed (none: raqib's figures only).
+pub fn models(config: &Config, paths: &Paths, iterations: usize, python: Option<&Path>) -> anyhow::Result<()> {
+    let rt = Runtime::load(&paths.ort_library)?;
+    let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
+    let manifest = Manifest::builtin()?;
+    let mut ours = Vec::new();
+    for spec in &manifest.models {
+        let mut model = rt.session(&spec.verify_in(&paths.models_dir)?, &opts)?;
+        let input = reference::pattern(reference::input_shape(spec));
+        let mut times = Vec::with_capacity(iterations);
+        for i in 0..iterations + 3 {
+            let t = Instant::now();
+            let out = model.session.run(ort::inputs![ort::value::TensorRef::from_array_view(&input)?])?;
+            drop(out);
+            if i >= 3 {
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+        ours.push((spec.id.clone(), model.provider, reference::input_shape(spec), mean, times[times.len() / 2]));
+    }
+    let baseline = match python {
+        Some(py) => python_baseline(py, &paths.models_dir, iterations)?,
+        None => HashMap::new(),
+    };
+    println!("raqib bench models: {iterations} runs each after 3 warm-up, batch 1, ONNX Runtime {}", rt.version());
+    println!(
+        "{:22} {:16} {:>5} {:>10} {:>10} {:>12} {:>8}",
+        "model", "input", "ep", "mean ms", "p50 ms", "python p50", "ratio"
+    );
+    for (id, provider, shape, mean, p50) in ours {
+        let (py, ratio) = match baseline.get(&id) {
+            Some(py) => (format!("{py:.3}"), format!("{:.2}", py / p50)),
+            None => ("-".into(), "-".into()),
+        };
+        println!("{id:22} {:16} {provider:>5} {mean:10.3} {p50:10.3} {py:>12} {ratio:>8}", format!("{shape:?}"));
+    }
+    if python.is_some() {
+        println!("ratio = python p50 / raqib p50 (> 1: raqib faster), both measured now on this machine");
+    }
+    Ok(())
+}
+
+/// Runs the Python reference and reads its `p50` per model.
+fn python_baseline(python: &Path, models_dir: &Path, iterations: usize) -> anyhow::Result<HashMap<String, f64>> {
+    let script = Path::new("benches/baseline/models.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg("latency")
+        .arg(models_dir)
+        .arg(iterations.to_string())
+        .output()
+        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
+    if !out.status.success() {
+        anyhow::bail!("baseline failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let mut map = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let (Some(id), Some(i)) = (words.first(), words.iter().position(|w| *w == "p50"))
+            && let Some(v) = words.get(i + 1).and_then(|v| v.parse::<f64>().ok())
+        {
+            map.insert((*id).to_owned(), v);
+        }
+    }
+    Ok(map)
+}
