@@ -60,16 +60,25 @@ impl Embedding {
         if !bytes.len().is_multiple_of(4) {
             return Err(EmbeddingError::Degenerate);
         }
-        let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        Self::from_stored(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+
+    /// Values read back from storage or JSON: kept bit for bit when already of unit length (so
+    /// a round trip is exact), normalised otherwise.
+    fn from_stored(v: Vec<f32>) -> Result<Self, EmbeddingError> {
         let norm2: f32 = v.iter().map(|x| x * x).sum();
-        if v.iter().all(|x| x.is_finite()) && (norm2 - 1.0).abs() < 1e-5 { Ok(Embedding(v)) } else { Self::new(v) }
+        if !v.is_empty() && v.iter().all(|x| x.is_finite()) && (norm2 - 1.0).abs() < 1e-5 {
+            Ok(Embedding(v))
+        } else {
+            Self::new(v)
+        }
     }
 }
 
 impl TryFrom<Vec<f32>> for Embedding {
     type Error = EmbeddingError;
     fn try_from(v: Vec<f32>) -> Result<Self, Self::Error> {
-        Embedding::new(v)
+        Embedding::from_stored(v)
     }
 }
 
@@ -90,6 +99,16 @@ mod tests {
         assert!((e.cosine(&e).unwrap() - 1.0).abs() < 1e-6);
         assert_eq!(Embedding::new(vec![0.0, 0.0]), Err(EmbeddingError::Degenerate));
         assert_eq!(Embedding::new(vec![f32::NAN]), Err(EmbeddingError::Degenerate));
+    }
+
+    #[test]
+    fn json_round_trip_is_exact_and_normalises_foreign_vectors() {
+        let e = Embedding::new(vec![1.0, 2.0, 2.5]).unwrap();
+        let back: Embedding = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+        assert_eq!(back, e);
+        let foreign: Embedding = serde_json::from_str("[3.0, 4.0]").unwrap();
+        assert_eq!(foreign.as_slice(), &[0.6, 0.8]);
+        assert!(serde_json::from_str::<Embedding>("[0.0, 0.0]").is_err());
     }
 
     #[test]

@@ -65,6 +65,17 @@ enum WatchlistCommand {
         /// The file (`.csv` or `.json`), or `-`.
         file: PathBuf,
     },
+    /// Import persons from JSON: `[{"name", "category", "priority", "case_ref", "expires_at",
+    /// "notes", "photos": [paths relative to the file], "embeddings": [...]}]`; all-or-nothing.
+    ImportPersons {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Export persons with their embeddings (biometric data: audited) to JSON.
+    ExportPersons {
+        /// The JSON file.
+        file: PathBuf,
+    },
     /// Check a plate read against the watchlist: exact, then OCR-confusion-aware fuzzy.
     Check {
         /// The plate as read or typed.
@@ -278,6 +289,29 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
                 println!("exported {n} plate entries to {}", file.display());
             }
         }
+        WatchlistCommand::ImportPersons { file } => {
+            let rows = read_person_rows(&file, &mut store, config, paths)?;
+            match store.import_persons(&rows, &file.display().to_string(), actor) {
+                Ok(ids) => {
+                    let faces: usize = rows.iter().map(|(_, r)| r.embeddings.len()).sum();
+                    println!("imported {}: {} person(s), {faces} face embedding(s)", file.display(), ids.len());
+                }
+                Err(raqib_watchlist::Error::ImportRejected(errors)) => {
+                    for e in &errors {
+                        eprintln!("  {e}");
+                    }
+                    bail!("{}: {} invalid row(s); nothing imported", file.display(), errors.len());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        WatchlistCommand::ExportPersons { file } => {
+            let out = std::fs::File::create(&file).with_context(|| format!("creating {}", file.display()))?;
+            let mut out = std::io::BufWriter::new(out);
+            let n = store.export_persons(&mut out, &file.display().to_string(), actor)?;
+            out.flush()?;
+            println!("exported {n} person(s) with their embeddings to {}", file.display());
+        }
         WatchlistCommand::Check { plate, max_distance, country, json } => {
             let read = PlateText::parse(&plate, country.as_deref())?;
             store.audit(actor, "search.check", Some(read.canonical()), None)?;
@@ -382,6 +416,68 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
         }
     }
     Ok(())
+}
+
+/// Reads a persons JSON file; `photos` are enrolled with the face pipeline (loaded only when a
+/// row has photos). A row that cannot be read, or whose photo shows no face, fails the import.
+fn read_person_rows(
+    file: &std::path::Path,
+    store: &mut Store,
+    config: &crate::config::Config,
+    paths: &crate::config::Paths,
+) -> anyhow::Result<Vec<(usize, raqib_watchlist::PersonImport)>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a JSON array of persons", file.display()))?;
+    let base = file.parent().unwrap_or(std::path::Path::new("."));
+    let mut pipeline = None;
+    let mut rows = Vec::new();
+    let mut errors: Vec<(usize, String)> = Vec::new();
+    for (i, mut v) in values.into_iter().enumerate() {
+        let row = i + 1;
+        let photos: Vec<String> = match v.as_object_mut().and_then(|o| o.remove("photos")) {
+            Some(p) => match serde_json::from_value(p) {
+                Ok(p) => p,
+                Err(e) => {
+                    errors.push((row, format!("photos: {e}")));
+                    continue;
+                }
+            },
+            None => Vec::new(),
+        };
+        let mut person: raqib_watchlist::PersonImport = match serde_json::from_value(v) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push((row, e.to_string()));
+                continue;
+            }
+        };
+        for photo in photos {
+            let path = base.join(&photo);
+            if pipeline.is_none() {
+                pipeline = Some(crate::faces_cmd::load_pipeline(config, paths)?);
+            }
+            let Some(p) = pipeline.as_mut() else { continue };
+            match crate::faces_cmd::best_face(p, &path) {
+                Ok((_, embedding)) => person.embeddings.push(raqib_watchlist::ExportedEmbedding {
+                    model_id: FACE_MODEL.to_owned(),
+                    vector: embedding,
+                    source: Some(photo),
+                }),
+                Err(e) => errors.push((row, e.to_string())),
+            }
+        }
+        rows.push((row, person));
+    }
+    errors.extend(store.check_persons(&rows)?.into_iter().map(|e| (e.row, e.message)));
+    if !errors.is_empty() {
+        errors.sort();
+        for (row, message) in &errors {
+            eprintln!("  row {row}: {message}");
+        }
+        bail!("{}: {} problem(s); nothing imported", file.display(), errors.len());
+    }
+    Ok(rows)
 }
 
 fn file_format(file: &std::path::Path) -> anyhow::Result<Format> {

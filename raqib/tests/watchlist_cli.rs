@@ -56,3 +56,36 @@ fn add_check_import_search_audit() {
     assert!(log.contains("search.wildcard") && log.contains("witness W-3") && log.contains("officer-7"), "{log}");
     assert!(log.contains("plate.add") && log.contains("theft C-1"), "{log}");
 }
+
+#[test]
+fn persons_import_is_all_or_nothing_and_export_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("bad.json"),
+        r#"[{"name": "A", "category": "wanted_person", "embeddings": [{"model_id": "face-embed-512", "vector": [1, 0]}]},
+            {"name": "B", "category": "nope"}, {"nme": "C", "category": "bolo"}]"#,
+    )
+    .unwrap();
+    let bad = raqib(d, &["watchlist", "import-persons", "bad.json"]);
+    assert!(!bad.status.success());
+    let t = text(&bad);
+    assert!(t.contains("row 2: category") && t.contains("row 3: missing field `name`"), "{t}");
+    let list = raqib(d, &["watchlist", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(v["persons"].as_array().unwrap().is_empty(), "nothing imported");
+
+    std::fs::write(
+        d.join("good.json"),
+        r#"[{"name": "A", "category": "missing_child", "embeddings": [{"model_id": "face-embed-512", "vector": [0.6, 0.8]}]}]"#,
+    )
+    .unwrap();
+    let good = raqib(d, &["watchlist", "import-persons", "good.json"]);
+    assert!(good.status.success(), "{}", text(&good));
+    let export = raqib(d, &["watchlist", "export-persons", "out.json"]);
+    assert!(export.status.success(), "{}", text(&export));
+    let out: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out.json")).unwrap()).unwrap();
+    assert_eq!(out[0]["priority"], "critical");
+    assert_eq!(out[0]["embeddings"][0]["vector"], serde_json::json!([0.6, 0.8]));
+    assert!(text(&raqib(d, &["watchlist", "audit"])).contains("export.persons"));
+}

@@ -12,7 +12,8 @@
 //!   one key), OCR-confusion-aware fuzzy search using the OCR's per-position alternatives
 //!   ([`confusion`]), wildcard patterns; each match says why it matched.
 //! - Face matching ([`face_gallery`]): exact cosine top-k over the gallery.
-//! - [`transfer`]: CSV/JSON import (atomic, row-numbered errors) and export.
+//! - [`transfer`]: plate CSV/JSON import (atomic, row-numbered errors) and export;
+//!   [`transfer_persons`]: persons with their embeddings as JSON.
 //!
 //! ## Dependency choices
 //! - `rusqlite` with the bundled SQLite: one well-tested file format, WAL for concurrent readers,
@@ -29,6 +30,7 @@ pub mod matcher;
 pub mod plate_index;
 pub mod store;
 pub mod transfer;
+pub mod transfer_persons;
 
 pub use entry::{NewPerson, NewPlateEntry, Person, PlateEntry, Priority};
 pub use error::{Error, Result, RowError};
@@ -36,3 +38,4 @@ pub use matcher::{LiveWatchlist, MatchKind, PersonMatch, PlateMatch, Snapshot};
 pub use plate_index::{FuzzyQuery, Pattern};
 pub use store::{Actor, Store};
 pub use transfer::{Format, ImportMode, ImportReport};
+pub use transfer_persons::{ExportedEmbedding, PersonImport};

@@ -16,6 +16,7 @@ use crate::entry::{BUILTIN_CATEGORIES, Priority, validate_category_name};
 use crate::error::{Error, Result};
 
 pub use persons::StoredEmbedding;
+pub(crate) use persons::{insert_embedding, insert_person};
 pub use plates::PreparedPlate;
 pub(crate) use plates::upsert as upsert_plate;
 

@@ -1,7 +1,7 @@
 //! Persons and their enrolment embeddings in the store.
 
 use raqib_core::Embedding;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Actor, Store, category_priority, from_ts, now_ts, to_ts};
 use crate::audit::record;
@@ -37,27 +37,9 @@ pub struct StoredEmbedding {
 impl Store {
     /// Adds a person (no embeddings yet: enrol photos next).
     pub fn add_person(&mut self, new: &NewPerson, actor: Actor) -> Result<Person> {
-        let name = new.name.trim();
-        if name.is_empty() {
-            return Err(Error::invalid("name", "must not be empty"));
-        }
         let tx = self.conn.transaction()?;
-        let category = new.category.trim();
-        let default_priority = category_priority(&tx, category)?;
-        let priority = match new.priority.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => Priority::parse(p)?,
-            None => default_priority,
-        };
-        let valid_from = parse_time("valid_from", new.valid_from.as_deref())?;
-        let expires_at = parse_time("expires_at", new.expires_at.as_deref())?;
-        let now = now_ts();
-        tx.execute(
-            "INSERT INTO persons (name, category, priority, case_ref, valid_from, expires_at, notes, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![name, category, priority as i64, new.case_ref, to_ts(valid_from), to_ts(expires_at), new.notes, now],
-        )?;
-        let id = tx.last_insert_rowid();
-        record(&tx, actor, "person.add", Some(&format!("person:{id}")), Some(name))?;
+        let id = insert_person(&tx, new)?;
+        record(&tx, actor, "person.add", Some(&format!("person:{id}")), Some(new.name.trim()))?;
         tx.commit()?;
         self.person(id)
     }
@@ -98,14 +80,25 @@ impl Store {
     ) -> Result<i64> {
         self.person(person_id)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO person_embeddings (person_id, model_id, dim, vector, source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![person_id, model_id, embedding.dim() as i64, embedding.to_le_bytes(), source, now_ts()],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = insert_embedding(&tx, person_id, model_id, embedding, source)?;
         record(&tx, actor, "person.enroll", Some(&format!("person:{person_id}")), Some(model_id))?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Every embedding of one person, all models, for export.
+    pub fn person_embeddings(&self, person_id: i64) -> Result<Vec<crate::transfer_persons::ExportedEmbedding>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT model_id, vector, source FROM person_embeddings WHERE person_id = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([person_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (model_id, bytes, source) = row?;
+            let vector = Embedding::from_le_bytes(&bytes).map_err(|e| Error::invalid("embedding", e.to_string()))?;
+            out.push(crate::transfer_persons::ExportedEmbedding { model_id, vector, source });
+        }
+        Ok(out)
     }
 
     /// Embeddings made by `model_id`. Embeddings of other models are never returned: comparing
@@ -135,6 +128,43 @@ impl Store {
         let rows = stmt.query_map([model_id], from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Checks and inserts a person; returns the id. Errors name the field.
+pub(crate) fn insert_person(conn: &Connection, new: &NewPerson) -> Result<i64> {
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("name", "must not be empty"));
+    }
+    let category = new.category.trim();
+    let default_priority = category_priority(conn, category)?;
+    let priority = match new.priority.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => Priority::parse(p)?,
+        None => default_priority,
+    };
+    let valid_from = parse_time("valid_from", new.valid_from.as_deref())?;
+    let expires_at = parse_time("expires_at", new.expires_at.as_deref())?;
+    conn.execute(
+        "INSERT INTO persons (name, category, priority, case_ref, valid_from, expires_at, notes, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![name, category, priority as i64, new.case_ref, to_ts(valid_from), to_ts(expires_at), new.notes, now_ts()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Inserts an embedding row; returns its id.
+pub(crate) fn insert_embedding(
+    conn: &Connection,
+    person_id: i64,
+    model_id: &str,
+    embedding: &Embedding,
+    source: Option<&str>,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO person_embeddings (person_id, model_id, dim, vector, source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![person_id, model_id, embedding.dim() as i64, embedding.to_le_bytes(), source, now_ts()],
+    )?;
+    Ok(conn.last_insert_rowid())
 }
 
 #[cfg(test)]
