@@ -64,27 +64,44 @@ impl RgbImage {
 /// Maps output pixel (x, y) to a source position.
 pub type SourceOf<'a> = &'a dyn Fn(f32, f32) -> (f32, f32);
 
-/// Fills a `[1, channels, h, w]` tensor by sampling `img` at `source(x, y)` for each output
-/// pixel, normalised as `(v - mean) / std`. `channels` = 3 gives RGB, 1 gives grey (BT.601).
+/// Channel layout of a model input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channels {
+    /// Red, green, blue planes.
+    Rgb,
+    /// Blue, green, red planes (models trained on OpenCV-loaded images).
+    Bgr,
+    /// One luma plane (BT.601).
+    Grey,
+}
+
+/// Fills a `[1, c, h, w]` tensor by sampling `img` at `source(x, y)` for each output pixel,
+/// normalised as `(v - mean) / std`.
 pub fn sample_tensor(
     img: &RgbImage,
     w: usize,
     h: usize,
-    channels: usize,
+    channels: Channels,
     mean: f32,
     std: f32,
     source: SourceOf,
 ) -> Array4<f32> {
-    let mut t = Array4::<f32>::zeros((1, channels, h, w));
+    let planes = if channels == Channels::Grey { 1 } else { 3 };
+    let mut t = Array4::<f32>::zeros((1, planes, h, w));
     for y in 0..h {
         for x in 0..w {
             let (sx, sy) = source(x as f32, y as f32);
-            if channels == 1 {
-                let v = 0.299 * img.sample(sx, sy, 0) + 0.587 * img.sample(sx, sy, 1) + 0.114 * img.sample(sx, sy, 2);
-                t[[0, 0, y, x]] = (v - mean) / std;
-            } else {
-                for c in 0..channels {
-                    t[[0, c, y, x]] = (img.sample(sx, sy, c) - mean) / std;
+            match channels {
+                Channels::Grey => {
+                    let v =
+                        0.299 * img.sample(sx, sy, 0) + 0.587 * img.sample(sx, sy, 1) + 0.114 * img.sample(sx, sy, 2);
+                    t[[0, 0, y, x]] = (v - mean) / std;
+                }
+                Channels::Rgb | Channels::Bgr => {
+                    for c in 0..3 {
+                        let src = if channels == Channels::Bgr { 2 - c } else { c };
+                        t[[0, c, y, x]] = (img.sample(sx, sy, src) - mean) / std;
+                    }
                 }
             }
         }
@@ -125,10 +142,12 @@ mod tests {
     fn resize_to_same_size_is_identity() {
         let img = gradient(8, 6);
         let map = resize_map(0.0, 0.0, 8.0, 6.0, 8, 6);
-        let t = sample_tensor(&img, 8, 6, 3, 0.0, 1.0, &map);
+        let t = sample_tensor(&img, 8, 6, Channels::Rgb, 0.0, 1.0, &map);
         assert_eq!(t[[0, 0, 3, 7]], 70.0);
         assert_eq!(t[[0, 1, 5, 2]], 50.0);
-        let grey = sample_tensor(&img, 8, 6, 1, 0.0, 256.0, &map);
+        let bgr = sample_tensor(&img, 8, 6, Channels::Bgr, 0.0, 1.0, &map);
+        assert_eq!((bgr[[0, 0, 3, 7]], bgr[[0, 2, 3, 7]]), (128.0, 70.0));
+        let grey = sample_tensor(&img, 8, 6, Channels::Grey, 0.0, 256.0, &map);
         assert!((grey[[0, 0, 0, 0]] - 0.114 * 128.0 / 256.0).abs() < 1e-5);
     }
 

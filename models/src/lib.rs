@@ -22,6 +22,7 @@ pub mod face;
 pub mod fetch;
 pub mod image_ops;
 pub mod manifest;
+pub mod plate;
 pub mod reference;
 pub mod runtime;
 

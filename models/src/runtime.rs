@@ -89,6 +89,10 @@ pub struct Runtime {
 /// The library the process loaded first; ONNX Runtime cannot be unloaded or swapped.
 static LOADED_FROM: OnceLock<PathBuf> = OnceLock::new();
 
+/// The process-wide runtime (ONNX Runtime allows one environment per process).
+static SHARED: OnceLock<Runtime> = OnceLock::new();
+static SHARED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl Runtime {
     /// Loads ONNX Runtime from `library` and creates the environment.
     ///
@@ -111,6 +115,24 @@ impl Runtime {
         let version = library_version(&library).unwrap_or_else(|| "unknown".to_owned());
         tracing::debug!(library = %library.display(), %version, "ONNX Runtime loaded");
         Ok(Runtime { env, library, version })
+    }
+
+    /// The process-wide runtime: loaded from `library` on first use, the same one afterwards.
+    /// Asking for another library once one is loaded is an error.
+    pub fn shared(library: &Path) -> Result<&'static Runtime> {
+        let _guard = SHARED_INIT.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rt) = SHARED.get() {
+            let wanted = library.canonicalize().unwrap_or_else(|_| library.to_path_buf());
+            if wanted != rt.library {
+                return Err(Error::RuntimeLoad {
+                    path: library.to_path_buf(),
+                    reason: format!("this process already uses {}", rt.library.display()),
+                });
+            }
+            return Ok(rt);
+        }
+        let rt = Runtime::load(library)?;
+        Ok(SHARED.get_or_init(|| rt))
     }
 
     /// The library file in use.

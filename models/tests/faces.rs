@@ -11,7 +11,7 @@ use raqib_models::{Device, FacePipeline, RgbImage, Runtime, SessionOptions};
 
 fn pipeline() -> Option<FacePipeline> {
     let cache = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?;
-    let rt: &'static Runtime = Box::leak(Box::new(Runtime::load(&default_library_in(&cache)).expect("runtime loads")));
+    let rt = Runtime::shared(&default_library_in(&cache)).expect("runtime loads");
     let opts = SessionOptions { device: Device::Cpu, intra_threads: 1 };
     Some(FacePipeline::load(rt, &cache.join("models"), &opts).expect("face models load"))
 }

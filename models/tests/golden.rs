@@ -15,7 +15,7 @@ fn outputs_match_the_python_reference() {
     let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
     let fixture: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/golden.json")).expect("fixture is JSON");
-    let rt = Runtime::load(&default_library_in(&cache)).unwrap();
+    let rt = Runtime::shared(&default_library_in(&cache)).unwrap();
     let manifest = Manifest::builtin().unwrap();
     let opts = SessionOptions { device: Device::Cpu, intra_threads: 0 };
     for spec in &manifest.models {

@@ -14,7 +14,7 @@ fn every_model_loads_and_runs_on_cpu() {
     let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
     let lib = default_library_in(&cache);
     let models_dir = cache.join("models");
-    let rt = Runtime::load(&lib).expect("runtime loads");
+    let rt = Runtime::shared(&lib).expect("runtime loads");
     assert_eq!(rt.version(), raqib_models::runtime::PINNED_ORT_VERSION);
     assert_eq!(rt.available_providers()[0], "CPU");
 

@@ -14,7 +14,7 @@ use crate::config::{Config, Paths};
 /// Runs the bench; `python` is the interpreter with `benches/baseline/requirements.txt`
 /// installed (none: raqib's figures only).
 pub fn models(config: &Config, paths: &Paths, iterations: usize, python: Option<&Path>) -> anyhow::Result<()> {
-    let rt = Runtime::load(&paths.ort_library)?;
+    let rt = Runtime::shared(&paths.ort_library)?;
     let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
     let manifest = Manifest::builtin()?;
     let mut ours = Vec::new();

@@ -76,7 +76,7 @@ pub fn checks(config_arg: Option<&Path>) -> Vec<Check> {
     ));
     gstreamer_checks(&mut out);
     let runtime = runtime_checks(&config, &paths, &mut out);
-    model_checks(&config, &paths, runtime.as_ref(), &mut out);
+    model_checks(&config, &paths, runtime, &mut out);
     out
 }
 
@@ -125,8 +125,8 @@ fn gstreamer_checks(out: &mut Vec<Check>) {
     out.push(Check::info("hw decoders", hw));
 }
 
-fn runtime_checks(config: &Config, paths: &Paths, out: &mut Vec<Check>) -> Option<Runtime> {
-    match Runtime::load(&paths.ort_library) {
+fn runtime_checks(config: &Config, paths: &Paths, out: &mut Vec<Check>) -> Option<&'static Runtime> {
+    match Runtime::shared(&paths.ort_library) {
         Ok(rt) => {
             let providers = rt.available_providers();
             out.push(Check::ok(

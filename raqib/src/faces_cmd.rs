@@ -16,10 +16,8 @@ pub const SAME_PERSON_THRESHOLD: f32 = 0.40;
 
 /// Loads ONNX Runtime and the face models as configured.
 pub fn load_pipeline(config: &Config, paths: &Paths) -> anyhow::Result<FacePipeline> {
-    let rt = Runtime::load(&paths.ort_library)?;
+    let rt = Runtime::shared(&paths.ort_library)?;
     let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
-    // The runtime must outlive the sessions: keep it for the process lifetime.
-    let rt: &'static Runtime = Box::leak(Box::new(rt));
     Ok(FacePipeline::load(rt, &paths.models_dir, &opts)?)
 }
 
@@ -165,44 +163,6 @@ fn eval_identification(config: &Config, paths: &Paths, gallery: &Path) -> anyhow
         correct as f64 * 100.0 / embedded.len().max(1) as f64,
         embedded.len()
     );
-    Ok(())
-}
-
-/// `raqib read IMAGE…`: the faces found in still images (plates join when the plate models land).
-pub fn read(config: &Config, paths: &Paths, images: &[PathBuf], json: bool) -> anyhow::Result<()> {
-    existing(images)?;
-    let mut p = load_pipeline(config, paths)?;
-    let mut failed = 0;
-    for path in images {
-        let result = RgbImage::open(path).map_err(anyhow::Error::from).and_then(|img| {
-            let faces = p.analyse(&img, DEFAULT_DETECT_THRESHOLD)?;
-            Ok((img.width, img.height, faces))
-        });
-        match result {
-            Ok((w, h, faces)) if json => {
-                let faces: Vec<_> = faces.iter().map(|(f, _)| f).collect();
-                println!("{}", serde_json::json!({ "image": path, "width": w, "height": h, "faces": faces }));
-            }
-            Ok((w, h, faces)) => {
-                println!("{} ({w}×{h}): {} face(s)", path.display(), faces.len());
-                for (f, _) in &faces {
-                    let b = f.bbox;
-                    println!("  face score {:.2} box ({:.0},{:.0})-({:.0},{:.0})", f.score, b.x1, b.y1, b.x2, b.y2);
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                if json {
-                    println!("{}", serde_json::json!({ "image": path, "error": format!("{e:#}") }));
-                } else {
-                    eprintln!("{}: {e:#}", path.display());
-                }
-            }
-        }
-    }
-    if failed > 0 {
-        bail!("{failed} of {} image(s) could not be read", images.len());
-    }
     Ok(())
 }
 

@@ -7,6 +7,8 @@ mod config;
 mod doctor;
 mod faces_cmd;
 mod models_cmd;
+mod plates_cmd;
+mod read_cmd;
 mod watchlist_cmd;
 
 use std::path::PathBuf;
@@ -39,7 +41,7 @@ enum Command {
     Doctor,
     /// Manage and query the watchlist (plates, persons, import/export, audit).
     Watchlist(Box<watchlist_cmd::WatchlistArgs>),
-    /// Find faces in still images (plates join when the plate models land).
+    /// Find faces and plate candidate regions in still images (plate reading comes with the OCR model).
     Read {
         /// Images (JPEG/PNG/WebP).
         #[arg(required = true)]
@@ -99,6 +101,12 @@ enum BenchWhat {
 
 #[derive(Debug, Subcommand)]
 enum EvalWhat {
+    /// Plate localisation recall on folders of images annotated `file x y w h TEXT`.
+    Plates {
+        /// e.g. ../shared/data/plates/openalpr-endtoend (every annotated subfolder is a set)
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision).
     Faces {
         /// e.g. ../shared/data/faces/deepface-pairs
@@ -159,7 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Read { images, json } => {
             let (config, paths) = load(config)?;
-            faces_cmd::read(&config, &paths, &images, json)?
+            read_cmd::read(&config, &paths, &images, json)?
         }
         Command::Faces { action: FacesAction::Compare { a, b, json } } => {
             let (config, paths) = load(config)?;
@@ -169,6 +177,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { what: BenchWhat::Models { iterations, python } } => {
             let (config, paths) = load(config)?;
             bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
+        }
+        Command::Eval { what: EvalWhat::Plates { data } } => {
+            let (config, paths) = load(config)?;
+            plates_cmd::eval(&config, &paths, &data)?
         }
         Command::Eval { what: EvalWhat::Faces { data } } => {
             let (config, paths) = load(config)?;

@@ -1,0 +1,62 @@
+//! `raqib read IMAGE…`: what raqib sees in still images (faces, plate candidate regions).
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+use raqib_models::RgbImage;
+use raqib_models::face::DEFAULT_DETECT_THRESHOLD;
+
+use crate::config::{Config, Paths};
+
+/// Prints faces (box, score, five landmarks) and plate candidate regions per image. A file that
+/// cannot be read gets its own error; the others are still read; exit non-zero if any failed.
+pub fn read(config: &Config, paths: &Paths, images: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    crate::faces_cmd::existing(images)?;
+    let mut faces_model = crate::faces_cmd::load_pipeline(config, paths)?;
+    let mut plates_model = crate::plates_cmd::load_proposer(config, paths)?;
+    let mut failed = 0;
+    for path in images {
+        let result = RgbImage::open(path).map_err(anyhow::Error::from).and_then(|img| {
+            let faces = faces_model.analyse(&img, DEFAULT_DETECT_THRESHOLD)?;
+            let regions = plates_model.propose(&img)?;
+            Ok((img.width, img.height, faces, regions))
+        });
+        match result {
+            Ok((w, h, faces, regions)) if json => {
+                let faces: Vec<_> = faces.iter().map(|(f, _)| f).collect();
+                println!(
+                    "{}",
+                    serde_json::json!({ "image": path, "width": w, "height": h, "faces": faces, "plate_regions": regions })
+                );
+            }
+            Ok((w, h, faces, regions)) => {
+                println!(
+                    "{} ({w}×{h}): {} face(s), {} plate candidate region(s)",
+                    path.display(),
+                    faces.len(),
+                    regions.len()
+                );
+                for (f, _) in &faces {
+                    let b = f.bbox;
+                    println!("  face   score {:.2} box ({:.0},{:.0})-({:.0},{:.0})", f.score, b.x1, b.y1, b.x2, b.y2);
+                }
+                for r in &regions {
+                    let b = r.bbox;
+                    println!("  region score {:.2} box ({:.0},{:.0})-({:.0},{:.0})", r.score, b.x1, b.y1, b.x2, b.y2);
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                if json {
+                    println!("{}", serde_json::json!({ "image": path, "error": format!("{e:#}") }));
+                } else {
+                    eprintln!("{}: {e:#}", path.display());
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} image(s) could not be read", images.len());
+    }
+    Ok(())
+}
