@@ -109,6 +109,69 @@ pub fn sample_tensor(
     t
 }
 
+/// Resizes the rectangle (x0, y0, rw, rh) of `img` to a `[1, c, h, w]` tensor, bilinear with
+/// pixel centres aligned (as [`resize_map`] + [`sample_tensor`], same values), normalised as
+/// `(v - mean) / std`. Separable: column and row weights are computed once, and the tensor is
+/// written in one pass, so it costs a few ms at 960 × 960 instead of tens.
+#[allow(clippy::too_many_arguments)]
+pub fn resize_tensor(
+    img: &RgbImage,
+    (x0, y0, rw, rh): (f32, f32, f32, f32),
+    w: usize,
+    h: usize,
+    channels: Channels,
+    mean: f32,
+    std: f32,
+) -> Array4<f32> {
+    let taps = |start: f32, len: f32, n: usize, max: i32| -> Vec<(usize, usize, f32)> {
+        let scale = len / n as f32;
+        (0..n)
+            .map(|i| {
+                let s = (start + (i as f32 + 0.5) * scale - 0.5).clamp(0.0, max as f32);
+                let a = s.floor() as i32;
+                (a as usize, (a + 1).min(max) as usize, s - a as f32)
+            })
+            .collect()
+    };
+    let cols = taps(x0, rw, w, img.width as i32 - 1);
+    let rows = taps(y0, rh, h, img.height as i32 - 1);
+    let planes = if channels == Channels::Grey { 1 } else { 3 };
+    let mut out = vec![0f32; planes * h * w];
+    let stride = img.width as usize * 3;
+    let inv = 1.0 / std;
+    let mut row_px = vec![0f32; w * 3];
+    for (y, &(ya, yb, fy)) in rows.iter().enumerate() {
+        let (ra, rb) = (&img.data[ya * stride..][..stride], &img.data[yb * stride..][..stride]);
+        for (x, &(xa, xb, fx)) in cols.iter().enumerate() {
+            for c in 0..3 {
+                let p = |r: &[u8], xx: usize| f32::from(r[xx * 3 + c]);
+                let top = p(ra, xa) + (p(ra, xb) - p(ra, xa)) * fx;
+                let bottom = p(rb, xa) + (p(rb, xb) - p(rb, xa)) * fx;
+                row_px[x * 3 + c] = top + (bottom - top) * fy;
+            }
+        }
+        match channels {
+            Channels::Grey => {
+                let dst = &mut out[y * w..][..w];
+                for (x, d) in dst.iter_mut().enumerate() {
+                    let v = 0.299 * row_px[x * 3] + 0.587 * row_px[x * 3 + 1] + 0.114 * row_px[x * 3 + 2];
+                    *d = (v - mean) * inv;
+                }
+            }
+            Channels::Rgb | Channels::Bgr => {
+                for c in 0..3 {
+                    let src = if channels == Channels::Bgr { 2 - c } else { c };
+                    let dst = &mut out[(c * h + y) * w..][..w];
+                    for (x, d) in dst.iter_mut().enumerate() {
+                        *d = (row_px[x * 3 + src] - mean) * inv;
+                    }
+                }
+            }
+        }
+    }
+    Array4::from_shape_vec((1, planes, h, w), out).unwrap_or_else(|_| Array4::zeros((1, planes, h, w)))
+}
+
 /// Source mapping for resizing the rectangle (x0, y0, rw, rh) of the image to w × h (pixel
 /// centres aligned, as OpenCV's `INTER_LINEAR`).
 pub fn resize_map(x0: f32, y0: f32, rw: f32, rh: f32, w: usize, h: usize) -> impl Fn(f32, f32) -> (f32, f32) {
@@ -149,6 +212,25 @@ mod tests {
         assert_eq!((bgr[[0, 0, 3, 7]], bgr[[0, 2, 3, 7]]), (128.0, 70.0));
         let grey = sample_tensor(&img, 8, 6, Channels::Grey, 0.0, 256.0, &map);
         assert!((grey[[0, 0, 0, 0]] - 0.114 * 128.0 / 256.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn separable_resize_equals_sampled_resize() {
+        let mut img = gradient(37, 23);
+        for (i, v) in img.data.iter_mut().enumerate() {
+            *v = (i * 31 % 251) as u8; // not separable, so both code paths are really exercised
+        }
+        for (rect, w, h) in
+            [((0.0, 0.0, 37.0, 23.0), 16, 12), ((3.5, 2.0, 20.0, 11.0), 40, 30), ((0.0, 0.0, 37.0, 23.0), 37, 23)]
+        {
+            for ch in [Channels::Rgb, Channels::Bgr, Channels::Grey] {
+                let fast = resize_tensor(&img, rect, w, h, ch, 127.0, 128.0);
+                let map = resize_map(rect.0, rect.1, rect.2, rect.3, w, h);
+                let slow = sample_tensor(&img, w, h, ch, 127.0, 128.0, &map);
+                let max = fast.iter().zip(slow.iter()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+                assert!(max < 1e-4, "{ch:?} {rect:?} {w}x{h}: max diff {max}");
+            }
+        }
     }
 
     #[test]

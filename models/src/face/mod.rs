@@ -16,7 +16,7 @@ use raqib_core::Embedding;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::image_ops::{Channels, RgbImage, resize_map, sample_tensor};
+use crate::image_ops::{Channels, RgbImage, resize_tensor, sample_tensor};
 use crate::manifest::Manifest;
 use crate::runtime::{LoadedModel, Runtime, SessionOptions};
 pub use boxes::Bbox;
@@ -59,8 +59,7 @@ impl FacePipeline {
     /// Face boxes with scores ≥ `threshold`, best first.
     pub fn detect(&mut self, img: &RgbImage, threshold: f32) -> Result<Vec<(Bbox, f32)>> {
         let (w, h) = (img.width as f32, img.height as f32);
-        let map = resize_map(0.0, 0.0, w, h, boxes::INPUT_W, boxes::INPUT_H);
-        let input = sample_tensor(img, boxes::INPUT_W, boxes::INPUT_H, Channels::Rgb, 127.0, 128.0, &map);
+        let input = resize_tensor(img, (0.0, 0.0, w, h), boxes::INPUT_W, boxes::INPUT_H, Channels::Rgb, 127.0, 128.0);
         let outputs = self.detector.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
         let (_, scores) = outputs["scores"].try_extract_tensor::<f32>()?;
         let (_, corners) = outputs["boxes"].try_extract_tensor::<f32>()?;
@@ -73,8 +72,7 @@ impl FacePipeline {
     /// The 68 landmarks of the face in `bbox`, in image pixels.
     pub fn landmarks68(&mut self, img: &RgbImage, bbox: &Bbox) -> Result<Vec<[f32; 2]>> {
         let (bw, bh) = (bbox.width().max(1.0), bbox.height().max(1.0));
-        let map = resize_map(bbox.x1, bbox.y1, bw, bh, 64, 64);
-        let input = sample_tensor(img, 64, 64, Channels::Grey, 0.0, 256.0, &map);
+        let input = resize_tensor(img, (bbox.x1, bbox.y1, bw, bh), 64, 64, Channels::Grey, 0.0, 256.0);
         let outputs = self.landmarker.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
         let (_, v) = outputs[0].try_extract_tensor::<f32>()?;
         if v.len() != 136 {

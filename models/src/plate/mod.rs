@@ -8,7 +8,7 @@ use std::path::Path;
 use ort::value::TensorRef;
 
 use crate::error::{Error, Result};
-use crate::image_ops::{Channels, RgbImage, resize_map, sample_tensor};
+use crate::image_ops::{Channels, RgbImage, resize_tensor};
 use crate::manifest::Manifest;
 use crate::runtime::{LoadedModel, Runtime, SessionOptions};
 pub use regions::{Region, RegionParams};
@@ -37,9 +37,8 @@ impl RegionProposer {
         let scale = (self.max_side as f32 / w.max(h)).min(1.0);
         let round32 = |v: f32| (((v * scale) / 32.0).round().max(1.0) * 32.0) as usize;
         let (tw, th) = (round32(w), round32(h));
-        let map = resize_map(0.0, 0.0, w, h, tw, th);
         // RapidOCR feeds OpenCV's BGR image, (x / 255 − 0.5) / 0.5.
-        let input = sample_tensor(img, tw, th, Channels::Bgr, 127.5, 127.5, &map);
+        let input = resize_tensor(img, (0.0, 0.0, w, h), tw, th, Channels::Bgr, 127.5, 127.5);
         let outputs = self.model.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
         let (_, prob) = outputs[0].try_extract_tensor::<f32>()?;
         if prob.len() != tw * th {
