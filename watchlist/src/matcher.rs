@@ -183,16 +183,17 @@ impl Snapshot {
         if self.gallery.is_empty() {
             return Ok(Vec::new());
         }
-        let hits: Vec<FaceMatch> = self.gallery.top_k(probe, self.persons.len().max(k), threshold)?;
-        let mut out: Vec<PersonMatch> = hits
+        // Inactive persons may take places in the top k: ask for that many more, not for everyone
+        // (which would turn the int8 shortlist into a full exact re-score of the gallery).
+        let inactive = self.persons.values().filter(|p| !p.is_active(now)).count();
+        let hits: Vec<FaceMatch> = self.gallery.top_k(probe, k + inactive, threshold)?;
+        Ok(hits
             .into_iter()
             .filter_map(|h| self.persons.get(&h.person_id).map(|p| (p, h.similarity)))
             .filter(|(p, _)| p.is_active(now))
             .map(|(p, similarity)| PersonMatch { person: p.clone(), similarity })
             .take(k)
-            .collect();
-        out.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
-        Ok(out)
+            .collect())
     }
 
     /// The face model this snapshot's gallery belongs to.

@@ -104,3 +104,25 @@ fn readers_see_all_or_nothing_while_an_import_is_written() {
     assert!(seen.iter().all(|n| *n == 0 || *n == rows), "partial import visible: {seen:?}");
     assert!(seen.contains(&rows));
 }
+
+#[test]
+fn face_match_skips_inactive_persons_and_keeps_k_active_ones() {
+    use raqib_core::Embedding;
+    use raqib_watchlist::NewPerson;
+    let mut s = Store::open_in_memory().unwrap();
+    let person = |name: &str, expires: Option<&str>| NewPerson {
+        name: name.into(),
+        category: "wanted_person".into(),
+        expires_at: expires.map(str::to_owned),
+        ..Default::default()
+    };
+    let expired = s.add_person(&person("expired", Some("2020-01-01")), ACTOR).unwrap();
+    let active = s.add_person(&person("active", None), ACTOR).unwrap();
+    // The expired person is the closer match; k = 1 must still yield the active one.
+    s.add_embedding(expired.id, "m", &Embedding::new(vec![1.0, 0.0]).unwrap(), None, ACTOR).unwrap();
+    s.add_embedding(active.id, "m", &Embedding::new(vec![0.9, 0.3]).unwrap(), None, ACTOR).unwrap();
+    let snap = Snapshot::load(&s, "m").unwrap();
+    let probe = Embedding::new(vec![1.0, 0.05]).unwrap();
+    let hits = snap.match_face(&probe, 1, 0.5, Utc::now()).unwrap();
+    assert_eq!(hits.iter().map(|h| h.person.name.as_str()).collect::<Vec<_>>(), ["active"]);
+}
