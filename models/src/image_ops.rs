@@ -110,10 +110,10 @@ pub fn sample_tensor(
 }
 
 /// Resizes the rectangle (x0, y0, rw, rh) of `img` to a `[1, c, h, w]` tensor, bilinear with
-/// pixel centres aligned (as [`resize_map`] + [`sample_tensor`], same values), normalised as
-/// `(v - mean) / std`. Separable: column and row weights are computed once, and the tensor is
-/// written in one pass, so it costs a few ms at 960 × 960 instead of tens.
-#[allow(clippy::too_many_arguments)]
+/// pixel centres aligned (as OpenCV's `INTER_LINEAR`; the same values as [`sample_tensor`] with
+/// the matching source map), normalised as `(v - mean) / std`. Separable: column and row weights
+/// are computed once and the tensor is written in one pass, so it costs a few ms at 960 × 960
+/// instead of tens.
 pub fn resize_tensor(
     img: &RgbImage,
     (x0, y0, rw, rh): (f32, f32, f32, f32),
@@ -172,16 +172,16 @@ pub fn resize_tensor(
     Array4::from_shape_vec((1, planes, h, w), out).unwrap_or_else(|_| Array4::zeros((1, planes, h, w)))
 }
 
-/// Source mapping for resizing the rectangle (x0, y0, rw, rh) of the image to w × h (pixel
-/// centres aligned, as OpenCV's `INTER_LINEAR`).
-pub fn resize_map(x0: f32, y0: f32, rw: f32, rh: f32, w: usize, h: usize) -> impl Fn(f32, f32) -> (f32, f32) {
-    let (sx, sy) = (rw / w as f32, rh / h as f32);
-    move |x, y| (x0 + (x + 0.5) * sx - 0.5, y0 + (y + 0.5) * sy - 0.5)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Source mapping for resizing the rectangle (x0, y0, rw, rh) of the image to w × h (pixel
+    /// centres aligned, as OpenCV's `INTER_LINEAR`).
+    fn resize_map(x0: f32, y0: f32, rw: f32, rh: f32, w: usize, h: usize) -> impl Fn(f32, f32) -> (f32, f32) {
+        let (sx, sy) = (rw / w as f32, rh / h as f32);
+        move |x, y| (x0 + (x + 0.5) * sx - 0.5, y0 + (y + 0.5) * sy - 0.5)
+    }
 
     fn gradient(w: u32, h: u32) -> RgbImage {
         let mut data = Vec::new();

@@ -94,11 +94,13 @@ static SHARED: OnceLock<Runtime> = OnceLock::new();
 static SHARED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Runtime {
-    /// Loads ONNX Runtime from `library` and creates the environment.
+    /// Loads ONNX Runtime from `library` and creates the environment; only [`Runtime::shared`]
+    /// calls it, since a process may hold one environment.
     ///
     /// Fails with [`Error::RuntimeLoad`] if the file is missing, is not ONNX Runtime, is older
-    /// than the API this build needs, or if another library was already loaded in this process.
-    pub fn load(library: &Path) -> Result<Self> {
+    /// than the API this build needs, or if another library was already loaded in this process
+    /// (`ort` keeps the first library even when building the environment then failed).
+    fn load(library: &Path) -> Result<Self> {
         let fail = |reason: String| Error::RuntimeLoad { path: library.to_path_buf(), reason };
         if !library.is_file() {
             return Err(fail("no such file".into()));
@@ -251,7 +253,7 @@ mod tests {
 
     #[test]
     fn missing_library_error_says_how_to_fix() {
-        let err = Runtime::load(Path::new("/nonexistent/libonnxruntime.so")).err().unwrap().to_string();
+        let err = Runtime::shared(Path::new("/nonexistent/libonnxruntime.so")).err().unwrap().to_string();
         assert!(err.contains("make setup") && err.contains("ORT_DYLIB_PATH"), "{err}");
     }
 }

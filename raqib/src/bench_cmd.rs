@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::Context;
-use raqib_models::{Manifest, Runtime, SessionOptions, reference};
+use raqib_models::{Manifest, Runtime, reference};
 
 use crate::config::{Config, Paths};
 
@@ -15,7 +15,7 @@ use crate::config::{Config, Paths};
 /// installed (none: raqib's figures only).
 pub fn models(config: &Config, paths: &Paths, iterations: usize, python: Option<&Path>) -> anyhow::Result<()> {
     let rt = Runtime::shared(&paths.ort_library)?;
-    let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
+    let opts = config.runtime.session_options();
     let manifest = Manifest::builtin()?;
     let mut ours = Vec::new();
     for spec in &manifest.models {

@@ -61,6 +61,13 @@ pub struct RuntimeConfig {
     pub intra_threads: usize,
 }
 
+impl RuntimeConfig {
+    /// How sessions are built for this node.
+    pub fn session_options(&self) -> raqib_models::SessionOptions {
+        raqib_models::SessionOptions { device: self.device, intra_threads: self.intra_threads }
+    }
+}
+
 /// Where the configuration came from.
 #[derive(Debug, Clone)]
 pub enum Origin {

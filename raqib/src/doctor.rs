@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use raqib_models::{Manifest, Runtime, SessionOptions};
+use raqib_models::{Manifest, Runtime};
 
 use crate::config::{Config, Origin, Paths};
 
@@ -164,7 +164,7 @@ fn model_checks(config: &Config, paths: &Paths, runtime: Option<&Runtime>, out: 
             return;
         }
     };
-    let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
+    let opts = config.runtime.session_options();
     for spec in &manifest.models {
         let what = format!("model {}", spec.id);
         let path = match spec.verify_in(&paths.models_dir) {

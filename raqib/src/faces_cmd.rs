@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use raqib_core::Embedding;
 use raqib_models::face::DEFAULT_DETECT_THRESHOLD;
-use raqib_models::{FacePipeline, RgbImage, Runtime, SessionOptions};
+use raqib_models::{FacePipeline, RgbImage, Runtime};
 
 use crate::config::{Config, Paths};
 
@@ -17,7 +17,7 @@ pub const SAME_PERSON_THRESHOLD: f32 = 0.40;
 /// Loads ONNX Runtime and the face models as configured.
 pub fn load_pipeline(config: &Config, paths: &Paths) -> anyhow::Result<FacePipeline> {
     let rt = Runtime::shared(&paths.ort_library)?;
-    let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
+    let opts = config.runtime.session_options();
     Ok(FacePipeline::load(rt, &paths.models_dir, &opts)?)
 }
 

@@ -6,14 +6,14 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use raqib_models::face::Bbox;
 use raqib_models::plate::RegionProposer;
-use raqib_models::{RgbImage, Runtime, SessionOptions};
+use raqib_models::{RgbImage, Runtime};
 
 use crate::config::{Config, Paths};
 
 /// Loads ONNX Runtime and the plate-region proposer as configured.
 pub fn load_proposer(config: &Config, paths: &Paths) -> anyhow::Result<RegionProposer> {
     let rt = Runtime::shared(&paths.ort_library)?;
-    let opts = SessionOptions { device: config.runtime.device, intra_threads: config.runtime.intra_threads };
+    let opts = config.runtime.session_options();
     Ok(RegionProposer::load(rt, &paths.models_dir, &opts)?)
 }
 
