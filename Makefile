@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench
+.PHONY: help setup demo test doctor baseline bench train-plate-ocr
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
 	@echo "make test   fmt, clippy, unit + integration tests (runs setup first)"
 	@echo "make setup  only install / fetch what is missing (idempotent)"
 	@echo "make bench  model latency next to the plain Python onnxruntime reference (makes .cache/baseline-venv)"
+	@echo "make train-plate-ocr  re-train the plate recogniser (needs ../shared/data; about an hour on 2 cores)"
 
 setup:
 	@scripts/setup.sh
@@ -30,3 +31,14 @@ baseline: setup
 bench: baseline
 	@cargo build --locked --release --quiet -p raqib
 	@target/release/raqib bench models --python .cache/baseline-venv/bin/python
+
+# Re-trains the plate recogniser deterministically and writes models/weights/plate-ocr.onnx
+# (then update its sha256 in models/manifest.toml). See training/plate_ocr/MODEL_CARD.md.
+DATA ?= ../shared/data
+train-plate-ocr:
+	@test -x .cache/train-venv/bin/python || python3 -m venv .cache/train-venv
+	@.cache/train-venv/bin/pip install -q -r training/plate_ocr/requirements.txt
+	@cd training/plate_ocr && ../../.cache/train-venv/bin/python gen.py --data $(abspath $(DATA)) --out .cache/ds
+	@cd training/plate_ocr && ../../.cache/train-venv/bin/python train.py --ds .cache/ds --out .cache/plate_ocr.onnx
+	@cp training/plate_ocr/.cache/plate_ocr.onnx models/weights/plate-ocr.onnx
+	@sha256sum models/weights/plate-ocr.onnx

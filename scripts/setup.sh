@@ -29,7 +29,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp
-  ffmpeg fonts-noto-core fonts-dejavu-core
+  ffmpeg fonts-noto-core fonts-dejavu-core fonts-liberation
 )
 
 say() { printf '==> %s\n' "$*"; }

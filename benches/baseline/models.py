@@ -4,7 +4,8 @@
     python benches/baseline/models.py latency MODELS_DIR [ITERATIONS]
 
 `golden` runs every model once on a deterministic input and prints reference outputs that
-models/tests/golden.rs compares raqib's outputs with. `latency` times each model at batch 1 the
+models/tests/golden.rs compares raqib's outputs with. `latency` times each model (batch 1, and
+batch 16 for the plate recogniser: ids ending in `@b16`, times per call) the
 way a straightforward Python program would (one session per model, default threads), for the
 ratio in BENCHMARKS.md; `raqib bench models` measures the same on raqib's side.
 """
@@ -21,6 +22,9 @@ MODELS = [
     ("face-landmark-68", "fr_landmark.onnx", (1, 1, 64, 64)),
     ("face-embed-512", "fr_feature.onnx", (1, 3, 112, 112)),
     ("text-detect-ppocrv4", "ch_PP-OCRv4_det_infer.onnx", (1, 3, 64, 128)),
+    ("plate-ocr", "plate-ocr.onnx", (1, 1, 32, 160)),
+    # Batched runs (latency only): id@bN.
+    ("plate-ocr@b16", "plate-ocr.onnx", (16, 1, 32, 160)),
 ]
 
 
@@ -37,6 +41,8 @@ def session(models_dir, file):
 def golden(models_dir):
     out = {}
     for model_id, file, shape in MODELS:
+        if "@" in model_id:
+            continue
         s = session(models_dir, file)
         y = s.run(None, {s.get_inputs()[0].name: pattern(shape)})[0].astype(np.float64).ravel()
         out[model_id] = {

@@ -219,11 +219,8 @@ impl PlateText {
             moroccan_standard(&tokens).filter(|(_, l, _)| maybe_ma || tokens.iter().any(|t| t.text.starts_with(*l)))
         {
             (format!("{serial}-{letter}-{code}"), PlateFormat::MoroccoStandard)
-        } else if let [w, d] = tokens.as_slice()
-            && w.text == "WW"
-            && digits(d, 6).is_some()
-        {
-            (format!("WW-{}", d.text), PlateFormat::MoroccoTemporary)
+        } else if let Some(d) = temporary_number(&tokens) {
+            (format!("WW-{d}"), PlateFormat::MoroccoTemporary)
         } else if let Some(number) = government_number(&tokens, maybe_ma) {
             (format!("{number}-{MOROCCO_WORD}"), PlateFormat::MoroccoGovernment)
         } else if tokens.iter().any(|t| t.text == "CD") {
@@ -294,6 +291,14 @@ fn is_shape(s: &str, shape: &str) -> bool {
         })
 }
 
+/// `WW 123456` or `123456 WW` (plates show either order).
+fn temporary_number(tokens: &[Token]) -> Option<&str> {
+    match tokens {
+        [w, d] | [d, w] if w.text == "WW" && digits(d, 6).is_some() => Some(&d.text),
+        _ => None,
+    }
+}
+
 fn government_number(tokens: &[Token], maybe_ma: bool) -> Option<String> {
     let [a, b] = tokens else { return None };
     let normalised: String = MOROCCO_WORD.chars().filter_map(normalise_char).collect();
@@ -347,6 +352,8 @@ mod tests {
     fn other_moroccan_series() {
         assert_eq!(p("WW 123456").canonical(), "WW-123456");
         assert_eq!(p("WW-123456").format(), PlateFormat::MoroccoTemporary);
+        assert_eq!(p("557330 WW").canonical(), "WW-557330");
+        assert_eq!(p("557330WW").key(), p("WW 557330").key());
         assert_eq!(p("المغرب 12345").canonical(), "12345-المغرب");
         assert_eq!(p("12345 M").key(), p("12345 المغرب").key());
         assert_eq!(p("12345 M").latin_alias(), "12345-M");

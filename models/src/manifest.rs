@@ -88,6 +88,9 @@ pub enum Registry {
     Npm,
     /// PyPI (`pip download`), archive is a wheel (zip).
     Pypi,
+    /// Trained by this project: the file is in the repository under `models/` at `path` and
+    /// compiled into the binary, so no download is needed (`archive` names the file itself).
+    Project,
 }
 
 /// Pixel layout and normalisation a model expects: it sees `(pixel - mean) / std`.

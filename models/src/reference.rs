@@ -20,6 +20,15 @@ pub fn input_shape(spec: &crate::ModelSpec) -> [usize; 4] {
     }
 }
 
+/// Batch sizes a model is benchmarked at: 1, and 16 for the plate recogniser (crops of many
+/// plates are read in one call).
+pub fn bench_batches(spec: &crate::ModelSpec) -> &'static [usize] {
+    match spec.task {
+        crate::Task::PlateRecognition => &[1, 16],
+        _ => &[1],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

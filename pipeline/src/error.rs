@@ -7,6 +7,32 @@ pub enum Error {
     #[error("GStreamer failed to initialise: {0}; install it with `make setup`")]
     GstInit(String),
 
+    /// A video source failed: missing file, corrupt or truncated data, unreachable stream.
+    #[error("{source_name}: {message}")]
+    Source {
+        /// The file or camera.
+        source_name: String,
+        /// What went wrong, with GStreamer's detail.
+        message: String,
+    },
+
+    /// The events database failed.
+    #[error("events store {path}: {message}")]
+    Events {
+        /// Database file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A search pattern is unusable.
+    #[error("search: {0}")]
+    Search(String),
+
+    /// Inference failed.
+    #[error(transparent)]
+    Model(#[from] raqib_models::Error),
+
     /// A camera's configuration is invalid; `key` names the offending config key.
     #[error("{key}: {message}")]
     InvalidCamera {
@@ -15,6 +41,13 @@ pub enum Error {
         /// What is wrong and what is accepted.
         message: String,
     },
+}
+
+impl Error {
+    /// Shorthand for a [`Error::Source`] error.
+    pub fn source(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Source { source_name: source_name.into(), message: message.into() }
+    }
 }
 
 /// Result alias for this crate.

@@ -4,8 +4,9 @@
 //! GStreamer ingest, sampling, batching, tracking, multi-frame voting and events. It composes
 //! `raqib-models` (inference) and `raqib-watchlist` (matching); nothing below it knows of video.
 //!
-//! What exists so far: the camera configuration ([`camera`]) and the check of the GStreamer
-//! installation that `raqib doctor` prints ([`gst_check`]).
+//! What exists so far: the camera configuration ([`camera`]), the check of the GStreamer
+//! installation that `raqib doctor` prints ([`gst_check`]), IoU tracking ([`track`]) and
+//! multi-frame OCR voting ([`vote`]).
 //!
 //! ## Dependency choices
 //! - `gstreamer` (gstreamer-rs 0.25, against Debian 12's GStreamer 1.22): the maintained
@@ -14,7 +15,12 @@
 
 pub mod camera;
 pub mod error;
+pub mod events;
 pub mod gst_check;
+pub mod ingest;
+pub mod plates;
+pub mod track;
+pub mod vote;
 
 pub use camera::{CameraConfig, CameraSource};
 pub use error::{Error, Result};

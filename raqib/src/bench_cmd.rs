@@ -20,35 +20,44 @@ pub fn models(config: &Config, paths: &Paths, iterations: usize, python: Option<
     let mut ours = Vec::new();
     for spec in &manifest.models {
         let mut model = rt.session(&spec.verify_in(&paths.models_dir)?, &opts)?;
-        let input = reference::pattern(reference::input_shape(spec));
-        let mut times = Vec::with_capacity(iterations);
-        for i in 0..iterations + 3 {
-            let t = Instant::now();
-            let out = model.session.run(ort::inputs![ort::value::TensorRef::from_array_view(&input)?])?;
-            drop(out);
-            if i >= 3 {
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
+        for &batch in reference::bench_batches(spec) {
+            let mut shape = reference::input_shape(spec);
+            shape[0] = batch;
+            let input = reference::pattern(shape);
+            let mut times = Vec::with_capacity(iterations);
+            for i in 0..iterations + 3 {
+                let t = Instant::now();
+                let out = model.session.run(ort::inputs![ort::value::TensorRef::from_array_view(&input)?])?;
+                drop(out);
+                if i >= 3 {
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
             }
+            times.sort_by(f64::total_cmp);
+            let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+            let id = if batch == 1 { spec.id.clone() } else { format!("{}@b{batch}", spec.id) };
+            ours.push((id, model.provider, shape, mean, times[times.len() / 2]));
         }
-        times.sort_by(f64::total_cmp);
-        let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
-        ours.push((spec.id.clone(), model.provider, reference::input_shape(spec), mean, times[times.len() / 2]));
     }
     let baseline = match python {
         Some(py) => python_baseline(py, &paths.models_dir, iterations)?,
         None => HashMap::new(),
     };
-    println!("raqib bench models: {iterations} runs each after 3 warm-up, batch 1, ONNX Runtime {}", rt.version());
+    println!("raqib bench models: {iterations} runs each after 3 warm-up, ONNX Runtime {}", rt.version());
     println!(
-        "{:22} {:16} {:>5} {:>10} {:>10} {:>12} {:>8}",
-        "model", "input", "ep", "mean ms", "p50 ms", "python p50", "ratio"
+        "{:22} {:18} {:>5} {:>10} {:>10} {:>12} {:>12} {:>8}",
+        "model", "input", "ep", "mean ms", "p50 ms", "p50 ms/item", "python p50", "ratio"
     );
     for (id, provider, shape, mean, p50) in ours {
         let (py, ratio) = match baseline.get(&id) {
             Some(py) => (format!("{py:.3}"), format!("{:.2}", py / p50)),
             None => ("-".into(), "-".into()),
         };
-        println!("{id:22} {:16} {provider:>5} {mean:10.3} {p50:10.3} {py:>12} {ratio:>8}", format!("{shape:?}"));
+        let per_item = p50 / shape[0] as f64;
+        println!(
+            "{id:22} {:18} {provider:>5} {mean:10.3} {p50:10.3} {per_item:12.3} {py:>12} {ratio:>8}",
+            format!("{shape:?}")
+        );
     }
     if python.is_some() {
         println!("ratio = python p50 / raqib p50 (> 1: raqib faster), both measured now on this machine");

@@ -55,9 +55,9 @@ pub fn compare(config: &Config, paths: &Paths, a: &Path, b: &Path, json: bool) -
 
 /// `raqib eval faces --data DIR`: verification accuracy on a folder with `pairs_pivot.csv`, or
 /// 1:N rank-1 identification on a folder with `gallery/<identity>/<photos>`.
-pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
+pub fn eval(config: &Config, paths: &Paths, data: &Path, json: bool) -> anyhow::Result<()> {
     if data.join("gallery").is_dir() {
-        return eval_identification(config, paths, &data.join("gallery"));
+        return eval_identification(config, paths, &data.join("gallery"), json);
     }
     let pairs_file = data.join("pairs_pivot.csv");
     let text = std::fs::read_to_string(&pairs_file).with_context(|| format!("reading {}", pairs_file.display()))?;
@@ -102,6 +102,17 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
     let max_impostor = scored.iter().filter(|(_, same)| !same).map(|(s, _)| *s).fold(f32::MIN, f32::max);
     let genuine = scored.iter().filter(|(_, same)| *same).count().max(1);
     let tar0 = scored.iter().filter(|(s, same)| *same && *s > max_impostor).count() as f64 / genuine as f64;
+    if json {
+        let v = serde_json::json!({ "faces_verification": {
+            "data": data, "pairs": pairs.len(), "images": emb.len(), "images_without_face": no_face,
+            "threshold": SAME_PERSON_THRESHOLD, "accuracy": acc(SAME_PERSON_THRESHOLD),
+            "best_threshold_on_this_set": best_t, "best_accuracy": best_acc,
+            "tar_at_far_0": tar0, "far_0_threshold": max_impostor, "impostor_pairs": impostors,
+            "ms_per_image": per_image_ms,
+        }});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
     println!(
         "faces eval on {}: {} pairs, {} images ({no_face} without a detected face)",
         data.display(),
@@ -119,7 +130,7 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path) -> anyhow::Result<()> {
 }
 
 /// Leave-one-out rank-1: each photo is the probe, every other photo the gallery.
-fn eval_identification(config: &Config, paths: &Paths, gallery: &Path) -> anyhow::Result<()> {
+fn eval_identification(config: &Config, paths: &Paths, gallery: &Path, json: bool) -> anyhow::Result<()> {
     let mut photos: Vec<(String, PathBuf)> = Vec::new();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(gallery)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     dirs.sort();
@@ -151,6 +162,14 @@ fn eval_identification(config: &Config, paths: &Paths, gallery: &Path) -> anyhow
     }
     let detected = embedded.iter().filter(|(_, _, d)| *d).count();
     let identities: std::collections::BTreeSet<&String> = photos.iter().map(|(w, _)| w).collect();
+    if json {
+        let v = serde_json::json!({ "faces_identification": {
+            "gallery": gallery, "photos": photos.len(), "identities": identities.len(), "detected": detected,
+            "rank1": correct as f64 / embedded.len().max(1) as f64, "correct": correct, "probes": embedded.len(),
+        }});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
     println!(
         "faces 1:N on {}: {} photos of {} identities ({detected} detected, {} taken whole as tight crops)",
         gallery.display(),

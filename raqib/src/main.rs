@@ -8,7 +8,10 @@ mod doctor;
 mod faces_cmd;
 mod models_cmd;
 mod plates_cmd;
+mod plates_eval;
 mod read_cmd;
+mod replay_cmd;
+mod search_cmd;
 mod watchlist_cmd;
 
 use std::path::PathBuf;
@@ -41,12 +44,50 @@ enum Command {
     Doctor,
     /// Manage and query the watchlist (plates, persons, import/export, audit).
     Watchlist(Box<watchlist_cmd::WatchlistArgs>),
-    /// Find faces and plate candidate regions in still images (plate reading comes with the OCR model).
+    /// Read plates and find faces in still images.
     Read {
         /// Images (JPEG/PNG/WebP).
         #[arg(required = true)]
         images: Vec<PathBuf>,
         /// One JSON object per image.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay recorded video files: read plates, track and vote, check the watchlist, write a report.
+    Replay {
+        /// Video files (any container/codec GStreamer decodes).
+        #[arg(required = true)]
+        videos: Vec<PathBuf>,
+        /// Watchlist database to check reads against (default: <data_dir>/watchlist.db if present).
+        #[arg(long)]
+        watchlist: Option<PathBuf>,
+        /// Report file: .json, .csv or .html (self-contained, with snapshots).
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Analyse one frame in N (all frames are decoded).
+        #[arg(long, default_value_t = 1)]
+        every: u64,
+        /// Largest weighted edit distance for fuzzy watchlist matches (0 = exact only).
+        #[arg(long, default_value_t = 1.0)]
+        max_distance: f32,
+        /// No progress line.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Do not record the reads in the events store (<data_dir>/events.db).
+        #[arg(long)]
+        no_store: bool,
+    },
+    /// Every stored sighting of a plate: any spelling, `?` one character, `*` any run. Audited.
+    Search {
+        /// e.g. `12345-B-6`, `12?45-*`.
+        plate: String,
+        /// Why (case reference); required.
+        #[arg(long)]
+        reason: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -101,17 +142,25 @@ enum BenchWhat {
 
 #[derive(Debug, Subcommand)]
 enum EvalWhat {
-    /// Plate localisation recall on folders of images annotated `file x y w h TEXT`.
+    /// Plate localisation, detection and exact reads on annotated folders: `file x y w h TEXT`
+    /// per image (OpenALPR) or plates.tsv + per-character YOLO labels (moroccan-um6p-dev).
     Plates {
-        /// e.g. ../shared/data/plates/openalpr-endtoend (every annotated subfolder is a set)
+        /// e.g. ../shared/data/plates/openalpr-endtoend (every annotated subfolder is a set); repeatable
+        #[arg(long, required = true)]
+        data: Vec<PathBuf>,
+        /// Print JSON instead of a table.
         #[arg(long)]
-        data: PathBuf,
+        json: bool,
     },
-    /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision).
+    /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision), or 1:N
+    /// identification on a folder with gallery/<identity>/<photos>.
     Faces {
         /// e.g. ../shared/data/faces/deepface-pairs
         #[arg(long)]
         data: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -169,6 +218,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             read_cmd::read(&config, &paths, &images, json)?
         }
+        Command::Replay { videos, watchlist, report, every, max_distance, quiet, no_store } => {
+            let (config, paths) = load(config)?;
+            let opts =
+                replay_cmd::ReplayOptions { videos, watchlist, report, every, max_distance, quiet, store: !no_store };
+            replay_cmd::replay(&config, &paths, &opts)?
+        }
+        Command::Search { plate, reason, limit, json } => {
+            let paths = paths(config)?;
+            search_cmd::search(&paths, &plate, reason.as_deref(), limit, json)?
+        }
         Command::Faces { action: FacesAction::Compare { a, b, json } } => {
             let (config, paths) = load(config)?;
             faces_cmd::existing(&[a.clone(), b.clone()])?;
@@ -178,13 +237,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
         }
-        Command::Eval { what: EvalWhat::Plates { data } } => {
+        Command::Eval { what: EvalWhat::Plates { data, json } } => {
             let (config, paths) = load(config)?;
-            plates_cmd::eval(&config, &paths, &data)?
+            plates_eval::eval(&config, &paths, &data, json)?
         }
-        Command::Eval { what: EvalWhat::Faces { data } } => {
+        Command::Eval { what: EvalWhat::Faces { data, json } } => {
             let (config, paths) = load(config)?;
-            faces_cmd::eval(&config, &paths, &data)?
+            faces_cmd::eval(&config, &paths, &data, json)?
         }
     }
     Ok(ExitCode::SUCCESS)

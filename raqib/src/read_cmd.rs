@@ -1,4 +1,5 @@
-//! `raqib read IMAGE…`: what raqib sees in still images (faces, plate candidate regions).
+//! `raqib read IMAGE…`: what raqib sees in still images: plates (text, format, confidence,
+//! alternatives per position) and faces (box, score, landmarks).
 
 use std::path::PathBuf;
 
@@ -8,41 +9,40 @@ use raqib_models::face::DEFAULT_DETECT_THRESHOLD;
 
 use crate::config::{Config, Paths};
 
-/// Prints faces (box, score, five landmarks) and plate candidate regions per image. A file that
+/// Prints plates and faces (box, score, five landmarks) per image. A file that
 /// cannot be read gets its own error; the others are still read; exit non-zero if any failed.
 pub fn read(config: &Config, paths: &Paths, images: &[PathBuf], json: bool) -> anyhow::Result<()> {
     crate::faces_cmd::existing(images)?;
     let mut faces_model = crate::faces_cmd::load_pipeline(config, paths)?;
-    let mut plates_model = crate::plates_cmd::load_proposer(config, paths)?;
+    let mut plates_model = crate::plates_cmd::load_finder(config, paths)?;
     let mut failed = 0;
     for path in images {
         let result = RgbImage::open(path).map_err(anyhow::Error::from).and_then(|img| {
             let faces = faces_model.analyse(&img, DEFAULT_DETECT_THRESHOLD)?;
-            let regions = plates_model.propose(&img)?;
-            Ok((img.width, img.height, faces, regions))
+            let plates = plates_model.find(&img)?;
+            Ok((img.width, img.height, faces, plates))
         });
         match result {
-            Ok((w, h, faces, regions)) if json => {
+            Ok((w, h, faces, plates)) if json => {
                 let faces: Vec<_> = faces.iter().map(|(f, _)| f).collect();
                 println!(
                     "{}",
-                    serde_json::json!({ "image": path, "width": w, "height": h, "faces": faces, "plate_regions": regions })
+                    serde_json::json!({ "image": path, "width": w, "height": h, "plates": plates, "faces": faces })
                 );
             }
-            Ok((w, h, faces, regions)) => {
-                println!(
-                    "{} ({w}×{h}): {} face(s), {} plate candidate region(s)",
-                    path.display(),
-                    faces.len(),
-                    regions.len()
-                );
+            Ok((w, h, faces, plates)) => {
+                println!("{} ({w}×{h}): {} plate(s), {} face(s)", path.display(), plates.len(), faces.len());
+                for p in &plates {
+                    let b = p.bbox;
+                    let alias = if p.latin != p.text { format!(" ({})", p.latin) } else { String::new() };
+                    println!(
+                        "  plate  {}{alias} {:?} conf {:.2} box ({:.0},{:.0})-({:.0},{:.0})",
+                        p.text, p.format, p.confidence, b.x1, b.y1, b.x2, b.y2
+                    );
+                }
                 for (f, _) in &faces {
                     let b = f.bbox;
                     println!("  face   score {:.2} box ({:.0},{:.0})-({:.0},{:.0})", f.score, b.x1, b.y1, b.x2, b.y2);
-                }
-                for r in &regions {
-                    let b = r.bbox;
-                    println!("  region score {:.2} box ({:.0},{:.0})-({:.0},{:.0})", r.score, b.x1, b.y1, b.x2, b.y2);
                 }
             }
             Err(e) => {

@@ -160,6 +160,43 @@ impl Pattern {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// Whether a match key fits the pattern.
+    pub fn matches(&self, key: &str) -> bool {
+        let key: Vec<char> = key.chars().collect();
+        fn go(elems: &[PatElem], key: &[char]) -> bool {
+            match elems.split_first() {
+                None => key.is_empty(),
+                Some((PatElem::Star, rest)) => (0..=key.len()).any(|i| go(rest, &key[i..])),
+                Some((PatElem::One, rest)) => !key.is_empty() && go(rest, &key[1..]),
+                Some((PatElem::Chars(set), rest)) => {
+                    key.first().is_some_and(|c| set.contains(c)) && go(rest, &key[1..])
+                }
+            }
+        }
+        go(&self.elems, &key)
+    }
+
+    /// A SQL `LIKE` pattern (escape `\\`) that every matching key fits: characters with one
+    /// spelling stay, the others become `_`, `?` is `_` and `*` is `%`. Filter its rows with
+    /// [`Pattern::matches`].
+    pub fn sql_like(&self) -> String {
+        let mut out = String::new();
+        for e in &self.elems {
+            match e {
+                PatElem::Star => out.push('%'),
+                PatElem::One => out.push('_'),
+                PatElem::Chars(set) if set.len() == 1 => {
+                    if matches!(set[0], '%' | '_' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(set[0]);
+                }
+                PatElem::Chars(_) => out.push('_'),
+            }
+        }
+        out
+    }
 }
 
 /// The trie of keys; each key carries the caller's slot numbers (entries with that key).
@@ -473,6 +510,16 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn patterns_match_keys_and_give_a_covering_like() {
+        let p = Pattern::parse("12?45-B-*").unwrap();
+        assert!(p.matches("12345ب6") && p.matches("12945B66"));
+        assert!(!p.matches("1234ب6") && !p.matches("12345د6"));
+        assert_eq!(p.sql_like(), "12_45_%");
+        assert_eq!(Pattern::parse("x7*").unwrap().sql_like(), "X7%");
+    }
+
     use super::*;
 
     fn key(s: &str) -> String {

@@ -1,6 +1,9 @@
-//! Plates: region proposals now; the recogniser (CTC with per-position alternatives) comes with
-//! the plate OCR model.
+//! Plates: text-region proposals ([`RegionProposer`]), the recogniser ([`ocr::PlateReader`], CTC
+//! with per-position alternatives) and both together ([`finder::PlateFinder`]).
 
+pub mod ctc;
+pub mod finder;
+pub mod ocr;
 pub mod regions;
 
 use std::path::Path;
@@ -11,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::image_ops::{Channels, RgbImage, resize_tensor};
 use crate::manifest::Manifest;
 use crate::runtime::{LoadedModel, Runtime, SessionOptions};
+pub use finder::{PlateFinder, PlateRead};
+pub use ocr::{Crop, Layout, OcrRead, PlateReader};
 pub use regions::{Region, RegionParams};
 
 /// The PP-OCRv4 text detector used as a plate-region proposer.

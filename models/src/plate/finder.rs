@@ -1,0 +1,281 @@
+//! Plates in a whole image: text regions → candidate crops → recogniser → plates.
+//!
+//! The region proposer marks every line of text, so a region becomes a plate only when the
+//! recogniser reads something plate-shaped in it with enough confidence. Candidate crops per
+//! region: the region itself as one row when it is wide, as two rows when it is squarish (both
+//! when in between), and the union of two vertically stacked regions as a two-row plate (the
+//! proposer often sees the rows of a square plate as two lines). A close-up photo whose shape is
+//! a plate's is also read whole. Overlapping plates keep the most confident read.
+
+use std::path::Path;
+
+use raqib_core::{PlateFormat, PlateText};
+use serde::Serialize;
+
+use super::ocr::{Crop, Layout, OcrRead, PlateReader};
+use super::{Region, RegionProposer};
+use crate::error::Result;
+use crate::face::Bbox;
+use crate::image_ops::RgbImage;
+use crate::runtime::{Runtime, SessionOptions};
+
+/// Reads with a lower mean character confidence are not plates.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.6;
+/// Regions at least this wide for their height are read as one row only.
+const ONE_ROW_ASPECT: f32 = 2.4;
+/// Regions at most this wide for their height are read as two rows only.
+const TWO_ROW_ASPECT: f32 = 1.6;
+/// Fewest and most characters (match-key length) of a plate.
+const KEY_LEN: std::ops::RangeInclusive<usize> = 3..=10;
+
+/// A plate found in an image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlateRead {
+    /// Where, image pixels.
+    #[serde(rename = "box")]
+    pub bbox: Bbox,
+    /// Canonical text, e.g. `12345-ب-6`.
+    pub text: String,
+    /// The canonical text with Arabic letters transliterated, e.g. `12345-B-6`.
+    pub latin: String,
+    /// Separator-free match key.
+    pub key: String,
+    /// Recognised format.
+    pub format: PlateFormat,
+    /// Country the format implies, if any.
+    pub country: Option<&'static str>,
+    /// Mean character confidence.
+    pub confidence: f32,
+    /// What the recogniser emitted, before canonicalisation.
+    pub raw: String,
+    /// One or two rows.
+    pub layout: Layout,
+    /// Per position: character, confidence, alternatives.
+    pub chars: Vec<super::ctc::CharRead>,
+}
+
+/// Region proposer plus recogniser.
+pub struct PlateFinder {
+    /// Text-region proposer.
+    pub proposer: RegionProposer,
+    /// Recogniser.
+    pub reader: PlateReader,
+    /// Reads below this mean confidence are dropped.
+    pub min_confidence: f32,
+}
+
+impl PlateFinder {
+    /// Loads both models from `models_dir`.
+    pub fn load(rt: &Runtime, models_dir: &Path, opts: &SessionOptions) -> Result<Self> {
+        Ok(PlateFinder {
+            proposer: RegionProposer::load(rt, models_dir, opts)?,
+            reader: PlateReader::load(rt, models_dir, opts)?,
+            min_confidence: DEFAULT_MIN_CONFIDENCE,
+        })
+    }
+
+    /// Plates in `img`, most confident first.
+    pub fn find(&mut self, img: &RgbImage) -> Result<Vec<PlateRead>> {
+        Ok(self.find_with_regions(img)?.1)
+    }
+
+    /// The proposer's regions and the plates found in them.
+    pub fn find_with_regions(&mut self, img: &RgbImage) -> Result<(Vec<Region>, Vec<PlateRead>)> {
+        let regions = self.proposer.propose(img)?;
+        let crops = candidate_crops(&regions, img.width as f32, img.height as f32);
+        let reads = self.reader.read(img, &crops)?;
+        Ok((regions, select(crops.iter().zip(reads), self.min_confidence)))
+    }
+
+    /// Reads given crops (e.g. boxes from a tracker or ground truth) and keeps plate-shaped reads.
+    pub fn read_crops(&mut self, img: &RgbImage, crops: &[Crop]) -> Result<Vec<Option<PlateRead>>> {
+        let reads = self.reader.read(img, crops)?;
+        Ok(crops.iter().zip(reads).map(|(c, r)| to_plate(c, r, 0.0)).collect())
+    }
+}
+
+/// The crops worth reading for these regions of a `w × h` image.
+pub fn candidate_crops(regions: &[Region], w: f32, h: f32) -> Vec<Crop> {
+    let mut crops = Vec::new();
+    let mut add = |bbox: Bbox| {
+        let aspect = bbox.width() / bbox.height().max(1.0);
+        if aspect > TWO_ROW_ASPECT {
+            crops.push(Crop { bbox, layout: Layout::OneRow });
+        }
+        if aspect < ONE_ROW_ASPECT {
+            crops.push(Crop { bbox, layout: Layout::TwoRows });
+        }
+    };
+    for r in regions {
+        add(r.bbox);
+    }
+    for (i, a) in regions.iter().enumerate() {
+        for b in &regions[i + 1..] {
+            if let Some(u) = stacked(&a.bbox, &b.bbox) {
+                crops.push(Crop { bbox: u, layout: Layout::TwoRows });
+            }
+        }
+    }
+    // Groups of one line that the proposer split at wide gaps (`PMZ   5969`), read joined.
+    let mut by_x: Vec<Bbox> = regions.iter().map(|r| r.bbox).collect();
+    by_x.sort_by(|a, b| a.x1.total_cmp(&b.x1));
+    for (i, first) in by_x.iter().enumerate() {
+        let mut line = *first;
+        for next in &by_x[i + 1..] {
+            match same_line(&line, next) {
+                Some(u) => {
+                    line = u;
+                    crops.push(Crop { bbox: line, layout: Layout::OneRow });
+                }
+                None if next.x1 > line.x2 + 3.0 * line.height() => break,
+                None => {}
+            }
+        }
+    }
+    // A close-up of a plate: the photo itself has a plate's shape.
+    if w / h.max(1.0) >= 2.0 {
+        crops.push(Crop { bbox: Bbox { x1: 0.0, y1: 0.0, x2: w, y2: h }, layout: Layout::OneRow });
+    }
+    crops
+}
+
+/// The union of two boxes that look like the two rows of one plate: one above the other, mostly
+/// overlapping horizontally, close vertically, neither much taller than the other.
+fn stacked(a: &Bbox, b: &Bbox) -> Option<Bbox> {
+    let (top, bottom) = if a.y1 <= b.y1 { (a, b) } else { (b, a) };
+    let overlap = (top.x2.min(bottom.x2) - top.x1.max(bottom.x1)).max(0.0);
+    let narrow = top.width().min(bottom.width()).max(1.0);
+    let gap = bottom.y1 - top.y2;
+    let tall = top.height().max(bottom.height());
+    let ratio = top.height().min(bottom.height()) / tall.max(1.0);
+    (overlap / narrow > 0.5 && gap > -0.3 * tall && gap < 0.6 * tall && ratio > 0.4).then(|| Bbox {
+        x1: top.x1.min(bottom.x1),
+        y1: top.y1,
+        x2: top.x2.max(bottom.x2),
+        y2: bottom.y2,
+    })
+}
+
+/// The union of `line` and `next` when `next` continues the same line of text to the right:
+/// mostly the same rows, similar height, a gap under twice the height.
+fn same_line(line: &Bbox, next: &Bbox) -> Option<Bbox> {
+    let overlap = (line.y2.min(next.y2) - line.y1.max(next.y1)).max(0.0);
+    let short = line.height().min(next.height()).max(1.0);
+    let tall = line.height().max(next.height());
+    let gap = next.x1 - line.x2;
+    (overlap / short > 0.6 && short / tall > 0.6 && gap < 2.0 * tall && next.x2 > line.x2).then(|| Bbox {
+        x1: line.x1,
+        y1: line.y1.min(next.y1),
+        x2: next.x2,
+        y2: line.y2.max(next.y2),
+    })
+}
+
+/// A plate from a read, if it parses as one with at least `min_confidence`.
+fn to_plate(crop: &Crop, read: OcrRead, min_confidence: f32) -> Option<PlateRead> {
+    if read.confidence < min_confidence || !read.text.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let plate = PlateText::parse(&read.text, None).ok()?;
+    if !KEY_LEN.contains(&plate.key().chars().count()) {
+        return None;
+    }
+    Some(PlateRead {
+        bbox: crop.bbox,
+        text: plate.canonical().to_owned(),
+        latin: plate.latin_alias(),
+        key: plate.key().to_owned(),
+        format: plate.format(),
+        country: plate.country(),
+        confidence: read.confidence,
+        raw: read.text,
+        layout: read.layout,
+        chars: read.chars,
+    })
+}
+
+/// Plate-shaped reads, best first, without two plates on the same place.
+fn select<'a>(reads: impl Iterator<Item = (&'a Crop, OcrRead)>, min_confidence: f32) -> Vec<PlateRead> {
+    let mut plates: Vec<PlateRead> = reads.filter_map(|(c, r)| to_plate(c, r, min_confidence)).collect();
+    // A known format is worth a little confidence over a generic group of characters.
+    let score = |p: &PlateRead| p.confidence + if p.format == PlateFormat::Generic { 0.0 } else { 0.05 };
+    plates.sort_by(|a, b| score(b).total_cmp(&score(a)));
+    let mut kept: Vec<PlateRead> = Vec::new();
+    for p in plates {
+        if kept.iter().all(|k| !same_place(&k.bbox, &p.bbox)) {
+            kept.push(p);
+        }
+    }
+    kept
+}
+
+/// Boxes overlap enough to be one plate: IoU > 0.3 or one mostly inside the other.
+fn same_place(a: &Bbox, b: &Bbox) -> bool {
+    let iw = (a.x2.min(b.x2) - a.x1.max(b.x1)).max(0.0);
+    let ih = (a.y2.min(b.y2) - a.y1.max(b.y1)).max(0.0);
+    let inter = iw * ih;
+    let small = (a.width() * a.height()).min(b.width() * b.height()).max(1.0);
+    a.iou(b) > 0.3 || inter / small > 0.6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bx(x1: f32, y1: f32, x2: f32, y2: f32) -> Bbox {
+        Bbox { x1, y1, x2, y2 }
+    }
+
+    fn region(b: Bbox) -> Region {
+        Region { bbox: b, score: 0.9 }
+    }
+
+    #[test]
+    fn wide_regions_read_as_one_row_square_as_two_and_stacked_rows_join() {
+        let wide = region(bx(0.0, 0.0, 100.0, 20.0));
+        let crops = candidate_crops(&[wide], 400.0, 400.0);
+        assert_eq!(crops, vec![Crop { bbox: wide.bbox, layout: Layout::OneRow }]);
+
+        let square = region(bx(0.0, 0.0, 40.0, 30.0));
+        let crops = candidate_crops(&[square], 400.0, 400.0);
+        assert_eq!(crops, vec![Crop { bbox: square.bbox, layout: Layout::TwoRows }]);
+
+        // Top row "ب | 6" above bottom row "12345": their union is a two-row candidate.
+        let top = region(bx(110.0, 100.0, 170.0, 125.0));
+        let bottom = region(bx(100.0, 130.0, 180.0, 160.0));
+        let crops = candidate_crops(&[top, bottom], 400.0, 400.0);
+        assert!(crops.contains(&Crop { bbox: bx(100.0, 100.0, 180.0, 160.0), layout: Layout::TwoRows }), "{crops:?}");
+        // Side by side is not stacked, but is one line.
+        assert!(stacked(&bx(0.0, 0.0, 50.0, 20.0), &bx(60.0, 0.0, 110.0, 20.0)).is_none());
+        let groups = [region(bx(0.0, 100.0, 60.0, 130.0)), region(bx(90.0, 101.0, 170.0, 131.0))];
+        let crops = candidate_crops(&groups, 400.0, 400.0);
+        assert!(crops.contains(&Crop { bbox: bx(0.0, 100.0, 170.0, 131.0), layout: Layout::OneRow }), "{crops:?}");
+        assert!(same_line(&bx(0.0, 0.0, 50.0, 20.0), &bx(60.0, 40.0, 110.0, 60.0)).is_none(), "another line");
+        // A photo shaped like a plate is read whole as well.
+        assert_eq!(candidate_crops(&[], 300.0, 100.0).len(), 1);
+    }
+
+    fn read(text: &str, confidence: f32) -> OcrRead {
+        OcrRead { text: text.into(), confidence, chars: vec![], layout: Layout::OneRow, format_decoded: None }
+    }
+
+    #[test]
+    fn only_confident_plate_shaped_reads_survive_and_overlaps_keep_the_best() {
+        let a = Crop { bbox: bx(0.0, 0.0, 100.0, 20.0), layout: Layout::OneRow };
+        let inner = Crop { bbox: bx(10.0, 2.0, 90.0, 18.0), layout: Layout::OneRow };
+        let far = Crop { bbox: bx(300.0, 300.0, 400.0, 320.0), layout: Layout::OneRow };
+        let text_only = Crop { bbox: bx(500.0, 0.0, 600.0, 20.0), layout: Layout::OneRow };
+        let reads = vec![
+            (&a, read("12345ب6", 0.9)),
+            (&inner, read("2345ب6", 0.8)),
+            (&far, read("AB123CD", 0.4)),     // not confident enough
+            (&text_only, read("STOP", 0.95)), // no digit: a sign, not a plate
+        ];
+        let plates = select(reads.into_iter(), 0.6);
+        assert_eq!(plates.len(), 1, "{plates:?}");
+        assert_eq!(plates[0].text, "12345-ب-6");
+        assert_eq!(plates[0].latin, "12345-B-6");
+        assert_eq!(plates[0].format, PlateFormat::MoroccoStandard);
+        assert_eq!(plates[0].country, Some("MA"));
+    }
+}

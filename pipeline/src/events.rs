@@ -1,0 +1,274 @@
+//! The events store: plate reads and the hits they raised, in SQLite, indexed for search by
+//! plate key, time and source.
+//!
+//! One row per track (one vehicle passing), never per frame. Reads keep their plate crop; hits
+//! keep the watchlist entry as it was when the hit was raised (a later edit or removal of the
+//! entry does not rewrite history). Searching by exact key, by wildcard pattern over the key
+//! (`?` one character, `*` any run) and by time range and source is indexed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use raqib_watchlist::{Pattern, PlateMatch};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::plates::PlateEvent;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS plate_reads (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    track INTEGER NOT NULL,
+    seen_at TEXT NOT NULL,
+    media_time REAL,
+    plate TEXT NOT NULL,
+    latin TEXT NOT NULL,
+    key TEXT NOT NULL,
+    format TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    reads INTEGER NOT NULL,
+    x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+    crop_jpeg BLOB,
+    hit INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS plate_reads_key ON plate_reads(key, seen_at);
+CREATE INDEX IF NOT EXISTS plate_reads_time ON plate_reads(seen_at);
+CREATE INDEX IF NOT EXISTS plate_reads_source ON plate_reads(source, seen_at);
+CREATE TABLE IF NOT EXISTS hits (
+    id INTEGER PRIMARY KEY,
+    read_id INTEGER NOT NULL REFERENCES plate_reads(id) ON DELETE CASCADE,
+    raised_at TEXT NOT NULL,
+    entry_id INTEGER NOT NULL,
+    entry_plate TEXT NOT NULL,
+    category TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    score REAL NOT NULL,
+    entry_json TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'new'
+);
+CREATE INDEX IF NOT EXISTS hits_time ON hits(raised_at);
+CREATE INDEX IF NOT EXISTS hits_read ON hits(read_id);
+";
+
+/// A stored plate read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRead {
+    /// Row id.
+    pub id: i64,
+    /// Camera id or file.
+    pub source: String,
+    /// Track id within the source.
+    pub track: i64,
+    /// When it was recorded (UTC).
+    pub seen_at: DateTime<Utc>,
+    /// Seconds into the media, for recorded files.
+    pub media_time: Option<f64>,
+    /// Canonical plate.
+    pub plate: String,
+    /// Latin transliteration.
+    pub latin: String,
+    /// Match key.
+    pub key: String,
+    /// Vote confidence.
+    pub confidence: f64,
+    /// Whether it raised a hit.
+    pub hit: bool,
+}
+
+/// The events database.
+pub struct EventStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| Error::Events { path: path.to_path_buf(), message: e.to_string() }
+}
+
+impl EventStore {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Events { path: parent.to_path_buf(), message: e.to_string() })?;
+        }
+        let conn = Connection::open(path).map_err(db_err(path))?;
+        Self::init(conn, path.to_path_buf())
+    }
+
+    /// An in-memory store for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(db_err(&path))?;
+        Self::init(conn, path)
+    }
+
+    fn init(conn: Connection, path: PathBuf) -> Result<Self> {
+        {
+            let e = db_err(&path);
+            conn.busy_timeout(Duration::from_secs(10)).map_err(&e)?;
+            conn.pragma_update(None, "journal_mode", "WAL").map_err(&e)?;
+            conn.pragma_update(None, "foreign_keys", true).map_err(&e)?;
+            conn.execute_batch(SCHEMA).map_err(&e)?;
+        }
+        Ok(EventStore { conn, path })
+    }
+
+    /// Records a read and its hits in one transaction; returns the read's row id.
+    pub fn record(&mut self, source: &str, at: DateTime<Utc>, event: &PlateEvent, hits: &[PlateMatch]) -> Result<i64> {
+        let e = db_err(&self.path);
+        let tx = self.conn.transaction().map_err(&e)?;
+        tx.execute(
+            "INSERT INTO plate_reads (source, track, seen_at, media_time, plate, latin, key, format, confidence, reads,
+                                      x1, y1, x2, y2, crop_jpeg, hit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                source,
+                event.track as i64,
+                at.to_rfc3339(),
+                event.first_seen_s,
+                event.text,
+                event.latin,
+                event.key,
+                format!("{:?}", event.format),
+                f64::from(event.confidence),
+                event.reads as i64,
+                event.bbox.x1,
+                event.bbox.y1,
+                event.bbox.x2,
+                event.bbox.y2,
+                (!event.crop_jpeg.is_empty()).then_some(&event.crop_jpeg),
+                !hits.is_empty(),
+            ],
+        )
+        .map_err(&e)?;
+        let read_id = tx.last_insert_rowid();
+        for h in hits {
+            tx.execute(
+                "INSERT INTO hits (read_id, raised_at, entry_id, entry_plate, category, priority, kind, score, entry_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    read_id,
+                    at.to_rfc3339(),
+                    h.entry.id,
+                    h.entry.plate.canonical(),
+                    h.entry.category,
+                    format!("{:?}", h.entry.priority).to_lowercase(),
+                    format!("{:?}", h.kind).to_lowercase(),
+                    f64::from(h.score),
+                    serde_json::to_string(&h.entry).unwrap_or_default(),
+                ],
+            )
+            .map_err(&e)?;
+        }
+        tx.commit().map_err(&e)?;
+        Ok(read_id)
+    }
+
+    /// Reads whose key matches `pattern` (a plate in any spelling, or with `?`/`*` wildcards),
+    /// newest first, at most `limit`.
+    pub fn search(&self, pattern: &str, limit: usize) -> Result<Vec<StoredRead>> {
+        let pattern = Pattern::parse(pattern).map_err(Error::Search)?;
+        let like = pattern.sql_like();
+        let e = db_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, source, track, seen_at, media_time, plate, latin, key, confidence, hit
+                 FROM plate_reads WHERE key LIKE ?1 ESCAPE '\\' ORDER BY seen_at DESC, id DESC",
+            )
+            .map_err(&e)?;
+        let rows = stmt
+            .query_map(params![like], |r| {
+                let seen: String = r.get(3)?;
+                Ok(StoredRead {
+                    id: r.get(0)?,
+                    source: r.get(1)?,
+                    track: r.get(2)?,
+                    seen_at: DateTime::parse_from_rfc3339(&seen).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+                    media_time: r.get(4)?,
+                    plate: r.get(5)?,
+                    latin: r.get(6)?,
+                    key: r.get(7)?,
+                    confidence: r.get(8)?,
+                    hit: r.get(9)?,
+                })
+            })
+            .map_err(&e)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let row = row.map_err(&e)?;
+            if pattern.matches(&row.key) {
+                out.push(row);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The plate crop JPEG of a read.
+    pub fn crop(&self, read_id: i64) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row("SELECT crop_jpeg FROM plate_reads WHERE id = ?1", [read_id], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(db_err(&self.path))
+    }
+
+    /// Number of stored reads and hits.
+    pub fn counts(&self) -> Result<(i64, i64)> {
+        let e = db_err(&self.path);
+        let reads = self.conn.query_row("SELECT count(*) FROM plate_reads", [], |r| r.get(0)).map_err(&e)?;
+        let hits = self.conn.query_row("SELECT count(*) FROM hits", [], |r| r.get(0)).map_err(&e)?;
+        Ok((reads, hits))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raqib_core::PlateText;
+    use raqib_models::face::Bbox;
+
+    fn event(text: &str, track: u64) -> PlateEvent {
+        let p = PlateText::parse(text, None).unwrap();
+        PlateEvent {
+            track,
+            text: p.canonical().into(),
+            latin: p.latin_alias(),
+            key: p.key().into(),
+            format: p.format(),
+            confidence: 0.9,
+            reads: 5,
+            frames: 6,
+            first_seen_s: Some(1.5),
+            last_seen_s: Some(2.0),
+            best_frame: 40,
+            best_time_s: Some(1.8),
+            bbox: Bbox { x1: 1.0, y1: 2.0, x2: 3.0, y2: 4.0 },
+            crop_jpeg: vec![0xFF, 0xD8, 1, 2],
+            positions: vec![],
+        }
+    }
+
+    #[test]
+    fn reads_are_found_by_any_spelling_and_by_wildcard() {
+        let mut s = EventStore::open_in_memory().unwrap();
+        let now = Utc::now();
+        let id = s.record("cam-1", now, &event("12345 ب 6", 1), &[]).unwrap();
+        s.record("cam-2", now, &event("AB-123-CD", 2), &[]).unwrap();
+        assert_eq!(s.search("12345-B-6", 10).unwrap().len(), 1, "Latin spelling of the Arabic letter");
+        assert_eq!(s.search("12?45*", 10).unwrap()[0].id, id);
+        assert_eq!(s.search("*123*", 10).unwrap().len(), 2);
+        assert!(s.search("*", 10).is_err(), "a search must name something");
+        assert!(s.search("12?45-X-*", 10).unwrap().is_empty());
+        assert_eq!(s.crop(id).unwrap(), Some(vec![0xFF, 0xD8, 1, 2]));
+        assert_eq!(s.counts().unwrap(), (2, 0));
+    }
+}

@@ -1,0 +1,163 @@
+//! GStreamer ingest: any file or URI GStreamer can decode → RGB frames with media timestamps.
+//!
+//! `uridecodebin ! videoconvert ! video/x-raw,format=RGB ! appsink`. `uridecodebin` picks the
+//! demuxer and decoder by rank, so hardware decoders (NVDEC, VA-API) are used when their plugins
+//! are installed. For replay the sink is not synchronised to the clock and never drops: frames
+//! come as fast as they decode, none lost.
+
+use std::path::Path;
+use std::time::Duration;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use raqib_models::RgbImage;
+
+use crate::error::{Error, Result};
+
+/// One decoded frame.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Pixels.
+    pub image: RgbImage,
+    /// Presentation time from the start of the media, when the stream has one.
+    pub pts: Option<Duration>,
+    /// Index of this frame in decode order, from 0.
+    pub index: u64,
+}
+
+/// A decoding pipeline that hands out frames in order.
+pub struct FrameSource {
+    pipeline: gst::Pipeline,
+    sink: gst_app::AppSink,
+    bus: gst::Bus,
+    next_index: u64,
+    name: String,
+}
+
+impl FrameSource {
+    /// Opens a local file for decoding.
+    pub fn open_file(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::Source { source_name: path.display().to_string(), message: "no such file".into() });
+        }
+        let abs = path
+            .canonicalize()
+            .map_err(|e| Error::Source { source_name: path.display().to_string(), message: e.to_string() })?;
+        let uri = gst::glib::filename_to_uri(&abs, None)
+            .map_err(|e| Error::Source { source_name: path.display().to_string(), message: e.to_string() })?;
+        Self::open_uri(&uri, &path.display().to_string())
+    }
+
+    /// Opens any URI `uridecodebin` understands (`file://`, `rtsp://`, `http://`…); `name` is used
+    /// in errors and logs.
+    pub fn open_uri(uri: &str, name: &str) -> Result<Self> {
+        gst::init().map_err(|e| Error::GstInit(e.to_string()))?;
+        let bad = |message: String| Error::Source { source_name: name.to_owned(), message };
+        let make = |factory: &str| {
+            gst::ElementFactory::make(factory)
+                .build()
+                .map_err(|_| bad(format!("GStreamer element `{factory}` is missing; run `raqib doctor`")))
+        };
+        let pipeline = gst::Pipeline::new();
+        let decode = make("uridecodebin")?;
+        decode.set_property("uri", uri);
+        let convert = make("videoconvert")?;
+        let sink = gst_app::AppSink::builder()
+            .caps(&gst::Caps::builder("video/x-raw").field("format", "RGB").build())
+            .sync(false)
+            .max_buffers(4)
+            .drop(false)
+            .build();
+        pipeline
+            .add_many([&decode, &convert, sink.upcast_ref()])
+            .map_err(|e| bad(format!("building the pipeline: {e}")))?;
+        convert.link(&sink).map_err(|e| bad(format!("linking videoconvert to appsink: {e}")))?;
+        let convert_weak = convert.downgrade();
+        decode.connect_pad_added(move |_, pad| {
+            let Some(convert) = convert_weak.upgrade() else { return };
+            let is_video = pad
+                .current_caps()
+                .and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/")))
+                .unwrap_or(false);
+            let Some(sink_pad) = convert.static_pad("sink") else { return };
+            if is_video
+                && !sink_pad.is_linked()
+                && let Err(e) = pad.link(&sink_pad)
+            {
+                tracing::warn!(error = ?e, "cannot link the decoded video pad");
+            }
+        });
+        let bus = pipeline.bus().ok_or_else(|| bad("pipeline has no bus".into()))?;
+        pipeline.set_state(gst::State::Playing).map_err(|_| {
+            let detail = first_error(&bus).unwrap_or_else(|| "the pipeline refused to start".into());
+            bad(detail)
+        })?;
+        Ok(FrameSource { pipeline, sink, bus, next_index: 0, name: name.to_owned() })
+    }
+
+    /// Total duration, when the container says.
+    pub fn duration(&self) -> Option<Duration> {
+        self.pipeline.query_duration::<gst::ClockTime>().map(|d| Duration::from_nanos(d.nseconds()))
+    }
+
+    /// The next frame; `Ok(None)` at the end of the stream. A decoding error (corrupt or
+    /// truncated data, unreachable source) is returned once, with GStreamer's message.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>> {
+        loop {
+            if let Some(sample) = self.sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) {
+                let frame = self.to_frame(&sample)?;
+                self.next_index += 1;
+                return Ok(Some(frame));
+            }
+            if let Some(err) = first_error(&self.bus) {
+                return Err(Error::Source { source_name: self.name.clone(), message: err });
+            }
+            if self.sink.is_eos() {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn to_frame(&self, sample: &gst::Sample) -> Result<Frame> {
+        let bad = |message: String| Error::Source { source_name: self.name.clone(), message };
+        let caps = sample.caps().ok_or_else(|| bad("frame without caps".into()))?;
+        let s = caps.structure(0).ok_or_else(|| bad("empty caps".into()))?;
+        let width = s.get::<i32>("width").map_err(|e| bad(e.to_string()))? as usize;
+        let height = s.get::<i32>("height").map_err(|e| bad(e.to_string()))? as usize;
+        let buffer = sample.buffer().ok_or_else(|| bad("frame without data".into()))?;
+        let map = buffer.map_readable().map_err(|e| bad(e.to_string()))?;
+        // GStreamer pads RGB rows to a multiple of 4 bytes.
+        let row = width * 3;
+        let stride = row.div_ceil(4) * 4;
+        if map.len() < stride * height.saturating_sub(1) + row {
+            return Err(bad(format!("frame of {} bytes for {width}×{height} RGB", map.len())));
+        }
+        let mut data = Vec::with_capacity(row * height);
+        for y in 0..height {
+            data.extend_from_slice(&map[y * stride..y * stride + row]);
+        }
+        Ok(Frame {
+            image: RgbImage { width: width as u32, height: height as u32, data },
+            pts: buffer.pts().map(|t| Duration::from_nanos(t.nseconds())),
+            index: self.next_index,
+        })
+    }
+}
+
+impl Drop for FrameSource {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// The first error message waiting on `bus`, with GStreamer's debug detail.
+fn first_error(bus: &gst::Bus) -> Option<String> {
+    while let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
+        if let gst::MessageView::Error(e) = msg.view() {
+            let debug = e.debug().map(|d| format!(" ({d})")).unwrap_or_default();
+            return Some(format!("{}{debug}", e.error()));
+        }
+    }
+    None
+}

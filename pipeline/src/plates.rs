@@ -1,0 +1,195 @@
+//! Plate analysis of a frame sequence: detect and read → track → vote → one event per track.
+//!
+//! [`PlateTracker`] takes the plates found in each analysed frame (with the frame's timestamp
+//! and a JPEG of each plate crop) and, when a track ends, returns a [`PlateEvent`]: the voted
+//! text, how many frames read it, when it was first and last seen, and the best shot (highest
+//! confidence × √area).
+
+use std::time::Duration;
+
+use raqib_models::RgbImage;
+use raqib_models::face::Bbox;
+use raqib_models::plate::PlateRead;
+use serde::Serialize;
+
+use crate::track::{Detection, Track, Tracker, TrackerParams};
+use crate::vote::{Vote, vote};
+
+/// One plate seen in one frame.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// The read.
+    pub read: PlateRead,
+    /// Media time of the frame.
+    pub pts: Option<Duration>,
+    /// Frame index.
+    pub frame: u64,
+    /// JPEG of the plate crop (with a margin).
+    pub crop_jpeg: Vec<u8>,
+}
+
+/// A plate track's result: one per vehicle passing.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlateEvent {
+    /// Track id within its source.
+    pub track: u64,
+    /// Canonical voted text.
+    pub text: String,
+    /// Latin transliteration of `text`.
+    pub latin: String,
+    /// Match key.
+    pub key: String,
+    /// Recognised format.
+    pub format: raqib_core::PlateFormat,
+    /// Vote confidence (0–1).
+    pub confidence: f32,
+    /// Frames whose read took part in the vote / frames the plate was seen in.
+    pub reads: usize,
+    /// Frames the track was seen in.
+    pub frames: usize,
+    /// First and last media time seen, seconds.
+    pub first_seen_s: Option<f64>,
+    /// Last media time seen, seconds.
+    pub last_seen_s: Option<f64>,
+    /// Best shot: frame index, media time, box.
+    pub best_frame: u64,
+    /// Media time of the best shot, seconds.
+    pub best_time_s: Option<f64>,
+    /// Box of the best shot, frame pixels.
+    #[serde(rename = "box")]
+    pub bbox: Bbox,
+    /// JPEG of the best shot's plate crop.
+    #[serde(skip)]
+    pub crop_jpeg: Vec<u8>,
+    /// Per key position: candidates and vote shares, best first (for fuzzy matching).
+    #[serde(skip)]
+    pub positions: Vec<Vec<(char, f32)>>,
+}
+
+/// Settings for turning tracks into events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventParams {
+    /// Tracks read in fewer frames are dropped unless one read is very confident.
+    pub min_reads: usize,
+    /// A single read at least this confident still makes an event.
+    pub single_read_confidence: f32,
+    /// Least vote confidence.
+    pub min_vote_confidence: f32,
+}
+
+impl Default for EventParams {
+    fn default() -> Self {
+        EventParams { min_reads: 2, single_read_confidence: 0.9, min_vote_confidence: 0.5 }
+    }
+}
+
+/// Tracks plates over frames and emits events.
+pub struct PlateTracker {
+    tracker: Tracker<Observation>,
+    params: EventParams,
+}
+
+impl PlateTracker {
+    /// A tracker with default tracking settings.
+    pub fn new(params: EventParams) -> Self {
+        PlateTracker { tracker: Tracker::new(TrackerParams::default()), params }
+    }
+
+    /// Adds the plates of analysed frame `frame`; returns events of tracks that ended.
+    pub fn push(
+        &mut self,
+        frame: u64,
+        pts: Option<Duration>,
+        image: &RgbImage,
+        plates: Vec<PlateRead>,
+    ) -> Vec<PlateEvent> {
+        let detections = plates
+            .into_iter()
+            .map(|read| Detection {
+                bbox: read.bbox,
+                key: Some(read.key.clone()),
+                payload: Observation { crop_jpeg: crop_jpeg(image, &read.bbox), read, pts, frame },
+            })
+            .collect();
+        let ended = self.tracker.update(frame, detections, |o| Some(o.read.key.as_str()));
+        ended.into_iter().filter_map(|t| self.event(t)).collect()
+    }
+
+    /// Ends all tracks (end of stream) and returns their events.
+    pub fn finish(&mut self) -> Vec<PlateEvent> {
+        let ended = self.tracker.finish();
+        ended.into_iter().filter_map(|t| self.event(t)).collect()
+    }
+
+    fn event(&self, track: Track<Observation>) -> Option<PlateEvent> {
+        let reads: Vec<&PlateRead> = track.observations.iter().map(|(_, o)| &o.read).collect();
+        let Vote { plate, confidence, reads: voters, positions } = vote(&reads)?;
+        let best_conf = reads.iter().map(|r| r.confidence).fold(0.0, f32::max);
+        let enough = voters >= self.params.min_reads || best_conf >= self.params.single_read_confidence;
+        if !enough || confidence < self.params.min_vote_confidence {
+            return None;
+        }
+        let shot = |o: &Observation| o.read.confidence * (o.read.bbox.width() * o.read.bbox.height()).sqrt();
+        let best = track.observations.iter().map(|(_, o)| o).max_by(|a, b| shot(a).total_cmp(&shot(b)))?;
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
+        Some(PlateEvent {
+            track: track.id,
+            text: plate.canonical().to_owned(),
+            latin: plate.latin_alias(),
+            key: plate.key().to_owned(),
+            format: plate.format(),
+            confidence,
+            reads: voters,
+            frames: track.observations.len(),
+            first_seen_s: secs(track.observations.first().and_then(|(_, o)| o.pts)),
+            last_seen_s: secs(track.observations.last().and_then(|(_, o)| o.pts)),
+            best_frame: best.frame,
+            best_time_s: secs(best.pts),
+            bbox: best.read.bbox,
+            crop_jpeg: best.crop_jpeg.clone(),
+            positions,
+        })
+    }
+}
+
+/// JPEG of `bbox` in `image` with a margin of a quarter of the box height; empty if it fails.
+pub fn crop_jpeg(image: &RgbImage, bbox: &Bbox) -> Vec<u8> {
+    let m = bbox.height() * 0.25;
+    let x0 = (bbox.x1 - m).max(0.0) as u32;
+    let y0 = (bbox.y1 - m).max(0.0) as u32;
+    let x1 = ((bbox.x2 + m).ceil() as u32).min(image.width);
+    let y1 = ((bbox.y2 + m).ceil() as u32).min(image.height);
+    if x1 <= x0 || y1 <= y0 {
+        return Vec::new();
+    }
+    let (w, h) = (x1 - x0, y1 - y0);
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in y0..y1 {
+        let start = ((y * image.width + x0) * 3) as usize;
+        rgb.extend_from_slice(&image.data[start..start + (w * 3) as usize]);
+    }
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+    match image::ImageEncoder::write_image(encoder, &rgb, w, h, image::ExtendedColorType::Rgb8) {
+        Ok(()) => out,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot encode a plate crop");
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crops_are_clamped_jpegs() {
+        let img = RgbImage { width: 20, height: 10, data: vec![128; 20 * 10 * 3] };
+        let jpeg = crop_jpeg(&img, &Bbox { x1: 15.0, y1: 2.0, x2: 30.0, y2: 8.0 });
+        assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "a JPEG");
+        let decoded = RgbImage::decode(&jpeg).unwrap();
+        assert_eq!((decoded.width, decoded.height), (7, 10)); // x 13.5→13 .. 20, y 0.5→0 .. 10
+        assert!(crop_jpeg(&img, &Bbox { x1: 50.0, y1: 50.0, x2: 60.0, y2: 60.0 }).is_empty());
+    }
+}

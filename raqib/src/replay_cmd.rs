@@ -1,0 +1,351 @@
+//! `raqib replay VIDEO…`: analyst replay of recorded files, as fast as the machine allows.
+//!
+//! Every frame is decoded (none dropped; `--every N` analyses one frame in N), plates are read,
+//! tracked and voted into one read per vehicle, checked against the watchlist, and written to a
+//! report: JSON, CSV or a self-contained HTML page with the plate snapshots. A file that cannot
+//! be decoded (missing, corrupt, truncated) is reported and the other files are still replayed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use chrono::Utc;
+use raqib_pipeline::events::EventStore;
+use raqib_pipeline::ingest::FrameSource;
+use raqib_pipeline::plates::{EventParams, PlateEvent, PlateTracker};
+use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot, Store};
+use serde::Serialize;
+
+use crate::config::{Config, Paths};
+
+/// Options of one replay.
+pub struct ReplayOptions {
+    /// Files to replay.
+    pub videos: Vec<PathBuf>,
+    /// Watchlist database to check reads against (default: `<data_dir>/watchlist.db` if present).
+    pub watchlist: Option<PathBuf>,
+    /// Report file; format from the extension (`.json`, `.csv`, `.html`).
+    pub report: Option<PathBuf>,
+    /// Analyse one frame in N.
+    pub every: u64,
+    /// Largest weighted edit distance for fuzzy watchlist matches.
+    pub max_distance: f32,
+    /// No progress line.
+    pub quiet: bool,
+    /// Record reads and hits in `<data_dir>/events.db` (for `raqib search`).
+    pub store: bool,
+}
+
+/// One read in the report, with its watchlist matches.
+#[derive(Debug, Serialize)]
+struct ReportRead {
+    #[serde(flatten)]
+    event: PlateEvent,
+    hits: Vec<PlateMatch>,
+    #[serde(skip)]
+    crop_jpeg: Vec<u8>,
+}
+
+/// One file in the report.
+#[derive(Debug, Serialize)]
+struct ReportVideo {
+    file: PathBuf,
+    error: Option<String>,
+    frames: u64,
+    analysed: u64,
+    seconds: f64,
+    fps: f64,
+    reads: Vec<ReportRead>,
+}
+
+/// Runs the replay; fails (after replaying the rest) if any file failed.
+pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::Result<()> {
+    let mut finder = crate::plates_cmd::load_finder(config, paths)?;
+    let default_db = paths.data_dir.join("watchlist.db");
+    let watchlist = opts.watchlist.clone().or_else(|| default_db.is_file().then_some(default_db));
+    let snapshot = match &watchlist {
+        Some(db) => {
+            if !db.is_file() {
+                bail!("watchlist {} does not exist", db.display());
+            }
+            let store = Store::open(db).with_context(|| format!("opening watchlist {}", db.display()))?;
+            let snap = Snapshot::load(&store, crate::watchlist_cmd::FACE_MODEL)?;
+            eprintln!("checking reads against {} ({} plate entries)", db.display(), snap.plate_count());
+            Some(snap)
+        }
+        None => None,
+    };
+    let mut events = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
+    let mut videos = Vec::new();
+    for path in &opts.videos {
+        let mut video = ReportVideo {
+            file: path.clone(),
+            error: None,
+            frames: 0,
+            analysed: 0,
+            seconds: 0.0,
+            fps: 0.0,
+            reads: vec![],
+        };
+        let start = Instant::now();
+        let result = replay_one(&mut finder, path, opts, &mut video, |event| {
+            let hits = snapshot
+                .as_ref()
+                .map(|s| {
+                    s.match_plate(
+                        &FuzzyQuery::with_alternatives(event.positions.clone()),
+                        opts.max_distance,
+                        Utc::now(),
+                    )
+                })
+                .unwrap_or_default();
+            print_read(path, &event, &hits);
+            if let Some(store) = events.as_mut()
+                && let Err(e) = store.record(&path.display().to_string(), Utc::now(), &event, &hits)
+            {
+                eprintln!("cannot record the read in the events store: {e}");
+            }
+            let crop_jpeg = event.crop_jpeg.clone();
+            ReportRead { event, hits, crop_jpeg }
+        });
+        video.seconds = start.elapsed().as_secs_f64();
+        video.fps = video.frames as f64 / video.seconds.max(1e-9);
+        if let Err(e) = result {
+            eprintln!("{}: {e:#}", path.display());
+            video.error = Some(format!("{e:#}"));
+        }
+        eprintln!(
+            "{}: {} frames ({} analysed) in {:.1} s = {:.1} fps; {} plate read(s), {} hit(s)",
+            path.display(),
+            video.frames,
+            video.analysed,
+            video.seconds,
+            video.fps,
+            video.reads.len(),
+            video.reads.iter().filter(|r| !r.hits.is_empty()).count()
+        );
+        videos.push(video);
+    }
+    if let Some(report) = &opts.report {
+        write_report(report, &videos)?;
+        eprintln!("report written to {}", report.display());
+    }
+    let failed = videos.iter().filter(|v| v.error.is_some()).count();
+    if failed > 0 {
+        bail!("{failed} of {} file(s) could not be replayed completely", videos.len());
+    }
+    Ok(())
+}
+
+fn replay_one(
+    finder: &mut raqib_models::plate::PlateFinder,
+    path: &Path,
+    opts: &ReplayOptions,
+    video: &mut ReportVideo,
+    mut on_event: impl FnMut(PlateEvent) -> ReportRead,
+) -> anyhow::Result<()> {
+    let mut source = FrameSource::open_file(path)?;
+    let mut tracker = PlateTracker::new(EventParams::default());
+    let mut last_progress = Instant::now();
+    let started = Instant::now();
+    let every = opts.every.max(1);
+    let mut last_pts = None;
+    let outcome = loop {
+        let frame = match source.next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break ended_early(last_pts, source.duration()),
+            Err(e) => break Err(anyhow::Error::from(e)),
+        };
+        last_pts = frame.pts.or(last_pts);
+        video.frames += 1;
+        if frame.index % every != 0 {
+            continue;
+        }
+        video.analysed += 1;
+        let plates = finder.find(&frame.image)?;
+        for event in tracker.push(frame.index, frame.pts, &frame.image, plates) {
+            video.reads.push(on_event(event));
+        }
+        if !opts.quiet && last_progress.elapsed() > Duration::from_secs(1) {
+            last_progress = Instant::now();
+            progress(path, frame.pts, source.duration(), video.frames, started.elapsed());
+        }
+    };
+    // Tracks still open at the end (or at a decoding error) are reported too: nothing seen is lost.
+    for event in tracker.finish() {
+        video.reads.push(on_event(event));
+    }
+    if !opts.quiet {
+        eprint!("\r\x1b[K");
+    }
+    outcome
+}
+
+/// A stream that ends well before its stated duration was cut short (truncated download or copy).
+fn ended_early(last: Option<Duration>, duration: Option<Duration>) -> anyhow::Result<()> {
+    match (last, duration) {
+        (Some(l), Some(d)) if l.as_secs_f64() + 1.0 < d.as_secs_f64() * 0.98 => bail!(
+            "the stream ended at {:.1} s of its {:.1} s: the file is truncated or corrupt (frames before that were analysed)",
+            l.as_secs_f64(),
+            d.as_secs_f64()
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn progress(path: &Path, pts: Option<Duration>, duration: Option<Duration>, frames: u64, elapsed: Duration) {
+    let fps = frames as f64 / elapsed.as_secs_f64().max(1e-9);
+    let (pct, eta) = match (pts, duration) {
+        (Some(p), Some(d)) if d.as_secs_f64() > 0.0 && p.as_secs_f64() > 0.0 => {
+            let done = (p.as_secs_f64() / d.as_secs_f64()).min(1.0);
+            let eta = elapsed.as_secs_f64() * (1.0 - done) / done.max(1e-6);
+            (format!("{:.0}%", done * 100.0), format!("ETA {eta:.0} s"))
+        }
+        _ => ("?".into(), "ETA ?".into()),
+    };
+    eprint!("\r\x1b[K{}: {pct} {frames} frames {fps:.1} fps {eta}", path.display());
+    let _ = std::io::stderr().flush();
+}
+
+fn print_read(path: &Path, e: &PlateEvent, hits: &[PlateMatch]) {
+    let when = e.first_seen_s.map(|s| format!("{s:.2}s")).unwrap_or_else(|| "?".into());
+    let alias = if e.latin != e.text { format!(" ({})", e.latin) } else { String::new() };
+    let mut line = format!(
+        "\r\x1b[K{} @ {when}: {}{alias} conf {:.2} ({}/{} frames)",
+        path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        e.text,
+        e.confidence,
+        e.reads,
+        e.frames
+    );
+    for h in hits {
+        line.push_str(&format!(
+            "  HIT {:?} [{}] {} ({:?}, score {:.2})",
+            h.entry.priority,
+            h.entry.category,
+            h.entry.plate.canonical(),
+            h.kind,
+            h.score
+        ));
+    }
+    println!("{line}");
+}
+
+fn write_report(path: &Path, videos: &[ReportVideo]) -> anyhow::Result<()> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let text = match ext.as_str() {
+        "json" => serde_json::to_string_pretty(&serde_json::json!({ "videos": videos }))?,
+        "csv" => csv(videos),
+        "html" | "htm" => html(videos),
+        _ => bail!("{}: report format from the extension: .json, .csv or .html", path.display()),
+    };
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+fn csv(videos: &[ReportVideo]) -> String {
+    let mut out = String::from(
+        "file,track,first_seen_s,last_seen_s,plate,latin,format,confidence,reads,frames,hit_plate,hit_category,hit_priority,hit_kind,hit_score\n",
+    );
+    for v in videos {
+        for r in &v.reads {
+            let e = &r.event;
+            let s = |t: Option<f64>| t.map(|t| format!("{t:.3}")).unwrap_or_default();
+            let base = format!(
+                "{},{},{},{},{},{},{:?},{:.3},{},{}",
+                csv_field(&v.file.display().to_string()),
+                e.track,
+                s(e.first_seen_s),
+                s(e.last_seen_s),
+                csv_field(&e.text),
+                csv_field(&e.latin),
+                e.format,
+                e.confidence,
+                e.reads,
+                e.frames
+            );
+            if r.hits.is_empty() {
+                out.push_str(&format!("{base},,,,,\n"));
+            }
+            for h in &r.hits {
+                out.push_str(&format!(
+                    "{base},{},{},{:?},{:?},{:.3}\n",
+                    csv_field(h.entry.plate.canonical()),
+                    csv_field(&h.entry.category),
+                    h.entry.priority,
+                    h.kind,
+                    h.score
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn html(videos: &[ReportVideo]) -> String {
+    let mut out = String::from(
+        "<!doctype html><meta charset=utf-8><title>raqib replay report</title>\
+         <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;\
+         padding:4px 8px}tr.hit{background:#fdd}img{max-height:60px}</style><h1>raqib replay report</h1>",
+    );
+    out.push_str(&format!("<p>Generated {}</p>", Utc::now().to_rfc3339()));
+    for v in videos {
+        out.push_str(&format!(
+            "<h2>{}</h2><p>{} frames, {} analysed, {:.1} s ({:.1} fps){}</p>",
+            esc(&v.file.display().to_string()),
+            v.frames,
+            v.analysed,
+            v.seconds,
+            v.fps,
+            v.error.as_deref().map(|e| format!("; <b>error:</b> {}", esc(e))).unwrap_or_default()
+        ));
+        out.push_str("<table><tr><th>time</th><th>snapshot</th><th>plate</th><th>confidence</th><th>frames</th><th>watchlist</th></tr>");
+        for r in &v.reads {
+            let e = &r.event;
+            let img = if r.crop_jpeg.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<img src=\"data:image/jpeg;base64,{}\">",
+                    base64::engine::general_purpose::STANDARD.encode(&r.crop_jpeg)
+                )
+            };
+            let hits: Vec<String> = r
+                .hits
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} [{}] {:?} {:?} {:.2}",
+                        esc(h.entry.plate.canonical()),
+                        esc(&h.entry.category),
+                        h.entry.priority,
+                        h.kind,
+                        h.score
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "<tr class=\"{}\"><td>{}</td><td>{img}</td><td><b>{}</b><br>{}</td><td>{:.2}</td><td>{}/{}</td><td>{}</td></tr>",
+                if hits.is_empty() { "" } else { "hit" },
+                e.first_seen_s.map(|s| format!("{s:.2} s")).unwrap_or_default(),
+                esc(&e.text),
+                esc(&e.latin),
+                e.confidence,
+                e.reads,
+                e.frames,
+                hits.join("<br>")
+            ));
+        }
+        out.push_str("</table>");
+    }
+    out
+}

@@ -1,0 +1,51 @@
+//! `raqib search PLATE --reason R`: every stored sighting of a plate (any spelling, `?`/`*`
+//! wildcards), newest first. A reason is required and the search is written to the audit log.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use raqib_pipeline::events::EventStore;
+use raqib_watchlist::{Actor, Store};
+
+use crate::config::Paths;
+
+/// Runs the search and prints a table or JSON.
+pub fn search(paths: &Paths, pattern: &str, reason: Option<&str>, limit: usize, json: bool) -> anyhow::Result<()> {
+    let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
+        bail!("searching past sightings needs --reason (case reference or why); it is audited");
+    };
+    let events_db = paths.data_dir.join("events.db");
+    if !events_db.is_file() {
+        bail!("no events store at {} yet: run `raqib replay` or `raqib run` first", events_db.display());
+    }
+    audit(&paths.data_dir.join("watchlist.db"), pattern, reason)?;
+    let store = EventStore::open(&events_db)?;
+    let found = store.search(pattern, limit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(());
+    }
+    println!("{} sighting(s) of {pattern}", found.len());
+    for r in &found {
+        let media = r.media_time.map(|t| format!(" at {t:.2} s")).unwrap_or_default();
+        println!(
+            "  #{:<6} {}  {}{media}  {} ({})  conf {:.2}{}",
+            r.id,
+            r.seen_at.format("%Y-%m-%d %H:%M:%S"),
+            r.source,
+            r.plate,
+            r.latin,
+            r.confidence,
+            if r.hit { "  HIT" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+/// Records the search (who, what, why) in the node's audit log, kept in the watchlist database.
+fn audit(db: &Path, pattern: &str, reason: &str) -> anyhow::Result<()> {
+    let store = Store::open(db).with_context(|| format!("opening {} for the audit log", db.display()))?;
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    store.audit(Actor::new(&user, Some(reason)), "search.sightings", Some(pattern), None)?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! `raqib replay` end to end: a real H.264 MP4 made by GStreamer from a sample plate photo →
+//! decode → read → track → vote → watchlist hit → report; plus broken files that must not stop
+//! the others.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn raqib(dir: &Path, cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_raqib"))
+        .current_dir(dir)
+        .env("RAQIB_CACHE_DIR", cache)
+        .env("RAQIB_DATA_DIR", dir)
+        .env_remove("RAQIB_CONFIG")
+        .args(args)
+        .output()
+        .expect("raqib runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Encodes `frames` copies of a PNG as a 10 fps H.264 MP4 with gst-launch.
+fn video_from_png(png: &Path, frames: u32, out: &Path) {
+    let status = Command::new("gst-launch-1.0")
+        .args(["-q", "multifilesrc"])
+        .arg(format!("location={}", png.display()))
+        .args(["loop=true", &format!("num-buffers={frames}"), "caps=image/png,framerate=10/1", "!", "pngdec", "!"])
+        .args(["videoconvert", "!", "x264enc", "!", "mp4mux", "!", "filesink"])
+        .arg(format!("location={}", out.display()))
+        .status()
+        .expect("gst-launch-1.0 runs (make setup installs gstreamer1.0-tools)");
+    assert!(status.success(), "encoding the test video failed");
+}
+
+#[test]
+fn replay_reads_a_plate_once_raises_the_hit_and_survives_bad_files() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let video = d.join("street.mp4");
+    video_from_png(&workspace.join("samples/plates/ma-standard.png"), 12, &video);
+    let truth = std::fs::read_to_string(workspace.join("samples/plates/truth.tsv")).unwrap();
+    let plate = truth.lines().find_map(|l| l.strip_prefix("ma-standard.png\t")).unwrap().to_owned();
+
+    let add =
+        raqib(d, &cache, &["watchlist", "add", "--plate", &plate, "--category", "stolen_vehicle", "--reason", "t"]);
+    assert!(add.status.success(), "{}", text(&add));
+    let corrupt = d.join("corrupt.mp4");
+    std::fs::write(&corrupt, b"\x00\x00\x00\x18ftypmp42 then nothing").unwrap();
+
+    let out = raqib(d, &cache, &["replay", "-q", "--report", "report.json", "corrupt.mp4", "street.mp4"]);
+    let log = text(&out);
+    assert!(!out.status.success(), "a corrupt file makes the exit status non-zero: {log}");
+    assert!(log.contains("corrupt.mp4:") && log.contains("1 of 2 file(s)"), "{log}");
+
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
+    let videos = report["videos"].as_array().unwrap();
+    assert!(videos[0]["error"].is_string(), "{report}");
+    let street = &videos[1];
+    assert_eq!(street["frames"], 12, "every frame decoded: {street}");
+    let reads = street["reads"].as_array().unwrap();
+    assert_eq!(reads.len(), 1, "one read per track, not per frame: {street}");
+    let key = raqib_core::PlateText::parse(&plate, None).unwrap().key().to_owned();
+    assert_eq!(reads[0]["key"], key.as_str());
+    assert!(reads[0]["reads"].as_u64().unwrap() >= 10, "{street}");
+    assert_eq!(reads[0]["hits"][0]["kind"], "exact", "{street}");
+    assert_eq!(reads[0]["hits"][0]["entry"]["category"], "stolen_vehicle");
+    assert!(log.contains("HIT"), "{log}");
+
+    // Analysts find the sighting later, by any spelling or a wildcard, with a reason (audited).
+    let refused = raqib(d, &cache, &["search", &plate]);
+    assert!(!refused.status.success() && text(&refused).contains("--reason"), "{}", text(&refused));
+    let wildcard = format!("{}*", &key[..3]);
+    let found = raqib(d, &cache, &["search", &wildcard, "--reason", "case 7", "--json"]);
+    assert!(found.status.success(), "{}", text(&found));
+    let rows: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(rows[0]["key"], key.as_str(), "{rows}");
+    assert_eq!(rows[0]["hit"], true);
+    let audit = raqib(d, &cache, &["watchlist", "audit"]);
+    assert!(text(&audit).contains("search.sightings") && text(&audit).contains("case 7"), "{}", text(&audit));
+
+    // The HTML report is self-contained: the snapshot is embedded.
+    let html = raqib(d, &cache, &["replay", "-q", "--report", "report.html", "street.mp4"]);
+    assert!(html.status.success(), "{}", text(&html));
+    let page = std::fs::read_to_string(d.join("report.html")).unwrap();
+    assert!(page.contains("data:image/jpeg;base64,") && page.contains("class=\"hit\""), "{page}");
+}
