@@ -151,6 +151,9 @@ enum EvalWhat {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// List every wrong read on stderr.
+        #[arg(long)]
+        mistakes: bool,
     },
     /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision), or 1:N
     /// identification on a folder with gallery/<identity>/<photos>.
@@ -237,9 +240,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
         }
-        Command::Eval { what: EvalWhat::Plates { data, json } } => {
+        Command::Eval { what: EvalWhat::Plates { data, json, mistakes } } => {
             let (config, paths) = load(config)?;
-            plates_eval::eval(&config, &paths, &data, json)?
+            plates_eval::eval(&config, &paths, &data, json, mistakes)?
         }
         Command::Eval { what: EvalWhat::Faces { data, json } } => {
             let (config, paths) = load(config)?;

@@ -174,7 +174,7 @@ struct SetReport {
     ms_per_image: f64,
 }
 
-fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item]) -> anyhow::Result<SetReport> {
+fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool) -> anyhow::Result<SetReport> {
     let mut r = SetReport { set: name.to_owned(), ..Default::default() };
     let (mut det_hit, mut reads_total, mut reads_on_plate) = (0usize, 0usize, 0usize);
     let (mut loc30, mut loc50, mut regions_total) = (0usize, 0usize, 0usize);
@@ -219,6 +219,16 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item]) -> anyhow::Res
         }
         let e2e_ok = at_plate.as_deref() == Some(it.key.as_str());
         let crop_ok = crop_key == it.key;
+        if mistakes && (!e2e_ok || !crop_ok) {
+            eprintln!(
+                "  {name}{} {}: truth {}  crop {}  end-to-end {}",
+                if it.held_out { " (held out)" } else { "" },
+                it.image.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                it.key,
+                if crop_ok { "ok".to_owned() } else { crop_key.clone() },
+                if e2e_ok { "ok".to_owned() } else { at_plate.clone().unwrap_or_else(|| "(none)".into()) }
+            );
+        }
         r.end_to_end.add(e2e_ok);
         r.crop.add(crop_ok);
         let len = it.key.chars().count();
@@ -278,12 +288,12 @@ fn sets(data: &Path) -> anyhow::Result<Vec<(String, Vec<Item>)>> {
 }
 
 /// Runs the evaluation and prints a table (or JSON with `json`).
-pub fn eval(config: &Config, paths: &Paths, data: &[PathBuf], json: bool) -> anyhow::Result<()> {
+pub fn eval(config: &Config, paths: &Paths, data: &[PathBuf], json: bool, mistakes: bool) -> anyhow::Result<()> {
     let mut finder = crate::plates_cmd::load_finder(config, paths)?;
     let mut reports = Vec::new();
     for d in data {
         for (name, items) in sets(d)? {
-            reports.push(evaluate(&mut finder, &name, &items)?);
+            reports.push(evaluate(&mut finder, &name, &items, mistakes)?);
         }
     }
     if json {

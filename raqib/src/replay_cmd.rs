@@ -53,6 +53,9 @@ struct ReportRead {
 struct ReportVideo {
     file: PathBuf,
     error: Option<String>,
+    /// Something looks wrong but every frame there was got analysed (e.g. the stream ended well
+    /// before the duration its container states: a truncated copy).
+    warning: Option<String>,
     frames: u64,
     analysed: u64,
     seconds: f64,
@@ -83,6 +86,7 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         let mut video = ReportVideo {
             file: path.clone(),
             error: None,
+            warning: None,
             frames: 0,
             analysed: 0,
             seconds: 0.0,
@@ -155,7 +159,13 @@ fn replay_one(
     let outcome = loop {
         let frame = match source.next_frame() {
             Ok(Some(f)) => f,
-            Ok(None) => break ended_early(last_pts, source.duration()),
+            Ok(None) => {
+                video.warning = ended_early(last_pts, source.duration());
+                if let Some(w) = &video.warning {
+                    eprintln!("\r\x1b[K{}: warning: {w}", path.display());
+                }
+                break Ok(());
+            }
             Err(e) => break Err(anyhow::Error::from(e)),
         };
         last_pts = frame.pts.or(last_pts);
@@ -183,15 +193,16 @@ fn replay_one(
     outcome
 }
 
-/// A stream that ends well before its stated duration was cut short (truncated download or copy).
-fn ended_early(last: Option<Duration>, duration: Option<Duration>) -> anyhow::Result<()> {
+/// A stream that ends well before the duration its container states may be a truncated copy
+/// (or a container with a wrong duration): worth a warning, not a failure.
+fn ended_early(last: Option<Duration>, duration: Option<Duration>) -> Option<String> {
     match (last, duration) {
-        (Some(l), Some(d)) if l.as_secs_f64() + 1.0 < d.as_secs_f64() * 0.98 => bail!(
-            "the stream ended at {:.1} s of its {:.1} s: the file is truncated or corrupt (frames before that were analysed)",
+        (Some(l), Some(d)) if l.as_secs_f64() + 1.0 < d.as_secs_f64() * 0.98 => Some(format!(
+            "the video ended at {:.1} s but the container says {:.1} s: truncated file or wrong duration (all frames present were analysed)",
             l.as_secs_f64(),
             d.as_secs_f64()
-        ),
-        _ => Ok(()),
+        )),
+        _ => None,
     }
 }
 

@@ -218,8 +218,8 @@ fn fits_a_format(text: &str) -> bool {
 
 /// Plate grammars over the model's classes, with the layout each applies to (`None`: any):
 /// Moroccan formats (the free read most often misses them by a separator bar read as `1`, `أ`
-/// read as `1`, a letter dropped) and Brazil's two fixed formats (`I`/`1`, `O`/`0` at positions
-/// whose class the format fixes).
+/// read as `1`, a letter dropped), Brazil's two fixed formats (`I`/`1`, `O`/`0` at positions
+/// whose class the format fixes) and the French/Italian `AB-123-CD`.
 fn grammars(classes: &[String]) -> Vec<(ctc::Grammar, Option<Layout>)> {
     let set = |f: &dyn Fn(&str) -> bool| classes.iter().enumerate().map(|(i, c)| i > 0 && f(c)).collect::<Vec<bool>>();
     let digit = set(&|c| c.len() == 1 && c.as_bytes()[0].is_ascii_digit());
@@ -252,6 +252,8 @@ fn grammars(classes: &[String]) -> Vec<(ctc::Grammar, Option<Layout>)> {
         (g("morocco_government", vec![slot(&digit, 1, 6), slot(&word, 1, 1)]), None),
         (g("morocco_government", vec![slot(&word, 1, 1), slot(&digit, 1, 6)]), None),
         (g("brazil_old", vec![slot(&latin, 3, 3), slot(&digit, 4, 4)]), Some(Layout::OneRow)),
+        // France (SIV) and Italy: `AB-123-CD`; a right-hand blue band is often read as a letter.
+        (g("france_italy", vec![slot(&latin, 2, 2), slot(&digit, 3, 3), slot(&latin, 2, 2)]), Some(Layout::OneRow)),
         (
             g("brazil_mercosur", vec![slot(&latin, 3, 3), slot(&digit, 1, 1), slot(&latin, 1, 1), slot(&digit, 2, 2)]),
             Some(Layout::OneRow),
