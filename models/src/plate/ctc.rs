@@ -32,6 +32,21 @@ pub struct CharRead {
     pub step: usize,
 }
 
+/// The character of class `cls` read at `step`, whose log-probability row is `row`: its
+/// probability and the `k` likeliest other non-blank classes at or above `min_alt_p`.
+fn char_read(row: &[f32], cls: usize, step: usize, classes: &[String], k: usize, min_alt_p: f32) -> CharRead {
+    let mut alts: Vec<(usize, f32)> =
+        (1..row.len()).filter(|&i| i != cls).map(|i| (i, row[i].exp())).filter(|&(_, q)| q >= min_alt_p).collect();
+    alts.sort_by(|a, b| b.1.total_cmp(&a.1));
+    alts.truncate(k);
+    CharRead {
+        text: classes[cls].clone(),
+        confidence: row[cls].exp(),
+        alternatives: alts.into_iter().map(|(i, p)| Alternative { text: classes[i].clone(), p }).collect(),
+        step,
+    }
+}
+
 /// Decodes one `[T, C]` row-major matrix of log-probabilities (class 0 = blank).
 ///
 /// `classes[i]` is the text of class `i`; alternatives below `min_alt_p` are dropped.
@@ -41,18 +56,8 @@ pub fn decode(log_probs: &[f32], steps: usize, classes: &[String], k: usize, min
     let mut prev = 0usize;
     let mut peak: Option<(usize, usize, f32)> = None; // (class, step, p)
     let flush = |peak: Option<(usize, usize, f32)>, out: &mut Vec<CharRead>| {
-        let Some((cls, step, p)) = peak else { return };
-        let row = &log_probs[step * c..(step + 1) * c];
-        let mut alts: Vec<(usize, f32)> =
-            (1..c).filter(|&i| i != cls).map(|i| (i, row[i].exp())).filter(|&(_, q)| q >= min_alt_p).collect();
-        alts.sort_by(|a, b| b.1.total_cmp(&a.1));
-        alts.truncate(k);
-        out.push(CharRead {
-            text: classes[cls].clone(),
-            confidence: p,
-            alternatives: alts.into_iter().map(|(i, p)| Alternative { text: classes[i].clone(), p }).collect(),
-            step,
-        });
+        let Some((cls, step, _)) = peak else { return };
+        out.push(char_read(&log_probs[step * c..(step + 1) * c], cls, step, classes, k, min_alt_p));
     };
     for t in 0..steps.min(log_probs.len() / c.max(1)) {
         let row = &log_probs[t * c..(t + 1) * c];
@@ -236,19 +241,7 @@ pub fn decode_constrained(
     emitted.reverse();
     let chars = emitted
         .into_iter()
-        .map(|(cls, step)| {
-            let row = &log_probs[step * c..(step + 1) * c];
-            let mut alts: Vec<(usize, f32)> =
-                (1..c).filter(|&i| i != cls).map(|i| (i, row[i].exp())).filter(|&(_, q)| q >= min_alt_p).collect();
-            alts.sort_by(|a, b| b.1.total_cmp(&a.1));
-            alts.truncate(k);
-            CharRead {
-                text: classes[cls].clone(),
-                confidence: row[cls].exp(),
-                alternatives: alts.into_iter().map(|(i, p)| Alternative { text: classes[i].clone(), p }).collect(),
-                step,
-            }
-        })
+        .map(|(cls, step)| char_read(&log_probs[step * c..(step + 1) * c], cls, step, classes, k, min_alt_p))
         .collect();
     Some((chars, best_score))
 }
