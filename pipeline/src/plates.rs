@@ -24,8 +24,8 @@ pub struct Observation {
     pub pts: Option<Duration>,
     /// Frame index.
     pub frame: u64,
-    /// JPEG of the plate crop (with a margin).
-    pub crop_jpeg: Vec<u8>,
+    /// The plate crop (with a margin), raw; only the best shot's is encoded, at the track's end.
+    pub crop: Option<RgbImage>,
 }
 
 /// A plate track's result: one per vehicle passing.
@@ -108,7 +108,7 @@ impl PlateTracker {
             .map(|read| Detection {
                 bbox: read.bbox,
                 key: Some(read.key.clone()),
-                payload: Observation { crop_jpeg: crop_jpeg(image, &read.bbox), read, pts, frame },
+                payload: Observation { crop: crop(image, &read.bbox), read, pts, frame },
             })
             .collect();
         let ended = self.tracker.update(frame, detections, |o| Some(o.read.key.as_str()));
@@ -146,37 +146,53 @@ impl PlateTracker {
             best_frame: best.frame,
             best_time_s: secs(best.pts),
             bbox: best.read.bbox,
-            crop_jpeg: best.crop_jpeg.clone(),
+            crop_jpeg: best.crop.as_ref().map(jpeg).unwrap_or_default(),
             positions,
         })
     }
 }
 
-/// JPEG of `bbox` in `image` with a margin of a quarter of the box height; empty if it fails.
-pub fn crop_jpeg(image: &RgbImage, bbox: &Bbox) -> Vec<u8> {
+/// `bbox` in `image` with a margin of a quarter of the box height, clamped; `None` if empty.
+pub fn crop(image: &RgbImage, bbox: &Bbox) -> Option<RgbImage> {
     let m = bbox.height() * 0.25;
     let x0 = (bbox.x1 - m).max(0.0) as u32;
     let y0 = (bbox.y1 - m).max(0.0) as u32;
     let x1 = ((bbox.x2 + m).ceil() as u32).min(image.width);
     let y1 = ((bbox.y2 + m).ceil() as u32).min(image.height);
     if x1 <= x0 || y1 <= y0 {
-        return Vec::new();
+        return None;
     }
     let (w, h) = (x1 - x0, y1 - y0);
-    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    let mut data = Vec::with_capacity((w * h * 3) as usize);
     for y in y0..y1 {
         let start = ((y * image.width + x0) * 3) as usize;
-        rgb.extend_from_slice(&image.data[start..start + (w * 3) as usize]);
+        data.extend_from_slice(&image.data[start..start + (w * 3) as usize]);
     }
+    Some(RgbImage { width: w, height: h, data })
+}
+
+/// JPEG (quality 90) of an image; empty if encoding fails.
+pub fn jpeg(image: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
-    match image::ImageEncoder::write_image(encoder, &rgb, w, h, image::ExtendedColorType::Rgb8) {
+    match image::ImageEncoder::write_image(
+        encoder,
+        &image.data,
+        image.width,
+        image.height,
+        image::ExtendedColorType::Rgb8,
+    ) {
         Ok(()) => out,
         Err(e) => {
             tracing::warn!(error = %e, "cannot encode a plate crop");
             Vec::new()
         }
     }
+}
+
+/// JPEG of `bbox` in `image` with a margin (see [`crop`]); empty if the box is outside.
+pub fn crop_jpeg(image: &RgbImage, bbox: &Bbox) -> Vec<u8> {
+    crop(image, bbox).as_ref().map(jpeg).unwrap_or_default()
 }
 
 #[cfg(test)]

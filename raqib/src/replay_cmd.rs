@@ -5,7 +5,7 @@
 //! report: JSON, CSV or a self-contained HTML page with the plate snapshots. A file that cannot
 //! be decoded (missing, corrupt, truncated) is reported and the other files are still replayed.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -44,8 +44,6 @@ struct ReportRead {
     #[serde(flatten)]
     event: PlateEvent,
     hits: Vec<PlateMatch>,
-    #[serde(skip)]
-    crop_jpeg: Vec<u8>,
 }
 
 /// One file in the report.
@@ -65,6 +63,10 @@ struct ReportVideo {
 
 /// Runs the replay; fails (after replaying the rest) if any file failed.
 pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::Result<()> {
+    // A bad report name fails now, not after the whole replay.
+    if let Some(report) = &opts.report {
+        report_format(report)?;
+    }
     let mut finder = crate::plates_cmd::load_finder(config, paths)?;
     let default_db = paths.data_dir.join("watchlist.db");
     let watchlist = opts.watchlist.clone().or_else(|| default_db.is_file().then_some(default_db));
@@ -111,8 +113,7 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
             {
                 eprintln!("cannot record the read in the events store: {e}");
             }
-            let crop_jpeg = event.crop_jpeg.clone();
-            ReportRead { event, hits, crop_jpeg }
+            ReportRead { event, hits }
         });
         video.seconds = start.elapsed().as_secs_f64();
         video.fps = video.frames as f64 / video.seconds.max(1e-9);
@@ -162,7 +163,7 @@ fn replay_one(
             Ok(None) => {
                 video.warning = ended_early(last_pts, source.duration());
                 if let Some(w) = &video.warning {
-                    eprintln!("\r\x1b[K{}: warning: {w}", path.display());
+                    eprintln!("{}{}: warning: {w}", clear_line(), path.display());
                 }
                 break Ok(());
             }
@@ -188,7 +189,7 @@ fn replay_one(
         video.reads.push(on_event(event));
     }
     if !opts.quiet {
-        eprint!("\r\x1b[K");
+        eprint!("{}", clear_line());
     }
     outcome
 }
@@ -206,6 +207,11 @@ fn ended_early(last: Option<Duration>, duration: Option<Duration>) -> Option<Str
     }
 }
 
+/// Erases the progress line on a terminal; nothing when stderr is a file or a pipe.
+fn clear_line() -> &'static str {
+    if std::io::stderr().is_terminal() { "\r\x1b[K" } else { "" }
+}
+
 fn progress(path: &Path, pts: Option<Duration>, duration: Option<Duration>, frames: u64, elapsed: Duration) {
     let fps = frames as f64 / elapsed.as_secs_f64().max(1e-9);
     let (pct, eta) = match (pts, duration) {
@@ -216,15 +222,17 @@ fn progress(path: &Path, pts: Option<Duration>, duration: Option<Duration>, fram
         }
         _ => ("?".into(), "ETA ?".into()),
     };
-    eprint!("\r\x1b[K{}: {pct} {frames} frames {fps:.1} fps {eta}", path.display());
+    eprint!("{}{}: {pct} {frames} frames {fps:.1} fps {eta}", clear_line(), path.display());
     let _ = std::io::stderr().flush();
 }
 
 fn print_read(path: &Path, e: &PlateEvent, hits: &[PlateMatch]) {
     let when = e.first_seen_s.map(|s| format!("{s:.2}s")).unwrap_or_else(|| "?".into());
     let alias = if e.latin != e.text { format!(" ({})", e.latin) } else { String::new() };
+    // Over the progress line only when both go to the terminal.
+    let clear = if std::io::stdout().is_terminal() { clear_line() } else { "" };
     let mut line = format!(
-        "\r\x1b[K{} @ {when}: {}{alias} conf {:.2} ({}/{} frames)",
+        "{clear}{} @ {when}: {}{alias} conf {:.2} ({}/{} frames)",
         path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
         e.text,
         e.confidence,
@@ -244,14 +252,33 @@ fn print_read(path: &Path, e: &PlateEvent, hits: &[PlateMatch]) {
     println!("{line}");
 }
 
-fn write_report(path: &Path, videos: &[ReportVideo]) -> anyhow::Result<()> {
+/// Report formats, from the file extension.
+#[derive(Debug, Clone, Copy)]
+enum ReportFormat {
+    Json,
+    Csv,
+    Html,
+}
+
+fn report_format(path: &Path) -> anyhow::Result<ReportFormat> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let text = match ext.as_str() {
-        "json" => serde_json::to_string_pretty(&serde_json::json!({ "videos": videos }))?,
-        "csv" => csv(videos),
-        "html" | "htm" => html(videos),
+    Ok(match ext.as_str() {
+        "json" => ReportFormat::Json,
+        "csv" => ReportFormat::Csv,
+        "html" | "htm" => ReportFormat::Html,
         _ => bail!("{}: report format from the extension: .json, .csv or .html", path.display()),
+    })
+}
+
+fn write_report(path: &Path, videos: &[ReportVideo]) -> anyhow::Result<()> {
+    let text = match report_format(path)? {
+        ReportFormat::Json => serde_json::to_string_pretty(&serde_json::json!({ "videos": videos }))?,
+        ReportFormat::Csv => csv(videos),
+        ReportFormat::Html => html(videos),
     };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
@@ -322,12 +349,12 @@ fn html(videos: &[ReportVideo]) -> String {
         out.push_str("<table><tr><th>time</th><th>snapshot</th><th>plate</th><th>confidence</th><th>frames</th><th>watchlist</th></tr>");
         for r in &v.reads {
             let e = &r.event;
-            let img = if r.crop_jpeg.is_empty() {
+            let img = if e.crop_jpeg.is_empty() {
                 String::new()
             } else {
                 format!(
                     "<img src=\"data:image/jpeg;base64,{}\">",
-                    base64::engine::general_purpose::STANDARD.encode(&r.crop_jpeg)
+                    base64::engine::general_purpose::STANDARD.encode(&e.crop_jpeg)
                 )
             };
             let hits: Vec<String> = r

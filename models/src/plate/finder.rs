@@ -86,12 +86,6 @@ impl PlateFinder {
         let reads = self.reader.read(img, &crops)?;
         Ok((regions, select(crops.iter().zip(reads), self.min_confidence)))
     }
-
-    /// Reads given crops (e.g. boxes from a tracker or ground truth) and keeps plate-shaped reads.
-    pub fn read_crops(&mut self, img: &RgbImage, crops: &[Crop]) -> Result<Vec<Option<PlateRead>>> {
-        let reads = self.reader.read(img, crops)?;
-        Ok(crops.iter().zip(reads).map(|(c, r)| to_plate(c, r, 0.0)).collect())
-    }
 }
 
 /// The crops worth reading for these regions of a `w × h` image.
