@@ -8,7 +8,7 @@ help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
 	@echo "make test   fmt, clippy, unit + integration tests (runs setup first)"
 	@echo "make setup  only install / fetch what is missing (idempotent)"
-	@echo "make bench  model latency next to the plain Python onnxruntime reference (makes .cache/baseline-venv)"
+	@echo "make bench  model latency, then the sample scene end to end, each next to the plain Python baseline (makes .cache/baseline-venv)"
 	@echo "make train-plate-ocr  re-train the plate recogniser (needs ../shared/data; about an hour on 2 cores)"
 
 setup:
@@ -31,6 +31,11 @@ baseline: setup
 bench: baseline
 	@cargo build --locked --release --quiet -p raqib
 	@target/release/raqib bench models --python .cache/baseline-venv/bin/python
+	@test -s var/samples/bench/truth.json || target/release/raqib samples make --out var/samples/bench --seconds 20 --seed 1 -q
+	@rm -f var/samples/bench/watchlist.db
+	@target/release/raqib watchlist --db var/samples/bench/watchlist.db --reason bench import var/samples/bench/watchlist.csv >/dev/null
+	@target/release/raqib bench video var/samples/bench/scene.mp4 --watchlist var/samples/bench/watchlist.db \
+	  --python .cache/baseline-venv/bin/python --json var/bench.json
 
 # Re-trains the plate recogniser deterministically and writes models/weights/plate-ocr.onnx
 # (then update its sha256 in models/manifest.toml). See training/plate_ocr/MODEL_CARD.md.

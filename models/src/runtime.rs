@@ -113,7 +113,12 @@ impl Runtime {
         }
         let builder = ort::init_from(&library).map_err(|e| fail(e.to_string()))?;
         let _ = LOADED_FROM.set(library.clone());
-        let env = builder.with_name("raqib").with_telemetry(false).build()?;
+        // One intra-op thread pool (one thread per core) shared by every session. With a pool
+        // per session, the threads of the model that just ran keep spinning while the next model
+        // runs and take its cores: on 2 cores the text detector ran ~35 % slower inside the
+        // pipeline (detector → recogniser → detector …) than alone.
+        let pool = ort::environment::GlobalThreadPoolOptions::default().with_intra_threads(0)?.with_inter_threads(1)?;
+        let env = builder.with_name("raqib").with_telemetry(false).with_global_thread_pool(pool).build()?;
         let version = library_version(&library).unwrap_or_else(|| "unknown".to_owned());
         tracing::debug!(library = %library.display(), %version, "ONNX Runtime loaded");
         Ok(Runtime { env, library, version })
@@ -170,6 +175,8 @@ impl Runtime {
             .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(ort::Error::from)?;
         if opts.intra_threads > 0 {
+            // An explicit thread count means a pool of its own instead of the shared one.
+            builder = builder.with_independent_thread_pool().map_err(ort::Error::from)?;
             builder = builder.with_intra_threads(opts.intra_threads).map_err(ort::Error::from)?;
         }
         let mut provider = "CPU";

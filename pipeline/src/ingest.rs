@@ -161,3 +161,65 @@ fn first_error(bus: &gst::Bus) -> Option<String> {
     }
     None
 }
+
+/// Frames decoded and the time it took, with nothing done to them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeStats {
+    /// Frames that came out of the decoder.
+    pub frames: u64,
+    /// Wall time from start to end of stream.
+    pub seconds: f64,
+}
+
+/// Decodes `path` to a `fakesink` as fast as possible (no colour conversion, no copy): the
+/// physical limit of decoding on this machine, for benchmarks.
+pub fn decode_only(path: &Path) -> Result<DecodeStats> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let name = path.display().to_string();
+    let bad = |message: String| Error::Source { source_name: name.clone(), message };
+    gst::init().map_err(|e| Error::GstInit(e.to_string()))?;
+    let abs = path.canonicalize().map_err(|e| bad(e.to_string()))?;
+    let uri = gst::glib::filename_to_uri(&abs, None).map_err(|e| bad(e.to_string()))?;
+    let decode = gst::ElementFactory::make("uridecodebin")
+        .property("uri", uri.as_str())
+        .build()
+        .map_err(|e| bad(e.to_string()))?;
+    let sink = gst::ElementFactory::make("fakesink").property("sync", false).build().map_err(|e| bad(e.to_string()))?;
+    let pipeline = gst::Pipeline::new();
+    pipeline.add_many([&decode, &sink]).map_err(|e| bad(e.to_string()))?;
+    let frames = Arc::new(AtomicU64::new(0));
+    let sink_pad = sink.static_pad("sink").ok_or_else(|| bad("fakesink without a pad".into()))?;
+    let counter = frames.clone();
+    sink_pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        gst::PadProbeReturn::Ok
+    });
+    let sink_weak = sink.downgrade();
+    decode.connect_pad_added(move |_, pad| {
+        let Some(sink) = sink_weak.upgrade() else { return };
+        let is_video =
+            pad.current_caps().and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/"))).unwrap_or(false);
+        if let Some(sink_pad) = sink.static_pad("sink")
+            && is_video
+            && !sink_pad.is_linked()
+        {
+            let _ = pad.link(&sink_pad);
+        }
+    });
+    let bus = pipeline.bus().ok_or_else(|| bad("pipeline has no bus".into()))?;
+    let started = std::time::Instant::now();
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| bad(first_error(&bus).unwrap_or_else(|| "refused to start".into())))?;
+    let result = match bus.timed_pop_filtered(gst::ClockTime::NONE, &[gst::MessageType::Eos, gst::MessageType::Error]) {
+        Some(msg) => match msg.view() {
+            gst::MessageView::Error(e) => Err(bad(e.error().to_string())),
+            _ => Ok(DecodeStats { frames: frames.load(Ordering::Relaxed), seconds: started.elapsed().as_secs_f64() }),
+        },
+        None => Err(bad("no end of stream".into())),
+    };
+    let _ = pipeline.set_state(gst::State::Null);
+    result
+}

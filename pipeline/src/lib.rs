@@ -13,6 +13,7 @@
 //!   binding; GStreamer gives every container, codec, RTSP and V4L2 source and hardware decoders
 //!   (NVDEC, VA-API) through one graph API, chosen at run time by `decodebin` ranks.
 
+pub mod analyse;
 pub mod camera;
 pub mod error;
 pub mod events;

@@ -115,6 +115,37 @@ impl PlateTracker {
         ended.into_iter().filter_map(|t| self.event(t)).collect()
     }
 
+    /// Where to look for the live tracks' plates in frame `frame`: each track's last box moved
+    /// by its recent velocity, widened by its width each side (a read may cover part of the
+    /// plate only: `664521` of `664521 WW`) and 1.5× its height above
+    /// and below (more when it was missed), clamped to nothing outside the frame by the caller.
+    pub fn windows(&self, frame: u64) -> Vec<Bbox> {
+        self.tracker
+            .live()
+            .iter()
+            .map(|t| {
+                let obs = &t.observations;
+                let (last_frame, last) = (obs[obs.len() - 1].0, obs[obs.len() - 1].1.read.bbox);
+                let (vx, vy) = match obs.len() {
+                    n if n >= 2 => {
+                        let (f0, b0) = (obs[n - 2].0, obs[n - 2].1.read.bbox);
+                        let df = (last_frame - f0).max(1) as f32;
+                        (
+                            ((last.x1 + last.x2) - (b0.x1 + b0.x2)) / 2.0 / df,
+                            ((last.y1 + last.y2) - (b0.y1 + b0.y2)) / 2.0 / df,
+                        )
+                    }
+                    _ => (0.0, 0.0),
+                };
+                let ahead = frame.saturating_sub(last_frame) as f32;
+                let (dx, dy) = (vx * ahead, vy * ahead);
+                let slack = 1.0 + 0.25 * ahead.min(8.0);
+                let (mw, mh) = (last.width() * slack, 1.5 * last.height() * slack);
+                Bbox { x1: last.x1 + dx - mw, y1: last.y1 + dy - mh, x2: last.x2 + dx + mw, y2: last.y2 + dy + mh }
+            })
+            .collect()
+    }
+
     /// Ends all tracks (end of stream) and returns their events.
     pub fn finish(&mut self) -> Vec<PlateEvent> {
         let ended = self.tracker.finish();

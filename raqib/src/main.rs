@@ -2,7 +2,10 @@
 //!
 //! `anyhow` is used here only, for errors with context; the libraries have typed errors.
 
+mod bench_accuracy;
 mod bench_cmd;
+mod bench_stats;
+mod bench_video;
 mod config;
 mod doctor;
 mod faces_cmd;
@@ -11,6 +14,7 @@ mod plates_cmd;
 mod plates_eval;
 mod read_cmd;
 mod replay_cmd;
+mod samples_cmd;
 mod search_cmd;
 mod watchlist_cmd;
 
@@ -76,6 +80,10 @@ enum Command {
         /// Do not record the reads in the events store (<data_dir>/events.db).
         #[arg(long)]
         no_store: bool,
+        /// Run the plate detector on the whole frame at least every this many ms of video, and
+        /// in between only around tracked plates (0: whole frame every time).
+        #[arg(long, default_value_t = 200)]
+        full_frame_ms: u64,
     },
     /// Every stored sighting of a plate: any spelling, `?` one character, `*` any run. Audited.
     Search {
@@ -106,6 +114,11 @@ enum Command {
         #[command(subcommand)]
         what: EvalWhat,
     },
+    /// Synthetic sample scenes with exact ground truth.
+    Samples {
+        #[command(subcommand)]
+        action: SamplesAction,
+    },
     /// Manage model files.
     Models {
         #[command(subcommand)]
@@ -129,6 +142,31 @@ enum FacesAction {
 
 #[derive(Debug, Subcommand)]
 enum BenchWhat {
+    /// Speed and accuracy on videos: decode-only and inference-only limits, end-to-end fps,
+    /// per-stage p50/p99, CPU, memory, accuracy against truth.json, and the Python baseline.
+    Video {
+        /// Video files (e.g. var/samples/scene/scene.mp4 from `raqib samples make`).
+        #[arg(required = true)]
+        videos: Vec<PathBuf>,
+        /// Ground truth (default: truth.json beside each video, when present).
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Watchlist database to check reads against (e.g. the sample's, imported).
+        #[arg(long)]
+        watchlist: Option<PathBuf>,
+        /// Analysis rate per live stream for the streams estimate.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// Python with benches/baseline/requirements.txt: runs benches/baseline/pipeline.py too.
+        #[arg(long)]
+        python: Option<PathBuf>,
+        /// Also write the figures as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Full-frame plate detection at least every this many ms of video (0: every frame).
+        #[arg(long, default_value_t = 200)]
+        full_frame_ms: u64,
+    },
     /// Inference time per model on preloaded tensors, with the Python reference next to it.
     Models {
         /// Timed runs per model.
@@ -164,6 +202,53 @@ enum EvalWhat {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SamplesAction {
+    /// Render a scene (vehicles with plates, pedestrians) to DIR/scene.mp4 with DIR/truth.json,
+    /// a sample watchlist.csv and persons.json. Same settings, same scene.
+    Make {
+        /// Output folder.
+        #[arg(long, default_value = "var/samples/scene")]
+        out: PathBuf,
+        /// Frame width.
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        /// Frame height.
+        #[arg(long, default_value_t = 720)]
+        height: u32,
+        /// Frames per second.
+        #[arg(long, default_value_t = 25)]
+        fps: u32,
+        /// Length in seconds.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f32,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Vehicles (0: one every 2.5 s).
+        #[arg(long, default_value_t = 0)]
+        vehicles: u32,
+        /// Pedestrians (0: one every 5 s).
+        #[arg(long, default_value_t = 0)]
+        pedestrians: u32,
+        /// Sensor noise (standard deviation, 0-255 scale).
+        #[arg(long, default_value_t = 3.0)]
+        noise: f32,
+        /// Dark scene.
+        #[arg(long)]
+        night: bool,
+        /// H.264 bitrate in kbit/s (0: about 0.1 bit per pixel).
+        #[arg(long, default_value_t = 0)]
+        bitrate: u32,
+        /// Folder with the face photos (default: the sources' samples/faces).
+        #[arg(long)]
+        faces: Option<PathBuf>,
+        /// No progress line.
+        #[arg(long, short)]
+        quiet: bool,
     },
 }
 
@@ -221,10 +306,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             read_cmd::read(&config, &paths, &images, json)?
         }
-        Command::Replay { videos, watchlist, report, every, max_distance, quiet, no_store } => {
+        Command::Replay { videos, watchlist, report, every, max_distance, quiet, no_store, full_frame_ms } => {
             let (config, paths) = load(config)?;
-            let opts =
-                replay_cmd::ReplayOptions { videos, watchlist, report, every, max_distance, quiet, store: !no_store };
+            let opts = replay_cmd::ReplayOptions {
+                videos,
+                watchlist,
+                report,
+                every,
+                max_distance,
+                quiet,
+                store: !no_store,
+                full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
+            };
             replay_cmd::replay(&config, &paths, &opts)?
         }
         Command::Search { plate, reason, limit, json } => {
@@ -236,6 +329,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             faces_cmd::existing(&[a.clone(), b.clone()])?;
             faces_cmd::compare(&config, &paths, &a, &b, json)?
         }
+        Command::Bench { what: BenchWhat::Video { videos, truth, watchlist, rate, python, json, full_frame_ms } } => {
+            let (config, paths) = load(config)?;
+            let opts = bench_video::VideoBenchOptions {
+                videos,
+                truth,
+                watchlist,
+                rate,
+                python,
+                json,
+                full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
+            };
+            bench_video::run(&config, &paths, &opts)?
+        }
         Command::Bench { what: BenchWhat::Models { iterations, python } } => {
             let (config, paths) = load(config)?;
             bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
@@ -243,6 +349,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { what: EvalWhat::Plates { data, json, mistakes } } => {
             let (config, paths) = load(config)?;
             plates_eval::eval(&config, &paths, &data, json, mistakes)?
+        }
+        Command::Samples {
+            action:
+                SamplesAction::Make {
+                    out,
+                    width,
+                    height,
+                    fps,
+                    seconds,
+                    seed,
+                    vehicles,
+                    pedestrians,
+                    noise,
+                    night,
+                    bitrate,
+                    faces,
+                    quiet,
+                },
+        } => {
+            let spec = raqib_samples::SceneSpec {
+                width,
+                height,
+                fps,
+                seconds,
+                seed,
+                vehicles,
+                pedestrians,
+                noise,
+                night,
+                bitrate_kbps: bitrate,
+            };
+            samples_cmd::make(&spec, faces.as_deref(), &out, quiet)?
         }
         Command::Eval { what: EvalWhat::Faces { data, json } } => {
             let (config, paths) = load(config)?;

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use base64::Engine;
 use chrono::Utc;
+use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
 use raqib_pipeline::events::EventStore;
 use raqib_pipeline::ingest::FrameSource;
-use raqib_pipeline::plates::{EventParams, PlateEvent, PlateTracker};
+use raqib_pipeline::plates::PlateEvent;
 use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot, Store};
 use serde::Serialize;
 
@@ -36,6 +37,8 @@ pub struct ReplayOptions {
     pub quiet: bool,
     /// Record reads and hits in `<data_dir>/events.db` (for `raqib search`).
     pub store: bool,
+    /// Longest media time between full-frame detections (zero: every frame).
+    pub full_frame_interval: Duration,
 }
 
 /// One read in the report, with its watchlist matches.
@@ -152,7 +155,10 @@ fn replay_one(
     mut on_event: impl FnMut(PlateEvent) -> ReportRead,
 ) -> anyhow::Result<()> {
     let mut source = FrameSource::open_file(path)?;
-    let mut tracker = PlateTracker::new(EventParams::default());
+    let mut analyser = PlateAnalyser::new(AnalysisParams {
+        full_frame_interval: opts.full_frame_interval,
+        ..AnalysisParams::default()
+    });
     let mut last_progress = Instant::now();
     let started = Instant::now();
     let every = opts.every.max(1);
@@ -175,8 +181,7 @@ fn replay_one(
             continue;
         }
         video.analysed += 1;
-        let plates = finder.find(&frame.image)?;
-        for event in tracker.push(frame.index, frame.pts, &frame.image, plates) {
+        for event in analyser.push(finder, &frame)? {
             video.reads.push(on_event(event));
         }
         if !opts.quiet && last_progress.elapsed() > Duration::from_secs(1) {
@@ -185,7 +190,7 @@ fn replay_one(
         }
     };
     // Tracks still open at the end (or at a decoding error) are reported too: nothing seen is lost.
-    for event in tracker.finish() {
+    for event in analyser.finish() {
         video.reads.push(on_event(event));
     }
     if !opts.quiet {

@@ -62,6 +62,21 @@ pub struct PlateFinder {
     pub reader: PlateReader,
     /// Reads below this mean confidence are dropped.
     pub min_confidence: f32,
+    /// Time spent in the last [`PlateFinder::find`] call, by stage (for benchmarks).
+    pub last_timing: FindTiming,
+}
+
+/// Where one `find` call spent its time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FindTiming {
+    /// Region proposal: resize, detector, post-processing.
+    pub propose: std::time::Duration,
+    /// Recognition of every candidate crop: crop tensors, recogniser, CTC decoding, selection.
+    pub read: std::time::Duration,
+    /// Candidate crops read.
+    pub crops: usize,
+    /// Detector input pixels (whole frame or windows).
+    pub detector_pixels: u64,
 }
 
 impl PlateFinder {
@@ -71,6 +86,7 @@ impl PlateFinder {
             proposer: RegionProposer::load(rt, models_dir, opts)?,
             reader: PlateReader::load(rt, models_dir, opts)?,
             min_confidence: DEFAULT_MIN_CONFIDENCE,
+            last_timing: FindTiming::default(),
         })
     }
 
@@ -79,12 +95,51 @@ impl PlateFinder {
         Ok(self.find_with_regions(img)?.1)
     }
 
+    /// Plates inside `windows` of `img` only (e.g. around tracked plates between full-frame
+    /// detections); the detector runs on each window at the whole image's scale, overlapping
+    /// windows' regions are merged.
+    pub fn find_in(&mut self, img: &RgbImage, windows: &[Bbox]) -> Result<Vec<PlateRead>> {
+        let started = std::time::Instant::now();
+        let pixels = self.proposer.pixels_in;
+        let mut regions: Vec<Region> = Vec::new();
+        for w in windows {
+            for r in self.proposer.propose_in(img, w)? {
+                if regions.iter().all(|k| k.bbox.iou(&r.bbox) < 0.5) {
+                    regions.push(r);
+                }
+            }
+        }
+        regions.sort_by(|a, b| b.score.total_cmp(&a.score));
+        self.read_regions(img, &regions, started, pixels)
+    }
+
     /// The proposer's regions and the plates found in them.
     pub fn find_with_regions(&mut self, img: &RgbImage) -> Result<(Vec<Region>, Vec<PlateRead>)> {
+        let started = std::time::Instant::now();
+        let pixels = self.proposer.pixels_in;
         let regions = self.proposer.propose(img)?;
-        let crops = candidate_crops(&regions, img.width as f32, img.height as f32);
+        let plates = self.read_regions(img, &regions, started, pixels)?;
+        Ok((regions, plates))
+    }
+
+    fn read_regions(
+        &mut self,
+        img: &RgbImage,
+        regions: &[Region],
+        started: std::time::Instant,
+        pixels_before: u64,
+    ) -> Result<Vec<PlateRead>> {
+        let proposed = std::time::Instant::now();
+        let crops = candidate_crops(regions, img.width as f32, img.height as f32);
         let reads = self.reader.read(img, &crops)?;
-        Ok((regions, select(crops.iter().zip(reads), self.min_confidence)))
+        let plates = select(crops.iter().zip(reads), self.min_confidence);
+        self.last_timing = FindTiming {
+            propose: proposed - started,
+            read: proposed.elapsed(),
+            crops: crops.len(),
+            detector_pixels: self.proposer.pixels_in - pixels_before,
+        };
+        Ok(plates)
     }
 }
 
@@ -200,7 +255,20 @@ fn select<'a>(reads: impl Iterator<Item = (&'a Crop, OcrRead)>, min_confidence: 
             kept.push(p);
         }
     }
-    kept
+    let captions: Vec<bool> = kept
+        .iter()
+        .map(|p| p.format == PlateFormat::Generic && kept.iter().any(|k| caption_of(&p.bbox, &k.bbox)))
+        .collect();
+    kept.into_iter().zip(captions).filter(|(_, caption)| !caption).map(|(p, _)| p).collect()
+}
+
+/// Whether text in `small` is a caption of the plate read in `plate`: clearly smaller letters
+/// right above or below it (Mercosul `BRASIL`, a US state name, a dealer's frame). A generic
+/// read there is not a second plate.
+fn caption_of(small: &Bbox, plate: &Bbox) -> bool {
+    let overlap = (small.x2.min(plate.x2) - small.x1.max(plate.x1)).max(0.0);
+    let gap = (small.y1 - plate.y2).max(plate.y1 - small.y2);
+    small.height() < 0.7 * plate.height() && overlap >= 0.5 * small.width() && gap < 1.2 * plate.height()
 }
 
 /// Boxes overlap enough to be one plate: IoU > 0.3 or one mostly inside the other.
@@ -271,5 +339,19 @@ mod tests {
         assert_eq!(plates[0].latin, "12345-B-6");
         assert_eq!(plates[0].format, PlateFormat::MoroccoStandard);
         assert_eq!(plates[0].country, Some("MA"));
+    }
+
+    #[test]
+    fn small_generic_text_right_above_a_plate_is_its_caption_not_a_plate() {
+        // Mercosul: "BRASIL" (read as a generic BRAS1L) in the band above "ERZ5D05".
+        let plate = Crop { bbox: bx(100.0, 130.0, 300.0, 170.0), layout: Layout::OneRow };
+        let band = Crop { bbox: bx(170.0, 112.0, 230.0, 124.0), layout: Layout::OneRow };
+        let elsewhere = Crop { bbox: bx(500.0, 112.0, 560.0, 124.0), layout: Layout::OneRow };
+        let reads =
+            vec![(&plate, read("ERZ5D05", 0.9)), (&band, read("BRAS1L", 0.95)), (&elsewhere, read("KA1234", 0.9))];
+        let texts: Vec<String> = select(reads.into_iter(), 0.6).into_iter().map(|p| p.text).collect();
+        assert!(texts.contains(&"ERZ5D05".to_owned()), "{texts:?}");
+        assert!(!texts.iter().any(|t| t.starts_with("BRAS")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("1234")), "a small read away from plates stays: {texts:?}");
     }
 }

@@ -149,6 +149,12 @@ impl PlateReader {
         crop_input(img, crops, (self.height, self.width), (self.top_end, self.bottom_start))
     }
 
+    /// Runs the model alone on a prepared batch (benchmarks: the compute limit).
+    pub fn infer(&mut self, input: &Array4<f32>) -> Result<()> {
+        self.model.session.run(ort::inputs![TensorRef::from_array_view(input)?])?;
+        Ok(())
+    }
+
     /// Runs the model on a prepared batch and decodes each row.
     pub fn run(&mut self, input: &Array4<f32>, layouts: &[Layout]) -> Result<Vec<OcrRead>> {
         let (shape, lp) = {
@@ -202,7 +208,7 @@ impl PlateReader {
             .iter()
             .filter(|(_, only)| only.is_none_or(|l| l == layout))
             .filter_map(|(g, _)| {
-                ctc::decode_constrained(rows, steps, &self.classes, g, ALTERNATIVES, MIN_ALTERNATIVE_P)
+                ctc::decode_constrained(rows, steps, &self.classes, g, ALTERNATIVES, MIN_ALTERNATIVE_P, FORMAT_MARGIN)
                     .map(|(chars, score)| (chars, score, g.name))
             })
             .max_by(|a, b| a.1.total_cmp(&b.1))?;

@@ -1,0 +1,356 @@
+//! `raqib bench video VIDEO…`: how fast and how right the node is on a video, next to a plain
+//! Python pipeline run on the same video in the same invocation.
+//!
+//! Figures per video: decode-only fps (GStreamer to `fakesink`), inference-only time per model
+//! on preloaded tensors, end-to-end fps of the replay path (decode → propose → read → track and
+//! vote → watchlist), per-stage p50/p99, the decode-plus-inference limit and the share of it
+//! reached, an estimate of live streams at a given analysis rate, CPU% and peak RSS, accuracy
+//! against `truth.json` when there is one, and the baseline's fps with the ratio.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::Utc;
+use raqib_models::reference;
+use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
+use raqib_pipeline::ingest::{FrameSource, decode_only};
+use raqib_samples::Truth;
+use raqib_watchlist::{FuzzyQuery, Snapshot, Store};
+use serde::Serialize;
+
+use crate::bench_accuracy::{Accuracy, score};
+use crate::bench_stats::{StageStat, cpu_seconds, peak_rss_mib};
+use crate::config::{Config, Paths};
+
+/// Options of `raqib bench video`.
+pub struct VideoBenchOptions {
+    /// Videos to measure.
+    pub videos: Vec<PathBuf>,
+    /// Ground truth (default: `truth.json` beside the video, when present).
+    pub truth: Option<PathBuf>,
+    /// Watchlist database (hits are part of the measured path and of accuracy).
+    pub watchlist: Option<PathBuf>,
+    /// Analysis rate per live stream for the streams estimate, frames per second.
+    pub rate: f64,
+    /// Python with `benches/baseline/requirements.txt`, for the baseline.
+    pub python: Option<PathBuf>,
+    /// Also write the figures as JSON here.
+    pub json: Option<PathBuf>,
+    /// Longest media time between full-frame detections (zero: every frame).
+    pub full_frame_interval: std::time::Duration,
+}
+
+/// One model's inference-only time on preloaded tensors.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelTime {
+    /// Model and input.
+    pub model: String,
+    /// Mean ms per call.
+    pub ms_per_call: f64,
+    /// Mean ms per item (crop or frame).
+    pub ms_per_item: f64,
+}
+
+/// Figures for one video.
+#[derive(Debug, Clone, Serialize)]
+pub struct VideoFigures {
+    /// The file.
+    pub file: PathBuf,
+    /// Frame size.
+    pub width: u32,
+    /// Frame size.
+    pub height: u32,
+    /// Frames decoded.
+    pub frames: u64,
+    /// Decode to fakesink, frames per second.
+    pub decode_only_fps: f64,
+    /// Inference only, per model.
+    pub inference: Vec<ModelTime>,
+    /// Candidate crops read per frame, mean.
+    pub crops_per_frame: f64,
+    /// Longest media time between full-frame detections, ms (0: every frame).
+    pub full_frame_interval_ms: u64,
+    /// Frames whose detection covered the whole frame.
+    pub full_frames: u64,
+    /// Detector input area processed, as a share of one whole frame per frame.
+    pub detector_area_share: f64,
+    /// 1 / (decode per frame + detector per whole frame × area share + recogniser per crop ×
+    /// crops per frame), all from inference-only timings.
+    pub limit_fps: f64,
+    /// End-to-end frames per second, every frame analysed.
+    pub e2e_fps: f64,
+    /// `e2e_fps / limit_fps`.
+    pub share_of_limit: f64,
+    /// Per-stage time per frame.
+    pub stages: Vec<StageStat>,
+    /// Estimated simultaneous live streams at `rate` analysed fps (decoding all frames).
+    pub live_streams_estimate: f64,
+    /// The analysis rate the estimate is for.
+    pub rate: f64,
+    /// CPU used during the end-to-end run, % of one core.
+    pub cpu_percent: f64,
+    /// Peak resident memory of the process, MiB.
+    pub peak_rss_mib: f64,
+    /// Against ground truth, when there is one.
+    pub accuracy: Option<Accuracy>,
+    /// The plain Python pipeline on the same video, frames per second.
+    pub baseline_fps: Option<f64>,
+    /// `e2e_fps / baseline_fps`.
+    pub ratio_vs_baseline: Option<f64>,
+}
+
+/// Runs the bench and prints a Markdown table per video.
+pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::Result<()> {
+    let mut finder = crate::plates_cmd::load_finder(config, paths)?;
+    let snapshot = match &opts.watchlist {
+        Some(db) => {
+            let store = Store::open(db).with_context(|| format!("opening watchlist {}", db.display()))?;
+            Some(Snapshot::load(&store, crate::watchlist_cmd::FACE_MODEL)?)
+        }
+        None => None,
+    };
+    let mut all = Vec::new();
+    for video in &opts.videos {
+        let truth_path = opts.truth.clone().or_else(|| {
+            let sibling = video.with_file_name("truth.json");
+            sibling.is_file().then_some(sibling)
+        });
+        let truth = truth_path.as_deref().map(Truth::load).transpose()?;
+        let figures = bench_one(&mut finder, snapshot.as_ref(), video, truth.as_ref(), &paths.models_dir, opts)?;
+        print_markdown(&figures);
+        all.push(figures);
+    }
+    if let Some(path) = &opts.json {
+        let doc = serde_json::json!({
+            "date": Utc::now().to_rfc3339(),
+            "machine": crate::bench_stats::machine_summary(),
+            "videos": all,
+        });
+        std::fs::write(path, serde_json::to_vec_pretty(&doc)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("figures written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn bench_one(
+    finder: &mut raqib_models::plate::PlateFinder,
+    snapshot: Option<&Snapshot>,
+    video: &Path,
+    truth: Option<&Truth>,
+    models_dir: &Path,
+    opts: &VideoBenchOptions,
+) -> anyhow::Result<VideoFigures> {
+    eprintln!("{}: decode only…", video.display());
+    let decoded = decode_only(video)?;
+    let decode_only_fps = decoded.frames as f64 / decoded.seconds.max(1e-9);
+
+    eprintln!("{}: end to end…", video.display());
+    let mut source = FrameSource::open_file(video)?;
+    let mut analyser = PlateAnalyser::new(AnalysisParams {
+        full_frame_interval: opts.full_frame_interval,
+        ..AnalysisParams::default()
+    });
+    let mut full_frames = 0u64;
+    let mut detector_pixels = 0u64;
+    let (mut t_decode, mut t_propose, mut t_read, mut t_track, mut t_match, mut t_frame) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut crops = 0usize;
+    let mut events = Vec::new();
+    let (mut width, mut height) = (0, 0);
+    let cpu0 = cpu_seconds();
+    let started = Instant::now();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let mut check = |event: raqib_pipeline::plates::PlateEvent, t_match: &mut Vec<f64>| {
+        let t = Instant::now();
+        let hits = snapshot
+            .map(|s| s.match_plate(&FuzzyQuery::with_alternatives(event.positions.clone()), 1.0, Utc::now()))
+            .unwrap_or_default();
+        t_match.push(ms(t.elapsed()));
+        events.push((event, hits));
+    };
+    loop {
+        let t0 = Instant::now();
+        let Some(frame) = source.next_frame()? else { break };
+        let t1 = Instant::now();
+        (width, height) = (frame.image.width, frame.image.height);
+        let ended = analyser.push(finder, &frame)?;
+        let t3 = Instant::now();
+        let timing = finder.last_timing;
+        crops += timing.crops;
+        detector_pixels += timing.detector_pixels;
+        full_frames += u64::from(analyser.last_was_full);
+        for event in ended {
+            check(event, &mut t_match);
+        }
+        t_decode.push(ms(t1 - t0));
+        t_propose.push(ms(timing.propose));
+        t_read.push(ms(timing.read));
+        t_track.push(ms((t3 - t1).saturating_sub(timing.propose + timing.read)));
+        t_frame.push(ms(t0.elapsed()));
+    }
+    for event in analyser.finish() {
+        check(event, &mut t_match);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let cpu_percent = (cpu_seconds() - cpu0) / wall.max(1e-9) * 100.0;
+    let frames = t_frame.len() as u64;
+    let e2e_fps = frames as f64 / wall.max(1e-9);
+    let crops_per_frame = crops as f64 / frames.max(1) as f64;
+
+    eprintln!("{}: inference only…", video.display());
+    let (tw, th) = finder.proposer.input_size(width, height);
+    let det_input = reference::pattern([1, 3, th, tw]);
+    let det_ms = time_ms(20, || finder.proposer.infer(&det_input).map_err(anyhow::Error::from))?;
+    let (oh, ow) = finder.reader.input_size();
+    let batch = finder.reader.batch.max(1);
+    let ocr_input = reference::pattern([batch, 1, oh, ow]);
+    let ocr_ms = time_ms(20, || finder.reader.infer(&ocr_input).map_err(anyhow::Error::from))?;
+    let inference = vec![
+        ModelTime { model: format!("text-detect-ppocrv4 [1,3,{th},{tw}]"), ms_per_call: det_ms, ms_per_item: det_ms },
+        ModelTime {
+            model: format!("plate-ocr [{batch},1,{oh},{ow}]"),
+            ms_per_call: ocr_ms,
+            ms_per_item: ocr_ms / batch as f64,
+        },
+    ];
+    // The detector's cost scales with its input area: whole frames on key frames, windows
+    // around tracked plates in between.
+    let det_share = detector_pixels as f64 / (frames.max(1) * (tw * th) as u64) as f64;
+    let per_frame_ms =
+        1000.0 / decode_only_fps.max(1e-9) + det_ms * det_share + crops_per_frame * ocr_ms / batch as f64;
+    let limit_fps = 1000.0 / per_frame_ms;
+
+    let analyse = StageStat::of("analysis (propose+read+track)", &sum3(&t_propose, &t_read, &t_track));
+    let native_fps = truth.map(|t| f64::from(t.spec.fps)).unwrap_or(25.0);
+    let per_stream_s = native_fps / decode_only_fps.max(1e-9) + opts.rate * analyse.mean_ms / 1000.0;
+    let live_streams_estimate = 1.0 / per_stream_s.max(1e-9);
+
+    let accuracy = truth.map(|t| score(t, &events));
+    let baseline_fps = match &opts.python {
+        Some(py) => Some(baseline(py, video, models_dir)?),
+        None => None,
+    };
+    Ok(VideoFigures {
+        file: video.to_owned(),
+        width,
+        height,
+        frames,
+        decode_only_fps,
+        inference,
+        crops_per_frame,
+        full_frame_interval_ms: opts.full_frame_interval.as_millis() as u64,
+        full_frames,
+        detector_area_share: det_share,
+        limit_fps,
+        e2e_fps,
+        share_of_limit: e2e_fps / limit_fps.max(1e-9),
+        stages: vec![
+            StageStat::of("decode + RGB (wait)", &t_decode),
+            StageStat::of("propose (detector)", &t_propose),
+            StageStat::of("read (recogniser)", &t_read),
+            StageStat::of("track + vote", &t_track),
+            StageStat::of("watchlist (per event)", &t_match),
+            analyse,
+            StageStat::of("frame total", &t_frame),
+        ],
+        live_streams_estimate,
+        rate: opts.rate,
+        cpu_percent,
+        peak_rss_mib: peak_rss_mib(),
+        accuracy,
+        baseline_fps,
+        ratio_vs_baseline: baseline_fps.map(|b| e2e_fps / b.max(1e-9)),
+    })
+}
+
+fn sum3(a: &[f64], b: &[f64], c: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).zip(c).map(|((x, y), z)| x + y + z).collect()
+}
+
+/// Mean ms of `runs` calls after 3 warm-up calls.
+fn time_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+    for _ in 0..3 {
+        f()?;
+    }
+    let t = Instant::now();
+    for _ in 0..runs {
+        f()?;
+    }
+    Ok(t.elapsed().as_secs_f64() * 1000.0 / runs as f64)
+}
+
+/// Runs `benches/baseline/pipeline.py` on `video` and returns its fps.
+fn baseline(python: &Path, video: &Path, models: &Path) -> anyhow::Result<f64> {
+    eprintln!("{}: Python baseline…", video.display());
+    let script = Path::new("benches/baseline/pipeline.py");
+    let out = Command::new(python)
+        .arg(script)
+        .arg(video)
+        .arg("--models")
+        .arg(models)
+        .output()
+        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
+    if !out.status.success() {
+        anyhow::bail!("baseline failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).context("baseline output is not JSON")?;
+    doc["fps"].as_f64().context("baseline output has no fps")
+}
+
+fn print_markdown(f: &VideoFigures) {
+    println!("\n### {} ({}×{}, {} frames)\n", f.file.display(), f.width, f.height, f.frames);
+    println!("| figure | value |\n|---|---|");
+    println!("| decode only (GStreamer → fakesink) | {:.1} fps |", f.decode_only_fps);
+    for m in &f.inference {
+        println!("| inference only: {} | {:.2} ms/call, {:.3} ms/item |", m.model, m.ms_per_call, m.ms_per_item);
+    }
+    println!(
+        "| full-frame detection | every {} ms of video: {} of {} frames; detector area {:.0} % of whole frames |",
+        f.full_frame_interval_ms,
+        f.full_frames,
+        f.frames,
+        f.detector_area_share * 100.0
+    );
+    println!("| candidate crops read per frame | {:.2} |", f.crops_per_frame);
+    println!("| decode + inference limit | {:.2} fps |", f.limit_fps);
+    println!(
+        "| **end to end (every frame analysed)** | **{:.2} fps** ({:.0} % of the limit) |",
+        f.e2e_fps,
+        f.share_of_limit * 100.0
+    );
+    if let (Some(b), Some(r)) = (f.baseline_fps, f.ratio_vs_baseline) {
+        println!("| Python baseline, same video and models | {b:.2} fps → **ratio {r:.2}** |");
+    }
+    println!(
+        "| live streams at {:.0} analysed fps (estimate from per-frame costs) | {:.1} |",
+        f.rate, f.live_streams_estimate
+    );
+    println!("| CPU during end to end | {:.0} % of one core |", f.cpu_percent);
+    println!("| peak RSS | {:.0} MiB |", f.peak_rss_mib);
+    if let Some(a) = &f.accuracy {
+        println!(
+            "| plates read exactly (per track) | {}/{} = {:.1} % |",
+            a.plates_read,
+            a.plates,
+            a.exact_read_rate * 100.0
+        );
+        println!("| events that are no plate of the scene | {} of {} |", a.wrong_events, a.events);
+        println!(
+            "| hits: precision / recall | {:.2} ({}/{}) / {:.2} ({}/{}) |",
+            a.hit_precision, a.right_hit_events, a.hit_events, a.hit_recall, a.listed_hit, a.listed
+        );
+        if !a.missed.is_empty() {
+            println!("| missed | {} |", a.missed.join(", "));
+        }
+        if !a.wrong.is_empty() {
+            println!("| wrong events | {} |", a.wrong.join(", "));
+        }
+    }
+    println!("\n| stage (per frame) | n | mean ms | p50 ms | p99 ms |\n|---|---|---|---|---|");
+    for s in &f.stages {
+        println!("| {} | {} | {:.2} | {:.2} | {:.2} |", s.stage, s.n, s.mean_ms, s.p50_ms, s.p99_ms);
+    }
+}
