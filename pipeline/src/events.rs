@@ -52,6 +52,23 @@ CREATE TABLE IF NOT EXISTS hits (
 );
 CREATE INDEX IF NOT EXISTS hits_time ON hits(raised_at);
 CREATE INDEX IF NOT EXISTS hits_read ON hits(read_id);
+CREATE TABLE IF NOT EXISTS face_hits (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    track INTEGER NOT NULL,
+    raised_at TEXT NOT NULL,
+    media_time REAL,
+    person_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+    crop_jpeg BLOB,
+    state TEXT NOT NULL DEFAULT 'new'
+);
+CREATE INDEX IF NOT EXISTS face_hits_time ON face_hits(raised_at);
+CREATE INDEX IF NOT EXISTS face_hits_person ON face_hits(person_id);
 ";
 
 /// A stored plate read.
@@ -116,6 +133,51 @@ impl EventStore {
             conn.execute_batch(SCHEMA).map_err(&e)?;
         }
         Ok(EventStore { conn, path })
+    }
+
+    /// Records a watchlist person's sighting (faces of people not on a watchlist are never
+    /// recorded); returns its row id.
+    pub fn record_face(&mut self, source: &str, at: DateTime<Utc>, s: &crate::faces::FaceSighting) -> Result<i64> {
+        let e = db_err(&self.path);
+        self.conn
+            .execute(
+                "INSERT INTO face_hits (source, track, raised_at, media_time, person_id, name, category, priority,
+                                        similarity, x1, y1, x2, y2, crop_jpeg)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    source,
+                    s.track as i64,
+                    at.to_rfc3339(),
+                    s.best_time_s,
+                    s.person_id,
+                    s.name,
+                    s.category,
+                    format!("{:?}", s.priority).to_lowercase(),
+                    f64::from(s.similarity),
+                    s.bbox.x1,
+                    s.bbox.y1,
+                    s.bbox.x2,
+                    s.bbox.y2,
+                    s.crop_jpeg,
+                ],
+            )
+            .map_err(&e)?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Face hits recorded, newest first (at most `limit`): (source, person name, similarity).
+    pub fn face_hits(&self, limit: usize) -> Result<Vec<(String, String, f64)>> {
+        let e = db_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, name, similarity FROM face_hits ORDER BY raised_at DESC, id DESC LIMIT ?1")
+            .map_err(&e)?;
+        let rows = stmt
+            .query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(&e)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(&e)?;
+        Ok(rows)
     }
 
     /// Records a read and its hits in one transaction; returns the read's row id.

@@ -17,6 +17,7 @@ pub mod analyse;
 pub mod camera;
 pub mod error;
 pub mod events;
+pub mod faces;
 pub mod gst_check;
 pub mod ingest;
 pub mod plates;

@@ -4,6 +4,7 @@
 //! overlaps its time in view (±0.5 s). Hits are scored per event: a hit event is right when its
 //! text is a listed plate's and the matched entry is that plate.
 
+use raqib_pipeline::faces::FaceSighting;
 use raqib_pipeline::plates::PlateEvent;
 use raqib_samples::Truth;
 use raqib_watchlist::PlateMatch;
@@ -38,10 +39,29 @@ pub struct Accuracy {
     pub missed: Vec<String>,
     /// Texts of the wrong events.
     pub wrong: Vec<String>,
+    /// Faces, when a gallery was searched.
+    pub faces: Option<FaceAccuracy>,
+}
+
+/// Face identification against ground truth. A listed pedestrian counts as identified when a
+/// sighting of a person whose name starts with its identity overlaps its time in view (±0.5 s);
+/// a sighting overlapping no listed pedestrian of that identity is a false identification.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceAccuracy {
+    /// Pedestrians whose identity is on the persons list.
+    pub listed: usize,
+    /// Of those, identified.
+    pub identified: usize,
+    /// `identified / listed` (1 when none is listed).
+    pub identification_rate: f64,
+    /// Sightings in all.
+    pub sightings: usize,
+    /// Sightings that were nobody listed, or another person.
+    pub false_identifications: usize,
 }
 
 /// Scores `events` (with their watchlist matches) of one video against `truth`.
-pub fn score(truth: &Truth, events: &[(PlateEvent, Vec<PlateMatch>)]) -> Accuracy {
+pub fn score(truth: &Truth, events: &[(PlateEvent, Vec<PlateMatch>)], faces: Option<&[FaceSighting]>) -> Accuracy {
     let span = |first: u64, last: u64| (truth.time_of(first) - 0.5, truth.time_of(last) + 0.5);
     let overlaps = |e: &PlateEvent, (a, b): (f64, f64)| {
         let (s, t) = (e.first_seen_s.unwrap_or(0.0), e.last_seen_s.unwrap_or(f64::MAX));
@@ -91,5 +111,31 @@ pub fn score(truth: &Truth, events: &[(PlateEvent, Vec<PlateMatch>)]) -> Accurac
         hit_recall: ratio(listed_hit, listed),
         missed,
         wrong,
+        faces: faces.map(|f| score_faces(truth, f)),
+    }
+}
+
+fn score_faces(truth: &Truth, sightings: &[FaceSighting]) -> FaceAccuracy {
+    let span = |first: u64, last: u64| (truth.time_of(first) - 0.5, truth.time_of(last) + 0.5);
+    let during = |s: &FaceSighting, (a, b): (f64, f64)| {
+        let (x, y) = (s.first_seen_s.unwrap_or(0.0), s.last_seen_s.unwrap_or(f64::MAX));
+        x <= b && y >= a
+    };
+    let is = |s: &FaceSighting, identity: &str| s.name.starts_with(identity);
+    let listed: Vec<_> = truth.faces.iter().filter(|f| f.watchlist).collect();
+    let identified = listed
+        .iter()
+        .filter(|f| sightings.iter().any(|s| is(s, &f.identity) && during(s, span(f.first_frame, f.last_frame))))
+        .count();
+    let false_identifications = sightings
+        .iter()
+        .filter(|s| !listed.iter().any(|f| is(s, &f.identity) && during(s, span(f.first_frame, f.last_frame))))
+        .count();
+    FaceAccuracy {
+        listed: listed.len(),
+        identified,
+        identification_rate: if listed.is_empty() { 1.0 } else { identified as f64 / listed.len() as f64 },
+        sightings: sightings.len(),
+        false_identifications,
     }
 }

@@ -15,6 +15,7 @@ use anyhow::Context;
 use chrono::Utc;
 use raqib_models::reference;
 use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
+use raqib_pipeline::faces::{FaceAnalyser, FaceParams};
 use raqib_pipeline::ingest::{FrameSource, decode_only};
 use raqib_samples::Truth;
 use raqib_watchlist::{FuzzyQuery, Snapshot, Store};
@@ -111,6 +112,10 @@ pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::
         }
         None => None,
     };
+    let mut faces = match &snapshot {
+        Some(s) if s.embedding_count() > 0 => Some(crate::faces_cmd::load_pipeline(config, paths)?),
+        _ => None,
+    };
     let mut all = Vec::new();
     for video in &opts.videos {
         let truth_path = opts.truth.clone().or_else(|| {
@@ -118,7 +123,8 @@ pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::
             sibling.is_file().then_some(sibling)
         });
         let truth = truth_path.as_deref().map(Truth::load).transpose()?;
-        let figures = bench_one(&mut finder, snapshot.as_ref(), video, truth.as_ref(), &paths.models_dir, opts)?;
+        let ctx = BenchContext { snapshot: snapshot.as_ref(), faces: faces.as_mut(), models_dir: &paths.models_dir };
+        let figures = bench_one(&mut finder, ctx, video, truth.as_ref(), opts)?;
         print_markdown(&figures);
         all.push(figures);
     }
@@ -135,14 +141,24 @@ pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::
     Ok(())
 }
 
+/// What a bench run checks against and with.
+struct BenchContext<'a> {
+    snapshot: Option<&'a Snapshot>,
+    faces: Option<&'a mut raqib_models::FacePipeline>,
+    models_dir: &'a Path,
+}
+
 fn bench_one(
     finder: &mut raqib_models::plate::PlateFinder,
-    snapshot: Option<&Snapshot>,
+    ctx: BenchContext,
     video: &Path,
     truth: Option<&Truth>,
-    models_dir: &Path,
     opts: &VideoBenchOptions,
 ) -> anyhow::Result<VideoFigures> {
+    let BenchContext { snapshot, mut faces, models_dir } = ctx;
+    let mut face_analyser = FaceAnalyser::new(FaceParams::default());
+    let mut sightings = Vec::new();
+    let mut t_faces = Vec::new();
     eprintln!("{}: decode only…", video.display());
     let decoded = decode_only(video)?;
     let decode_only_fps = decoded.frames as f64 / decoded.seconds.max(1e-9);
@@ -189,8 +205,14 @@ fn bench_one(
         t_propose.push(ms(timing.propose));
         t_read.push(ms(timing.read));
         t_track.push(ms((t3 - t1).saturating_sub(timing.propose + timing.read)));
+        if let (Some(pipeline), Some(gallery)) = (faces.as_deref_mut(), snapshot) {
+            let t = Instant::now();
+            sightings.extend(face_analyser.push(pipeline, gallery, &frame)?);
+            t_faces.push(ms(t.elapsed()));
+        }
         t_frame.push(ms(t0.elapsed()));
     }
+    sightings.extend(face_analyser.finish());
     for event in analyser.finish() {
         check(event, &mut t_match);
     }
@@ -223,12 +245,13 @@ fn bench_one(
         1000.0 / decode_only_fps.max(1e-9) + det_ms * det_share + crops_per_frame * ocr_ms / batch as f64;
     let limit_fps = 1000.0 / per_frame_ms;
 
-    let analyse = StageStat::of("analysis (propose+read+track)", &sum3(&t_propose, &t_read, &t_track));
+    let analysis: Vec<f64> = t_frame.iter().zip(&t_decode).map(|(f, d)| f - d).collect();
+    let analyse = StageStat::of("analysis (all but decode)", &analysis);
     let native_fps = truth.map(|t| f64::from(t.spec.fps)).unwrap_or(25.0);
     let per_stream_s = native_fps / decode_only_fps.max(1e-9) + opts.rate * analyse.mean_ms / 1000.0;
     let live_streams_estimate = 1.0 / per_stream_s.max(1e-9);
 
-    let accuracy = truth.map(|t| score(t, &events));
+    let accuracy = truth.map(|t| score(t, &events, faces.is_some().then_some(sightings.as_slice())));
     let baseline_fps = match &opts.python {
         Some(py) => Some(baseline(py, video, models_dir)?),
         None => None,
@@ -253,6 +276,7 @@ fn bench_one(
             StageStat::of("read (recogniser)", &t_read),
             StageStat::of("track + vote", &t_track),
             StageStat::of("watchlist (per event)", &t_match),
+            StageStat::of("faces: detect, track, embed, match", &t_faces),
             analyse,
             StageStat::of("frame total", &t_frame),
         ],
@@ -264,10 +288,6 @@ fn bench_one(
         baseline_fps,
         ratio_vs_baseline: baseline_fps.map(|b| e2e_fps / b.max(1e-9)),
     })
-}
-
-fn sum3(a: &[f64], b: &[f64], c: &[f64]) -> Vec<f64> {
-    a.iter().zip(b).zip(c).map(|((x, y), z)| x + y + z).collect()
 }
 
 /// Mean ms of `runs` calls after 3 warm-up calls.
@@ -347,6 +367,18 @@ fn print_markdown(f: &VideoFigures) {
         }
         if !a.wrong.is_empty() {
             println!("| wrong events | {} |", a.wrong.join(", "));
+        }
+        if let Some(fa) = &a.faces {
+            println!(
+                "| listed faces identified (per pedestrian) | {}/{} = {:.1} % |",
+                fa.identified,
+                fa.listed,
+                fa.identification_rate * 100.0
+            );
+            println!(
+                "| face sightings of someone else (false identifications) | {} of {} |",
+                fa.false_identifications, fa.sightings
+            );
         }
     }
     println!("\n| stage (per frame) | n | mean ms | p50 ms | p99 ms |\n|---|---|---|---|---|");

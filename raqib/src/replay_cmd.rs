@@ -14,6 +14,7 @@ use base64::Engine;
 use chrono::Utc;
 use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
 use raqib_pipeline::events::EventStore;
+use raqib_pipeline::faces::{FaceAnalyser, FaceParams, FaceSighting};
 use raqib_pipeline::ingest::FrameSource;
 use raqib_pipeline::plates::PlateEvent;
 use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot, Store};
@@ -62,6 +63,10 @@ struct ReportVideo {
     seconds: f64,
     fps: f64,
     reads: Vec<ReportRead>,
+    /// Watchlist persons seen (one per face track that matched).
+    faces: Vec<FaceSighting>,
+    /// Face tracks that matched nobody: counted only, nothing about them is kept.
+    unmatched_face_tracks: u64,
 }
 
 /// Runs the replay; fails (after replaying the rest) if any file failed.
@@ -85,6 +90,15 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         }
         None => None,
     };
+    // Faces are analysed only against a gallery: with no enrolled person there is no one to
+    // look for, and no reason to process anyone's face.
+    let mut faces = match &snapshot {
+        Some(snap) if snap.embedding_count() > 0 => {
+            eprintln!("looking for {} enrolled face embedding(s)", snap.embedding_count());
+            Some(crate::faces_cmd::load_pipeline(config, paths)?)
+        }
+        _ => None,
+    };
     let mut events = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
     let mut videos = Vec::new();
     for path in &opts.videos {
@@ -97,9 +111,12 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
             seconds: 0.0,
             fps: 0.0,
             reads: vec![],
+            faces: vec![],
+            unmatched_face_tracks: 0,
         };
         let start = Instant::now();
-        let result = replay_one(&mut finder, path, opts, &mut video, |event| {
+        let face_ctx = faces.as_mut().zip(snapshot.as_ref());
+        let result = replay_one(&mut finder, face_ctx, path, opts, &mut video, |event| {
             let hits = snapshot
                 .as_ref()
                 .map(|s| {
@@ -118,6 +135,14 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
             }
             ReportRead { event, hits }
         });
+        for f in &video.faces {
+            print_face(path, f);
+            if let Some(store) = events.as_mut()
+                && let Err(e) = store.record_face(&path.display().to_string(), Utc::now(), f)
+            {
+                eprintln!("cannot record the face hit in the events store: {e}");
+            }
+        }
         video.seconds = start.elapsed().as_secs_f64();
         video.fps = video.frames as f64 / video.seconds.max(1e-9);
         if let Err(e) = result {
@@ -125,14 +150,23 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
             video.error = Some(format!("{e:#}"));
         }
         eprintln!(
-            "{}: {} frames ({} analysed) in {:.1} s = {:.1} fps; {} plate read(s), {} hit(s)",
+            "{}: {} frames ({} analysed) in {:.1} s = {:.1} fps; {} plate read(s), {} hit(s){}",
             path.display(),
             video.frames,
             video.analysed,
             video.seconds,
             video.fps,
             video.reads.len(),
-            video.reads.iter().filter(|r| !r.hits.is_empty()).count()
+            video.reads.iter().filter(|r| !r.hits.is_empty()).count(),
+            if faces.is_some() {
+                format!(
+                    "; {} watchlist face sighting(s), {} other face track(s) not kept",
+                    video.faces.len(),
+                    video.unmatched_face_tracks
+                )
+            } else {
+                String::new()
+            }
         );
         videos.push(video);
     }
@@ -149,6 +183,7 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
 
 fn replay_one(
     finder: &mut raqib_models::plate::PlateFinder,
+    mut faces: Option<(&mut raqib_models::FacePipeline, &Snapshot)>,
     path: &Path,
     opts: &ReplayOptions,
     video: &mut ReportVideo,
@@ -163,6 +198,7 @@ fn replay_one(
     let started = Instant::now();
     let every = opts.every.max(1);
     let mut last_pts = None;
+    let mut face_analyser = FaceAnalyser::new(FaceParams::default());
     let outcome = loop {
         let frame = match source.next_frame() {
             Ok(Some(f)) => f,
@@ -184,6 +220,9 @@ fn replay_one(
         for event in analyser.push(finder, &frame)? {
             video.reads.push(on_event(event));
         }
+        if let Some((pipeline, gallery)) = faces.as_mut() {
+            video.faces.extend(face_analyser.push(pipeline, gallery, &frame)?);
+        }
         if !opts.quiet && last_progress.elapsed() > Duration::from_secs(1) {
             last_progress = Instant::now();
             progress(path, frame.pts, source.duration(), video.frames, started.elapsed());
@@ -193,6 +232,8 @@ fn replay_one(
     for event in analyser.finish() {
         video.reads.push(on_event(event));
     }
+    video.faces.extend(face_analyser.finish());
+    video.unmatched_face_tracks = face_analyser.unmatched_tracks;
     if !opts.quiet {
         eprint!("{}", clear_line());
     }
@@ -255,6 +296,20 @@ fn print_read(path: &Path, e: &PlateEvent, hits: &[PlateMatch]) {
         ));
     }
     println!("{line}");
+}
+
+fn print_face(path: &Path, f: &FaceSighting) {
+    let when = f.best_time_s.map(|s| format!("{s:.2}s")).unwrap_or_else(|| "?".into());
+    println!(
+        "{} @ {when}: FACE HIT {:?} [{}] {} (similarity {:.2}, {}/{} embeddings)",
+        path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        f.priority,
+        f.category,
+        f.name,
+        f.similarity,
+        f.votes,
+        f.embeddings
+    );
 }
 
 /// Report formats, from the file extension.
@@ -351,6 +406,35 @@ fn html(videos: &[ReportVideo]) -> String {
             v.fps,
             v.error.as_deref().map(|e| format!("; <b>error:</b> {}", esc(e))).unwrap_or_default()
         ));
+        if let Some(w) = &v.warning {
+            out.push_str(&format!("<p><b>warning:</b> {}</p>", esc(w)));
+        }
+        if !v.faces.is_empty() || v.unmatched_face_tracks > 0 {
+            out.push_str(&format!(
+                "<h3>Watchlist faces</h3><p>{} other face track(s) matched nobody and were not kept.</p>",
+                v.unmatched_face_tracks
+            ));
+            out.push_str("<table><tr><th>time</th><th>snapshot</th><th>person</th><th>similarity</th></tr>");
+            for f in &v.faces {
+                let img = if f.crop_jpeg.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "<img src=\"data:image/jpeg;base64,{}\">",
+                        base64::engine::general_purpose::STANDARD.encode(&f.crop_jpeg)
+                    )
+                };
+                out.push_str(&format!(
+                    "<tr class=\"hit\"><td>{}</td><td>{img}</td><td><b>{}</b><br>{} {:?}</td><td>{:.2}</td></tr>",
+                    f.best_time_s.map(|s| format!("{s:.2} s")).unwrap_or_default(),
+                    esc(&f.name),
+                    esc(&f.category),
+                    f.priority,
+                    f.similarity
+                ));
+            }
+            out.push_str("</table><h3>Plates</h3>");
+        }
         out.push_str("<table><tr><th>time</th><th>snapshot</th><th>plate</th><th>confidence</th><th>frames</th><th>watchlist</th></tr>");
         for r in &v.reads {
             let e = &r.event;

@@ -1,6 +1,7 @@
 //! `raqib samples make` → `raqib replay` end to end: a generated scene with exact ground truth
-//! must give every plate once, read exactly, and raise hits for exactly the listed ones. Also:
-//! the same seed gives the same truth, and bad settings are refused with the setting's name.
+//! must give every plate once, read exactly, raise hits for exactly the listed plates, and
+//! identify the listed pedestrian while the other one leaves nothing on disk. Also: the same
+//! seed gives the same truth, and bad settings are refused with the setting's name.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,7 +21,8 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-const SCENE: &[&str] = &["--width", "960", "--height", "540", "--seconds", "6", "--seed", "11", "-q"];
+const SCENE: &[&str] =
+    &["--width", "960", "--height", "540", "--seconds", "6", "--seed", "11", "--pedestrians", "2", "-q"];
 
 #[test]
 fn a_generated_scene_replays_into_exactly_its_plates_and_listed_hits() {
@@ -39,7 +41,9 @@ fn a_generated_scene_replays_into_exactly_its_plates_and_listed_hits() {
 
     let import = raqib(d, &cache, &["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]);
     assert!(import.status.success(), "{}", text(&import));
-    let out = raqib(d, &cache, &["replay", "-q", "--no-store", "--report", "report.json", "scene/scene.mp4"]);
+    let persons = raqib(d, &cache, &["watchlist", "import-persons", "--reason", "test", "scene/persons.json"]);
+    assert!(persons.status.success(), "{}", text(&persons));
+    let out = raqib(d, &cache, &["replay", "-q", "--report", "report.json", "scene/scene.mp4"]);
     assert!(out.status.success(), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("report.json")).unwrap()).unwrap();
     let reads = report["videos"][0]["reads"].as_array().unwrap();
@@ -55,6 +59,38 @@ fn a_generated_scene_replays_into_exactly_its_plates_and_listed_hits() {
         let text = r["text"].as_str().unwrap();
         assert_eq!(hit, listed.contains(&text), "{text}: hit {hit}, listed {listed:?}");
     }
+
+    // Faces: the listed identity is seen once, the other pedestrian is only counted.
+    let pedestrians = truth["faces"].as_array().unwrap();
+    assert_eq!(pedestrians.len(), 2, "{truth}");
+    let listed_face = pedestrians.iter().find(|f| f["watchlist"] == true).unwrap()["identity"].as_str().unwrap();
+    let other_face = pedestrians.iter().find(|f| f["watchlist"] == false).unwrap()["identity"].as_str().unwrap();
+    let faces = report["videos"][0]["faces"].as_array().unwrap();
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    assert!(faces[0]["name"].as_str().unwrap().starts_with(listed_face), "{faces:?}");
+    assert!(report["videos"][0]["unmatched_face_tracks"].as_u64().unwrap() >= 1);
+    // On disk: one face hit; nothing names or shows the other pedestrian.
+    let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
+    let n: i64 = db.query_row("SELECT count(*) FROM face_hits", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1);
+    for entry in walk(d) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let hay = String::from_utf8_lossy(&bytes);
+        assert!(
+            !hay.contains(other_face) || entry.ends_with("truth.json"),
+            "{} mentions {other_face}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+    }
+    out
 }
 
 fn texts(reads: &[serde_json::Value]) -> Vec<&str> {

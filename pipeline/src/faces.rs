@@ -1,0 +1,227 @@
+//! Faces in a frame sequence: detect → track → identify against the watchlist gallery → one
+//! sighting per track.
+//!
+//! Privacy by design: a face is embedded only while a gallery is loaded, a track's embeddings
+//! and crop live in memory only while the track does, and a track that matched nobody leaves
+//! nothing but a count — no embedding, no crop, no box is handed on to be stored. A track is
+//! embedded at most [`FaceParams::max_embeddings`] times, [`FaceParams::embed_every`] frames
+//! apart, and keeps its best match per person.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use raqib_models::RgbImage;
+use raqib_models::face::{Bbox, FacePipeline};
+use raqib_watchlist::Snapshot;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::ingest::Frame;
+use crate::plates::{crop, jpeg};
+use crate::track::{Detection, Tracker, TrackerParams};
+
+/// Settings of face analysis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceParams {
+    /// Detector score threshold.
+    pub detect_threshold: f32,
+    /// Faces smaller than this (box height, pixels) are not identified: too few pixels.
+    pub min_height: f32,
+    /// Frames between two embeddings of one track.
+    pub embed_every: u64,
+    /// Embeddings per track at most.
+    pub max_embeddings: usize,
+    /// Least cosine similarity for a watchlist match (the verification threshold).
+    pub match_threshold: f32,
+}
+
+impl Default for FaceParams {
+    fn default() -> Self {
+        FaceParams {
+            detect_threshold: raqib_models::face::DEFAULT_DETECT_THRESHOLD,
+            min_height: 40.0,
+            embed_every: 5,
+            max_embeddings: 8,
+            match_threshold: 0.40,
+        }
+    }
+}
+
+/// A listed person seen by a camera: one per face track that matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceSighting {
+    /// Track id within its source.
+    pub track: u64,
+    /// Watchlist person id.
+    pub person_id: i64,
+    /// Person's name.
+    pub name: String,
+    /// Category.
+    pub category: String,
+    /// Alert level.
+    pub priority: raqib_watchlist::Priority,
+    /// Best cosine similarity over the track.
+    pub similarity: f32,
+    /// Embeddings of the track that matched this person / taken.
+    pub votes: usize,
+    /// Embeddings taken.
+    pub embeddings: usize,
+    /// First media time seen, seconds.
+    pub first_seen_s: Option<f64>,
+    /// Last media time seen, seconds.
+    pub last_seen_s: Option<f64>,
+    /// Frame of the best match.
+    pub best_frame: u64,
+    /// Media time of the best match, seconds.
+    pub best_time_s: Option<f64>,
+    /// Face box at the best match.
+    #[serde(rename = "box")]
+    pub bbox: Bbox,
+    /// JPEG of the face at the best match.
+    #[serde(skip)]
+    pub crop_jpeg: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FaceObs {
+    pts: Option<Duration>,
+}
+
+/// A track's best match with one person so far.
+struct Best {
+    person: raqib_watchlist::Person,
+    similarity: f32,
+    votes: usize,
+    frame: u64,
+    pts: Option<Duration>,
+    bbox: Bbox,
+    crop: Option<RgbImage>,
+}
+
+#[derive(Default)]
+struct TrackState {
+    embeddings: usize,
+    last_embed: Option<u64>,
+    /// Per person id.
+    best: HashMap<i64, Best>,
+}
+
+/// Face analysis of one stream.
+pub struct FaceAnalyser {
+    tracker: Tracker<FaceObs>,
+    params: FaceParams,
+    state: HashMap<u64, TrackState>,
+    /// Face tracks that ended without matching anyone (counted, nothing kept).
+    pub unmatched_tracks: u64,
+    /// Embeddings computed so far.
+    pub embeddings: u64,
+}
+
+impl FaceAnalyser {
+    /// A fresh analyser.
+    pub fn new(params: FaceParams) -> Self {
+        FaceAnalyser {
+            tracker: Tracker::new(TrackerParams { min_iou: 0.2, max_missed: 5 }),
+            params,
+            state: HashMap::new(),
+            unmatched_tracks: 0,
+            embeddings: 0,
+        }
+    }
+
+    /// Analyses one frame against `gallery`; returns sightings of tracks that ended.
+    pub fn push(&mut self, faces: &mut FacePipeline, gallery: &Snapshot, frame: &Frame) -> Result<Vec<FaceSighting>> {
+        let img = &frame.image;
+        let found = faces.detect(img, self.params.detect_threshold)?;
+        let detections = found
+            .into_iter()
+            .map(|(bbox, _)| Detection { bbox, key: None, payload: FaceObs { pts: frame.pts } })
+            .collect();
+        let ended = self.tracker.update(frame.index, detections, |_| None);
+        let mut out = Vec::new();
+        for t in ended {
+            out.extend(self.sighting(t));
+        }
+        let now = Utc::now();
+        let due: Vec<(u64, Bbox)> = self
+            .tracker
+            .live()
+            .iter()
+            .filter(|t| t.observations.last().is_some_and(|(f, _)| *f == frame.index))
+            .filter(|t| t.bbox.height() >= self.params.min_height)
+            .filter(|t| {
+                let s = self.state.get(&t.id);
+                let taken = s.map_or(0, |s| s.embeddings);
+                let last = s.and_then(|s| s.last_embed);
+                taken < self.params.max_embeddings
+                    && last.is_none_or(|l| frame.index.saturating_sub(l) >= self.params.embed_every)
+            })
+            .map(|t| (t.id, t.bbox))
+            .collect();
+        for (id, bbox) in due {
+            let five = raqib_models::face::align::five_points(&faces.landmarks68(img, &bbox)?);
+            let embedding = faces.embed(img, &five)?;
+            self.embeddings += 1;
+            let matches = gallery.match_face(&embedding, 1, self.params.match_threshold, now).unwrap_or_default();
+            let state = self.state.entry(id).or_default();
+            state.embeddings += 1;
+            state.last_embed = Some(frame.index);
+            for m in matches {
+                let best = state.best.entry(m.person.id).or_insert_with(|| Best {
+                    person: m.person.clone(),
+                    similarity: f32::MIN,
+                    votes: 0,
+                    frame: frame.index,
+                    pts: frame.pts,
+                    bbox,
+                    crop: None,
+                });
+                best.votes += 1;
+                if m.similarity > best.similarity {
+                    best.similarity = m.similarity;
+                    best.frame = frame.index;
+                    best.pts = frame.pts;
+                    best.bbox = bbox;
+                    best.crop = crop(img, &bbox);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ends every track (end of stream); returns their sightings.
+    pub fn finish(&mut self) -> Vec<FaceSighting> {
+        let ended = self.tracker.finish();
+        ended.into_iter().filter_map(|t| self.sighting(t)).collect()
+    }
+
+    /// The sighting of an ended track: the person most of its embeddings matched (then the
+    /// most similar); `None`, counted, when it matched nobody.
+    fn sighting(&mut self, track: crate::track::Track<FaceObs>) -> Option<FaceSighting> {
+        let state = self.state.remove(&track.id).unwrap_or_default();
+        let Some(best) = state.best.into_values().max_by(|a, b| {
+            (a.votes, a.similarity).partial_cmp(&(b.votes, b.similarity)).unwrap_or(std::cmp::Ordering::Equal)
+        }) else {
+            self.unmatched_tracks += 1;
+            return None;
+        };
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
+        Some(FaceSighting {
+            track: track.id,
+            person_id: best.person.id,
+            name: best.person.name,
+            category: best.person.category,
+            priority: best.person.priority,
+            similarity: best.similarity,
+            votes: best.votes,
+            embeddings: state.embeddings,
+            first_seen_s: secs(track.observations.first().and_then(|(_, o)| o.pts)),
+            last_seen_s: secs(track.observations.last().and_then(|(_, o)| o.pts)),
+            best_frame: best.frame,
+            best_time_s: secs(best.pts),
+            bbox: best.bbox,
+            crop_jpeg: best.crop.as_ref().map(jpeg).unwrap_or_default(),
+        })
+    }
+}
