@@ -34,6 +34,7 @@ bench: baseline
 	@test -s var/samples/bench/truth.json || target/release/raqib samples make --out var/samples/bench --seconds 20 --seed 1 -q
 	@rm -f var/samples/bench/watchlist.db
 	@target/release/raqib watchlist --db var/samples/bench/watchlist.db --reason bench import var/samples/bench/watchlist.csv >/dev/null
+	@target/release/raqib watchlist --db var/samples/bench/watchlist.db --reason bench import-persons var/samples/bench/persons.json >/dev/null
 	@target/release/raqib bench video var/samples/bench/scene.mp4 --watchlist var/samples/bench/watchlist.db \
 	  --python .cache/baseline-venv/bin/python --json var/bench.json
 

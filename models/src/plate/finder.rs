@@ -132,14 +132,54 @@ impl PlateFinder {
         let proposed = std::time::Instant::now();
         let crops = candidate_crops(regions, img.width as f32, img.height as f32);
         let reads = self.reader.read(img, &crops)?;
-        let plates = select(crops.iter().zip(reads), self.min_confidence);
+        let mut plates = select(crops.iter().zip(reads), self.min_confidence);
+        let extra = self.complete_bare_numbers(img, &mut plates)?;
         self.last_timing = FindTiming {
             propose: proposed - started,
             read: proposed.elapsed(),
-            crops: crops.len(),
+            crops: crops.len() + extra,
             detector_pixels: self.proposer.pixels_in - pixels_before,
         };
         Ok(plates)
+    }
+}
+
+impl PlateFinder {
+    /// A read that is a bare number (`664521`) is rarely a whole plate: the detector often
+    /// misses a group beside it (`WW`, the Arabic letter and prefecture code). Reads the row
+    /// widened to the left and to the right, and keeps a widened read that has the number and
+    /// fits a known format. Returns the crops read.
+    fn complete_bare_numbers(&mut self, img: &RgbImage, plates: &mut [PlateRead]) -> Result<usize> {
+        let (w, h) = (img.width as f32, img.height as f32);
+        let mut crops = Vec::new();
+        let mut owners = Vec::new();
+        for (i, p) in plates.iter().enumerate() {
+            if p.layout != Layout::OneRow || !p.key.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let (b, grow) = (p.bbox, 0.8 * p.bbox.width());
+            let pad = 0.1 * b.height();
+            let (y1, y2) = ((b.y1 - pad).max(0.0), (b.y2 + pad).min(h));
+            for (x1, x2) in [((b.x1 - grow).max(0.0), b.x2), (b.x1, (b.x2 + grow).min(w))] {
+                if x2 - x1 > b.width() * 1.2 {
+                    crops.push(Crop { bbox: Bbox { x1, y1, x2, y2 }, layout: Layout::OneRow });
+                    owners.push(i);
+                }
+            }
+        }
+        if crops.is_empty() {
+            return Ok(0);
+        }
+        let reads = self.reader.read(img, &crops)?;
+        for ((crop, read), &i) in crops.iter().zip(reads).zip(&owners) {
+            let Some(wider) = to_plate(crop, read, self.min_confidence) else { continue };
+            let p = &plates[i];
+            let better = plates[i].format == PlateFormat::Generic || wider.confidence > p.confidence;
+            if wider.format != PlateFormat::Generic && wider.key.contains(&p.key) && better {
+                plates[i] = wider;
+            }
+        }
+        Ok(crops.len())
     }
 }
 
