@@ -49,9 +49,19 @@ impl FrameSource {
         Self::open_uri(&uri, &path.display().to_string())
     }
 
-    /// Opens any URI `uridecodebin` understands (`file://`, `rtsp://`, `http://`…); `name` is used
-    /// in errors and logs.
+    /// Opens any URI `uridecodebin` understands (`file://`, `rtsp://`, `http://`…) for replay
+    /// (as fast as it decodes); `name` is used in errors and logs.
     pub fn open_uri(uri: &str, name: &str) -> Result<Self> {
+        Self::open_uri_with(uri, name, false)
+    }
+
+    /// Opens a URI for live analysis: frames are delivered at their media time (a file plays at
+    /// its own speed, like a camera), and RTSP goes over TCP with 200 ms of jitter buffer.
+    pub fn open_live(uri: &str, name: &str) -> Result<Self> {
+        Self::open_uri_with(uri, name, true)
+    }
+
+    fn open_uri_with(uri: &str, name: &str, live: bool) -> Result<Self> {
         gst::init().map_err(|e| Error::GstInit(e.to_string()))?;
         let bad = |message: String| Error::Source { source_name: name.to_owned(), message };
         let make = |factory: &str| {
@@ -65,10 +75,23 @@ impl FrameSource {
         let convert = make("videoconvert")?;
         let sink = gst_app::AppSink::builder()
             .caps(&gst::Caps::builder("video/x-raw").field("format", "RGB").build())
-            .sync(false)
+            .sync(live)
             .max_buffers(4)
             .drop(false)
             .build();
+        if live {
+            decode.connect("source-setup", false, |args| {
+                let source = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+                let is_rtsp = source.factory().is_some_and(|f| f.name() == "rtspsrc");
+                if is_rtsp {
+                    source.set_property("latency", 200u32);
+                    source.set_property_from_str("protocols", "tcp");
+                    // Give up on a silent server after 5 s instead of waiting forever.
+                    source.set_property("tcp-timeout", 5_000_000u64);
+                }
+                None
+            });
+        }
         pipeline
             .add_many([&decode, &convert, sink.upcast_ref()])
             .map_err(|e| bad(format!("building the pipeline: {e}")))?;
@@ -104,7 +127,22 @@ impl FrameSource {
     /// The next frame; `Ok(None)` at the end of the stream. A decoding error (corrupt or
     /// truncated data, unreachable source) is returned once, with GStreamer's message.
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
+        self.next_frame_within(None)
+    }
+
+    /// As [`FrameSource::next_frame`], but a source that delivers nothing for `timeout` is an
+    /// error (a camera that went silent without closing the connection).
+    pub fn next_frame_within(&mut self, timeout: Option<std::time::Duration>) -> Result<Option<Frame>> {
+        let started = std::time::Instant::now();
         loop {
+            if let Some(t) = timeout
+                && started.elapsed() > t
+            {
+                return Err(Error::Source {
+                    source_name: self.name.clone(),
+                    message: format!("no frame for {:.0} s", t.as_secs_f64()),
+                });
+            }
             if let Some(sample) = self.sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) {
                 let frame = self.to_frame(&sample)?;
                 self.next_index += 1;

@@ -20,6 +20,7 @@ pub mod events;
 pub mod faces;
 pub mod gst_check;
 pub mod ingest;
+pub mod live;
 pub mod plates;
 pub mod track;
 pub mod vote;

@@ -14,6 +14,7 @@ mod plates_cmd;
 mod plates_eval;
 mod read_cmd;
 mod replay_cmd;
+mod run_cmd;
 mod samples_cmd;
 mod search_cmd;
 mod watchlist_cmd;
@@ -56,6 +57,21 @@ enum Command {
         /// One JSON object per image.
         #[arg(long)]
         json: bool,
+    },
+    /// Run the live node on the configured cameras (and --camera URLs) until SIGINT/SIGTERM.
+    Run {
+        /// Extra camera, `URL` or `ID=URL` (rtsp://, http(s)://, file path, v4l2:///dev/videoN); repeatable.
+        #[arg(long = "camera")]
+        cameras: Vec<String>,
+        /// Stop after this many seconds (soak tests, benchmarks).
+        #[arg(long = "for")]
+        duration: Option<f64>,
+        /// Seconds between camera health lines (also written to <data_dir>/health.json).
+        #[arg(long, default_value_t = 10.0)]
+        health_every: f64,
+        /// Do not record events in <data_dir>/events.db.
+        #[arg(long)]
+        no_store: bool,
     },
     /// Replay recorded video files: read plates, track and vote, check the watchlist, write a report.
     Replay {
@@ -269,7 +285,8 @@ fn init_logging(verbose: u8) {
         _ => "debug",
     };
     let filter = EnvFilter::try_from_env("RAQIB_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
 }
 
 fn paths(config: Option<&std::path::Path>) -> anyhow::Result<config::Paths> {
@@ -319,6 +336,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
             };
             replay_cmd::replay(&config, &paths, &opts)?
+        }
+        Command::Run { cameras, duration, health_every, no_store } => {
+            let (config, paths) = load(config)?;
+            let opts = run_cmd::RunOptions {
+                cameras,
+                duration: duration.map(|d| std::time::Duration::from_secs_f64(d.max(0.0))),
+                health_every: std::time::Duration::from_secs_f64(health_every.max(0.5)),
+                store: !no_store,
+            };
+            run_cmd::run(&config, &paths, &opts)?
         }
         Command::Search { plate, reason, limit, json } => {
             let paths = paths(config)?;

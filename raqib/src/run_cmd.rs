@@ -1,0 +1,229 @@
+//! `raqib run`: the live node. Every configured camera is ingested on its own thread (reconnecting
+//! on failure); one analysis thread reads plates and faces on the newest frame of each camera,
+//! tracks and votes per camera, checks the live watchlist (changes apply within a second) and
+//! records reads and hits. SIGINT/SIGTERM stop it cleanly: the cameras stop, frames already
+//! taken are analysed, open tracks are closed into events, and the events store is flushed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use raqib_pipeline::CameraConfig;
+use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
+use raqib_pipeline::events::EventStore;
+use raqib_pipeline::faces::{FaceAnalyser, FaceParams};
+use raqib_pipeline::ingest::Frame;
+use raqib_pipeline::live::{Backoff, CameraHealth, Live};
+use raqib_pipeline::plates::PlateEvent;
+use raqib_watchlist::{FuzzyQuery, LiveWatchlist};
+
+use crate::config::{Config, Paths};
+
+/// Options of `raqib run`.
+pub struct RunOptions {
+    /// Extra cameras given on the command line (`URL` or `ID=URL`), added to the configured ones.
+    pub cameras: Vec<String>,
+    /// Stop after this long (tests, soak runs); none: until SIGINT/SIGTERM.
+    pub duration: Option<Duration>,
+    /// Seconds between health lines.
+    pub health_every: Duration,
+    /// Record events in `<data_dir>/events.db`.
+    pub store: bool,
+}
+
+/// Runs the node until stopped.
+pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<()> {
+    let cameras = cameras(config, &opts.cameras)?;
+    let mut finder = crate::plates_cmd::load_finder(config, paths)?;
+    let db = paths.data_dir.join("watchlist.db");
+    let watchlist = if db.is_file() {
+        Some(LiveWatchlist::open(&db, crate::watchlist_cmd::FACE_MODEL, Duration::from_millis(500))?)
+    } else {
+        eprintln!("no watchlist at {} (reads are recorded, nothing can hit)", db.display());
+        None
+    };
+    let mut faces = match &watchlist {
+        Some(w) if w.snapshot().embedding_count() > 0 => Some(crate::faces_cmd::load_pipeline(config, paths)?),
+        _ => None,
+    };
+    let mut store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .context("installing the SIGINT/SIGTERM handler")?;
+    }
+    eprintln!("raqib run: {} camera(s); Ctrl-C or SIGTERM stops cleanly", cameras.len());
+    let live = Live::start(&cameras, Backoff::default());
+    let shared = live.shared.clone();
+    let mut plates: Vec<PlateAnalyser> =
+        cameras.iter().map(|_| PlateAnalyser::new(AnalysisParams::default())).collect();
+    let mut face_tracks: Vec<FaceAnalyser> = cameras.iter().map(|_| FaceAnalyser::new(FaceParams::default())).collect();
+    let started = Instant::now();
+    let mut last_health = Instant::now();
+    let mut n_events = 0usize;
+    let mut n_hits = 0usize;
+    let mut analyse = |i: usize, frame: &Frame, finder: &mut raqib_models::plate::PlateFinder| -> anyhow::Result<()> {
+        let cam = &cameras[i];
+        let snap = watchlist.as_ref().map(|w| w.snapshot());
+        let events = plates[i].push(finder, frame)?;
+        for e in events {
+            n_hits += usize::from(report(cam, &e, snap.as_deref(), store.as_mut()));
+            n_events += 1;
+        }
+        if let (Some(pipeline), Some(snap)) = (faces.as_mut(), snap.as_deref()) {
+            for s in face_tracks[i].push(pipeline, snap, frame)? {
+                report_face(cam, &s, store.as_mut());
+                n_hits += 1;
+            }
+        }
+        shared.analysed(i);
+        Ok(())
+    };
+    while !stop.load(Ordering::Relaxed) && opts.duration.is_none_or(|d| started.elapsed() < d) {
+        for (i, frame) in shared.take_ready(Duration::from_millis(200)) {
+            if let Err(e) = analyse(i, &frame, &mut finder) {
+                tracing::error!(camera = %cameras[i].id, error = %e, "analysis failed on a frame");
+            }
+        }
+        if last_health.elapsed() >= opts.health_every {
+            last_health = Instant::now();
+            print_health(&shared.health());
+            write_health(paths, &shared.health());
+        }
+    }
+    eprintln!("stopping: closing cameras, finishing frames in flight, flushing events");
+    live.stop();
+    for (i, frame) in shared.take_ready(Duration::ZERO) {
+        if let Err(e) = analyse(i, &frame, &mut finder) {
+            tracing::error!(camera = %cameras[i].id, error = %e, "analysis failed on a frame");
+        }
+    }
+    let snap = watchlist.as_ref().map(|w| w.snapshot());
+    for (i, cam) in cameras.iter().enumerate() {
+        for e in plates[i].finish() {
+            n_hits += usize::from(report(cam, &e, snap.as_deref(), store.as_mut()));
+            n_events += 1;
+        }
+        for s in face_tracks[i].finish() {
+            report_face(cam, &s, store.as_mut());
+            n_hits += 1;
+        }
+    }
+    let health = shared.health();
+    print_health(&health);
+    write_health(paths, &health);
+    eprintln!("stopped after {:.1} s: {n_events} plate read(s), {n_hits} hit(s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Configured cameras plus the command line's (`URL` or `ID=URL`), validated.
+fn cameras(config: &Config, extra: &[String]) -> anyhow::Result<Vec<CameraConfig>> {
+    let mut all = config.cameras.clone();
+    for arg in extra {
+        let (id, url) = match arg.split_once('=') {
+            Some((id, url)) if !id.contains("://") => (id.to_owned(), url.to_owned()),
+            _ => (format!("cam{}", all.len() + 1), arg.clone()),
+        };
+        all.push(CameraConfig { id, name: None, url, analysis_fps: 5.0, lat: None, lon: None, gpsd: None });
+    }
+    if all.is_empty() {
+        bail!("no cameras: add [[cameras]] blocks to the configuration or pass --camera URL");
+    }
+    raqib_pipeline::camera::validate_cameras(&all)?;
+    Ok(all)
+}
+
+/// Prints a read (and its hits), records it; returns whether it hit.
+fn report(
+    cam: &CameraConfig,
+    e: &PlateEvent,
+    snap: Option<&raqib_watchlist::Snapshot>,
+    store: Option<&mut EventStore>,
+) -> bool {
+    let hits = snap
+        .map(|s| s.match_plate(&FuzzyQuery::with_alternatives(e.positions.clone()), 1.0, Utc::now()))
+        .unwrap_or_default();
+    let alias = if e.latin != e.text { format!(" ({})", e.latin) } else { String::new() };
+    let mut line = format!(
+        "[{}] {} {}{alias} conf {:.2} ({}/{} frames)",
+        cam.id,
+        Utc::now().format("%H:%M:%S"),
+        e.text,
+        e.confidence,
+        e.reads,
+        e.frames
+    );
+    if let (Some(lat), Some(lon)) = (cam.lat, cam.lon) {
+        line.push_str(&format!(" at {lat:.5},{lon:.5}"));
+    }
+    for h in &hits {
+        line.push_str(&format!(
+            "  HIT {:?} [{}] {} ({:?}, score {:.2})",
+            h.entry.priority,
+            h.entry.category,
+            h.entry.plate.canonical(),
+            h.kind,
+            h.score
+        ));
+    }
+    println!("{line}");
+    if let Some(store) = store
+        && let Err(err) = store.record(&cam.id, Utc::now(), e, &hits)
+    {
+        eprintln!("cannot record the read: {err}");
+    }
+    !hits.is_empty()
+}
+
+fn report_face(cam: &CameraConfig, s: &raqib_pipeline::faces::FaceSighting, store: Option<&mut EventStore>) {
+    println!(
+        "[{}] {} FACE HIT {:?} [{}] {} (similarity {:.2})",
+        cam.id,
+        Utc::now().format("%H:%M:%S"),
+        s.priority,
+        s.category,
+        s.name,
+        s.similarity
+    );
+    if let Some(store) = store
+        && let Err(err) = store.record_face(&cam.id, Utc::now(), s)
+    {
+        eprintln!("cannot record the face hit: {err}");
+    }
+}
+
+fn print_health(health: &[CameraHealth]) {
+    for h in health {
+        eprintln!(
+            "health {}: {:?}, in {} ({:.1} fps), sampled {}, analysed {}, dropped {}, reconnects {}{}",
+            h.id,
+            h.state,
+            h.frames_in,
+            h.fps_in,
+            h.frames_sampled,
+            h.frames_analysed,
+            h.drops,
+            h.reconnects,
+            h.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default()
+        );
+    }
+}
+
+/// `<data_dir>/health.json`, replaced atomically, for monitoring until the server exposes it.
+fn write_health(paths: &Paths, health: &[CameraHealth]) {
+    let path: PathBuf = paths.data_dir.join("health.json");
+    let tmp = path.with_extension("json.tmp");
+    let doc = serde_json::json!({ "at": Utc::now().to_rfc3339(), "cameras": health });
+    let written = serde_json::to_vec_pretty(&doc)
+        .map_err(std::io::Error::other)
+        .and_then(|b| std::fs::write(&tmp, b))
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, path = %path.display(), "cannot write camera health");
+    }
+}
