@@ -33,6 +33,7 @@ pub struct FrameSource {
     bus: gst::Bus,
     next_index: u64,
     name: String,
+    decoded: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl FrameSource {
@@ -52,16 +53,23 @@ impl FrameSource {
     /// Opens any URI `uridecodebin` understands (`file://`, `rtsp://`, `http://`…) for replay
     /// (as fast as it decodes); `name` is used in errors and logs.
     pub fn open_uri(uri: &str, name: &str) -> Result<Self> {
-        Self::open_uri_with(uri, name, false)
+        Self::open_uri_with(uri, name, false, None)
     }
 
     /// Opens a URI for live analysis: frames are delivered at their media time (a file plays at
-    /// its own speed, like a camera), and RTSP goes over TCP with 200 ms of jitter buffer.
-    pub fn open_live(uri: &str, name: &str) -> Result<Self> {
-        Self::open_uri_with(uri, name, true)
+    /// its own speed, like a camera), RTSP goes over TCP with 200 ms of jitter buffer, and only
+    /// up to `max_rate` frames per second leave GStreamer (`videorate`, dropping only): every
+    /// frame is decoded, as H.264 needs, but only those are converted to RGB and copied.
+    pub fn open_live(uri: &str, name: &str, max_rate: u32) -> Result<Self> {
+        Self::open_uri_with(uri, name, true, Some(max_rate.max(1)))
     }
 
-    fn open_uri_with(uri: &str, name: &str, live: bool) -> Result<Self> {
+    /// Frames decoded so far (before any rate limiting).
+    pub fn decoded_frames(&self) -> u64 {
+        self.decoded.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn open_uri_with(uri: &str, name: &str, live: bool, max_rate: Option<u32>) -> Result<Self> {
         gst::init().map_err(|e| Error::GstInit(e.to_string()))?;
         let bad = |message: String| Error::Source { source_name: name.to_owned(), message };
         let make = |factory: &str| {
@@ -96,7 +104,27 @@ impl FrameSource {
             .add_many([&decode, &convert, sink.upcast_ref()])
             .map_err(|e| bad(format!("building the pipeline: {e}")))?;
         convert.link(&sink).map_err(|e| bad(format!("linking videoconvert to appsink: {e}")))?;
-        let convert_weak = convert.downgrade();
+        // The element decoded frames enter: a rate limiter in live mode, else the converter.
+        let head = match max_rate {
+            Some(rate) => {
+                let limiter = make("videorate")?;
+                limiter.set_property("drop-only", true);
+                limiter.set_property("max-rate", rate as i32);
+                pipeline.add(&limiter).map_err(|e| bad(format!("building the pipeline: {e}")))?;
+                limiter.link(&convert).map_err(|e| bad(format!("linking videorate: {e}")))?;
+                limiter
+            }
+            None => convert.clone(),
+        };
+        let decoded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        if let Some(pad) = head.static_pad("sink") {
+            let counter = decoded.clone();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                gst::PadProbeReturn::Ok
+            });
+        }
+        let convert_weak = head.downgrade();
         decode.connect_pad_added(move |_, pad| {
             let Some(convert) = convert_weak.upgrade() else { return };
             let is_video = pad
@@ -116,7 +144,7 @@ impl FrameSource {
             let detail = first_error(&bus).unwrap_or_else(|| "the pipeline refused to start".into());
             bad(detail)
         })?;
-        Ok(FrameSource { pipeline, sink, bus, next_index: 0, name: name.to_owned() })
+        Ok(FrameSource { pipeline, sink, bus, next_index: 0, name: name.to_owned(), decoded })
     }
 
     /// Total duration, when the container says.

@@ -37,7 +37,7 @@ pub struct CameraHealth {
     pub name: String,
     /// Connection state.
     pub state: CameraState,
-    /// Frames decoded.
+    /// Frames decoded (all of them, before rate limiting).
     pub frames_in: u64,
     /// Frames taken for analysis (at the analysis rate).
     pub frames_sampled: u64,
@@ -106,14 +106,24 @@ impl LiveShared {
     /// Takes the waiting frame of every camera that has one (camera index, frame), waiting up
     /// to `timeout` for the first.
     pub fn take_ready(&self, timeout: Duration) -> Vec<(usize, Frame)> {
+        let deadline = Instant::now() + timeout;
         let (lock, cvar) = &self.ready;
-        let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let _unused = cvar.wait_timeout(guard, timeout).unwrap_or_else(|p| p.into_inner());
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.frame.lock().unwrap_or_else(|p| p.into_inner()).take().map(|f| (i, f)))
-            .collect()
+        // Slots are checked with `ready` held and producers notify under it, so a frame put
+        // in a slot after the check wakes the wait below: no wake-up is lost.
+        let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let frames: Vec<(usize, Frame)> = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.frame.lock().unwrap_or_else(|p| p.into_inner()).take().map(|f| (i, f)))
+                .collect();
+            let now = Instant::now();
+            if !frames.is_empty() || now >= deadline {
+                return frames;
+            }
+            guard = cvar.wait_timeout(guard, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
     }
 
     /// Counts an analysed frame of camera `index`.
@@ -212,9 +222,12 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
     while !shared.stopping() {
         set(&|h| h.state = CameraState::Connecting);
         let outcome = uri_of(cam).map_err(|e| e.to_string()).and_then(|uri| {
-            let mut source = FrameSource::open_live(&uri, &cam.id).map_err(|e| e.to_string())?;
+            let max_rate = cam.analysis_fps.ceil() as u32;
+            let mut source = FrameSource::open_live(&uri, &cam.id, max_rate).map_err(|e| e.to_string())?;
             let mut next_due: Option<Duration> = None;
             let mut window = (Instant::now(), 0u64);
+            let decoded_before = health.lock().unwrap_or_else(|p| p.into_inner()).frames_in;
+            let opened = Instant::now();
             loop {
                 if shared.stopping() {
                     return Ok(());
@@ -233,22 +246,23 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
                     ever_streamed = true;
                     set(&|h| h.state = CameraState::Streaming);
                 }
-                window.1 += 1;
+                let decoded = source.decoded_frames();
                 let elapsed = window.0.elapsed().as_secs_f64();
-                let fps = if elapsed >= 2.0 { Some(window.1 as f64 / elapsed) } else { None };
+                let fps = if elapsed >= 2.0 { Some((decoded - window.1) as f64 / elapsed) } else { None };
                 if fps.is_some() {
-                    window = (Instant::now(), 0);
+                    window = (Instant::now(), decoded);
                 }
                 set(&|h| {
-                    h.frames_in += 1;
+                    h.frames_in = decoded_before + decoded;
                     h.last_frame_at = Some(SystemTime::now());
                     if let Some(f) = fps {
                         h.fps_in = f;
                     }
                 });
                 // Sample at the analysis rate by media time (wall time when there is none).
-                let t = frame.pts.unwrap_or_else(|| window.0.elapsed());
-                if next_due.is_some_and(|due| t < due && due - t < Duration::from_secs(10)) {
+                let t = frame.pts.unwrap_or_else(|| opened.elapsed());
+                // A quarter interval of slack: frames arrive already thinned to about the rate.
+                if next_due.is_some_and(|due| t + interval / 4 < due && due - t < Duration::from_secs(10)) {
                     continue;
                 }
                 next_due = Some(t + interval);
@@ -293,6 +307,47 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shared(n: usize) -> LiveShared {
+        LiveShared {
+            slots: (0..n).map(|_| Slot { frame: Mutex::new(None) }).collect(),
+            health: vec![],
+            ready: (Mutex::new(0), Condvar::new()),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    fn frame(index: u64) -> Frame {
+        Frame { image: raqib_models::RgbImage { width: 1, height: 1, data: vec![0; 3] }, pts: None, index }
+    }
+
+    #[test]
+    fn waiting_frames_are_taken_at_once_and_a_new_one_wakes_the_wait() {
+        let s = Arc::new(shared(2));
+        // Already waiting (its notification long gone): no wait at all.
+        *s.slots[1].frame.lock().unwrap() = Some(frame(7));
+        let t = Instant::now();
+        let got = s.take_ready(Duration::from_secs(5));
+        assert!(t.elapsed() < Duration::from_millis(500));
+        assert_eq!(got.iter().map(|(i, f)| (*i, f.index)).collect::<Vec<_>>(), [(1, 7)]);
+        // Nothing waiting: a frame arriving later wakes the wait before its timeout.
+        let producer = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                *s.slots[0].frame.lock().unwrap() = Some(frame(8));
+                let (lock, cvar) = &s.ready;
+                *lock.lock().unwrap() += 1;
+                cvar.notify_one();
+            })
+        };
+        let t = Instant::now();
+        let got = s.take_ready(Duration::from_secs(5));
+        assert!(t.elapsed() < Duration::from_secs(2), "woken by the frame, not the timeout");
+        assert_eq!(got.len(), 1);
+        producer.join().unwrap();
+        assert!(s.take_ready(Duration::from_millis(50)).is_empty());
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_with_bounded_jitter() {

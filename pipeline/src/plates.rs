@@ -139,7 +139,7 @@ impl PlateTracker {
                 };
                 let ahead = frame.saturating_sub(last_frame) as f32;
                 let (dx, dy) = (vx * ahead, vy * ahead);
-                let slack = 1.0 + 0.25 * ahead.min(8.0);
+                let slack = 1.0 + 0.1 * ahead.min(10.0);
                 let (mw, mh) = (last.width() * slack, 1.5 * last.height() * slack);
                 Bbox { x1: last.x1 + dx - mw, y1: last.y1 + dy - mh, x2: last.x2 + dx + mw, y2: last.y2 + dy + mh }
             })

@@ -72,6 +72,11 @@ enum Command {
         /// Do not record events in <data_dir>/events.db.
         #[arg(long)]
         no_store: bool,
+        /// Whole-frame plate detection at least every this many ms per camera, windows around
+        /// tracked plates in between (0: whole frame always). At 5 analysed fps, 600 ms is one
+        /// frame in three.
+        #[arg(long, default_value_t = 600)]
+        full_frame_ms: u64,
     },
     /// Replay recorded video files: read plates, track and vote, check the watchlist, write a report.
     Replay {
@@ -337,13 +342,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             replay_cmd::replay(&config, &paths, &opts)?
         }
-        Command::Run { cameras, duration, health_every, no_store } => {
+        Command::Run { cameras, duration, health_every, no_store, full_frame_ms } => {
             let (config, paths) = load(config)?;
             let opts = run_cmd::RunOptions {
                 cameras,
                 duration: duration.map(|d| std::time::Duration::from_secs_f64(d.max(0.0))),
                 health_every: std::time::Duration::from_secs_f64(health_every.max(0.5)),
                 store: !no_store,
+                full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
             };
             run_cmd::run(&config, &paths, &opts)?
         }

@@ -32,11 +32,14 @@ pub struct RunOptions {
     pub health_every: Duration,
     /// Record events in `<data_dir>/events.db`.
     pub store: bool,
+    /// Longest time between full-frame plate detections per camera.
+    pub full_frame_interval: Duration,
 }
 
 /// Runs the node until stopped.
 pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<()> {
     let cameras = cameras(config, &opts.cameras)?;
+    std::fs::create_dir_all(&paths.data_dir).with_context(|| format!("creating {}", paths.data_dir.display()))?;
     let mut finder = crate::plates_cmd::load_finder(config, paths)?;
     let db = paths.data_dir.join("watchlist.db");
     let watchlist = if db.is_file() {
@@ -60,17 +63,20 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     eprintln!("raqib run: {} camera(s); Ctrl-C or SIGTERM stops cleanly", cameras.len());
     let live = Live::start(&cameras, Backoff::default());
     let shared = live.shared.clone();
-    let mut plates: Vec<PlateAnalyser> =
-        cameras.iter().map(|_| PlateAnalyser::new(AnalysisParams::default())).collect();
+    let params = AnalysisParams { full_frame_interval: opts.full_frame_interval, ..AnalysisParams::default() };
+    let mut plates: Vec<PlateAnalyser> = cameras.iter().map(|_| PlateAnalyser::new(params)).collect();
     let mut face_tracks: Vec<FaceAnalyser> = cameras.iter().map(|_| FaceAnalyser::new(FaceParams::default())).collect();
     let started = Instant::now();
     let mut last_health = Instant::now();
     let mut n_events = 0usize;
     let mut n_hits = 0usize;
+    let mut busy = (0u64, Duration::ZERO, 0u64); // frames, time analysing, whole-frame detections
     let mut analyse = |i: usize, frame: &Frame, finder: &mut raqib_models::plate::PlateFinder| -> anyhow::Result<()> {
         let cam = &cameras[i];
+        let t0 = Instant::now();
         let snap = watchlist.as_ref().map(|w| w.snapshot());
         let events = plates[i].push(finder, frame)?;
+        busy.2 += u64::from(plates[i].last_was_full);
         for e in events {
             n_hits += usize::from(report(cam, &e, snap.as_deref(), store.as_mut()));
             n_events += 1;
@@ -82,6 +88,8 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             }
         }
         shared.analysed(i);
+        busy.0 += 1;
+        busy.1 += t0.elapsed();
         Ok(())
     };
     while !stop.load(Ordering::Relaxed) && opts.duration.is_none_or(|d| started.elapsed() < d) {
@@ -117,7 +125,13 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let health = shared.health();
     print_health(&health);
     write_health(paths, &health);
-    eprintln!("stopped after {:.1} s: {n_events} plate read(s), {n_hits} hit(s)", started.elapsed().as_secs_f64());
+    eprintln!(
+        "stopped after {:.1} s: {n_events} plate read(s), {n_hits} hit(s); {} frame(s) analysed, {:.1} ms each on average, {} with whole-frame detection",
+        started.elapsed().as_secs_f64(),
+        busy.0,
+        busy.1.as_secs_f64() * 1000.0 / busy.0.max(1) as f64,
+        busy.2
+    );
     Ok(())
 }
 
