@@ -83,7 +83,8 @@ impl FrameSource {
         let convert = make("videoconvert")?;
         let sink = gst_app::AppSink::builder()
             .caps(&gst::Caps::builder("video/x-raw").field("format", "RGB").build())
-            .sync(live)
+            // Files play at their own speed in live mode; network streams are paced by the sender.
+            .sync(live && !uri.starts_with("rtsp"))
             .max_buffers(4)
             .drop(false)
             .build();
@@ -104,26 +105,32 @@ impl FrameSource {
             .add_many([&decode, &convert, sink.upcast_ref()])
             .map_err(|e| bad(format!("building the pipeline: {e}")))?;
         convert.link(&sink).map_err(|e| bad(format!("linking videoconvert to appsink: {e}")))?;
-        // The element decoded frames enter: a rate limiter in live mode, else the converter.
-        let head = match max_rate {
-            Some(rate) => {
-                let limiter = make("videorate")?;
-                limiter.set_property("drop-only", true);
-                limiter.set_property("max-rate", rate as i32);
-                pipeline.add(&limiter).map_err(|e| bad(format!("building the pipeline: {e}")))?;
-                limiter.link(&convert).map_err(|e| bad(format!("linking videorate: {e}")))?;
-                limiter
-            }
-            None => convert.clone(),
-        };
+        // Every decoded frame passes this probe: it is counted and, in live mode, frames closer
+        // than 3/4 of the analysis interval to the last one kept are dropped before the colour
+        // conversion and the copy (a pad probe rather than `videorate`, which stalled after an
+        // RTSP reconnection in testing).
         let decoded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        if let Some(pad) = head.static_pad("sink") {
+        if let Some(pad) = convert.static_pad("sink") {
             let counter = decoded.clone();
-            pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            let min_gap = max_rate.map(|r| gst::ClockTime::from_nseconds(750_000_000 / u64::from(r)));
+            let last_kept = std::sync::Mutex::new(None::<gst::ClockTime>);
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
                 counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                gst::PadProbeReturn::Ok
+                let (Some(gap), Some(pts)) = (min_gap, info.buffer().and_then(|b| b.pts())) else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                let mut last = last_kept.lock().unwrap_or_else(|p| p.into_inner());
+                match *last {
+                    // Too soon after the last kept frame (and not a restart of the timeline).
+                    Some(prev) if pts >= prev && pts < prev + gap => gst::PadProbeReturn::Drop,
+                    _ => {
+                        *last = Some(pts);
+                        gst::PadProbeReturn::Ok
+                    }
+                }
             });
         }
+        let head = convert.clone();
         let convert_weak = head.downgrade();
         decode.connect_pad_added(move |_, pad| {
             let Some(convert) = convert_weak.upgrade() else { return };

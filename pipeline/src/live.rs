@@ -232,7 +232,7 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
                 if shared.stopping() {
                     return Ok(());
                 }
-                let frame = match source.next_frame_within(Some(backoff.stall)) {
+                let mut frame = match source.next_frame_within(Some(backoff.stall)) {
                     Ok(Some(f)) => f,
                     Ok(None) => return Err("end of stream".to_owned()),
                     Err(e) => return Err(e.to_string()),
@@ -247,6 +247,9 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
                     set(&|h| h.state = CameraState::Streaming);
                 }
                 let decoded = source.decoded_frames();
+                // Frame numbers continue across reconnections (a new stream counts from 0 again,
+                // and tracks of the camera span the gap).
+                frame.index = decoded_before + decoded.saturating_sub(1);
                 let elapsed = window.0.elapsed().as_secs_f64();
                 let fps = if elapsed >= 2.0 { Some((decoded - window.1) as f64 / elapsed) } else { None };
                 if fps.is_some() {

@@ -129,7 +129,7 @@ impl PlateTracker {
                 let (vx, vy) = match obs.len() {
                     n if n >= 2 => {
                         let (f0, b0) = (obs[n - 2].0, obs[n - 2].1.read.bbox);
-                        let df = (last_frame - f0).max(1) as f32;
+                        let df = last_frame.saturating_sub(f0).max(1) as f32;
                         (
                             ((last.x1 + last.x2) - (b0.x1 + b0.x2)) / 2.0 / df,
                             ((last.y1 + last.y2) - (b0.y1 + b0.y2)) / 2.0 / df,
