@@ -131,6 +131,18 @@ impl EventStore {
             conn.pragma_update(None, "journal_mode", "WAL").map_err(&e)?;
             conn.pragma_update(None, "foreign_keys", true).map_err(&e)?;
             conn.execute_batch(SCHEMA).map_err(&e)?;
+            // Columns added after the first release of the store.
+            for (column, kind) in [("lat", "REAL"), ("lon", "REAL"), ("frame_jpeg", "BLOB")] {
+                let exists: bool = conn
+                    .query_row("SELECT count(*) FROM pragma_table_info('plate_reads') WHERE name = ?1", [column], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                    .map_err(&e)?
+                    > 0;
+                if !exists {
+                    conn.execute_batch(&format!("ALTER TABLE plate_reads ADD COLUMN {column} {kind}")).map_err(&e)?;
+                }
+            }
         }
         Ok(EventStore { conn, path })
     }
@@ -182,12 +194,26 @@ impl EventStore {
 
     /// Records a read and its hits in one transaction; returns the read's row id.
     pub fn record(&mut self, source: &str, at: DateTime<Utc>, event: &PlateEvent, hits: &[PlateMatch]) -> Result<i64> {
+        self.record_at(source, at, event, hits, None)
+    }
+
+    /// As [`EventStore::record`], with where the camera was; a read that hit also keeps the
+    /// whole frame of its best shot as evidence (reads that hit nothing keep their plate crop only).
+    pub fn record_at(
+        &mut self,
+        source: &str,
+        at: DateTime<Utc>,
+        event: &PlateEvent,
+        hits: &[PlateMatch],
+        location: Option<(f64, f64)>,
+    ) -> Result<i64> {
+        let frame = if hits.is_empty() { Vec::new() } else { crate::plates::frame_jpeg(event) };
         let e = db_err(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
         tx.execute(
             "INSERT INTO plate_reads (source, track, seen_at, media_time, plate, latin, key, format, confidence, reads,
-                                      x1, y1, x2, y2, crop_jpeg, hit)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                      x1, y1, x2, y2, crop_jpeg, hit, lat, lon, frame_jpeg)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             params![
                 source,
                 event.track as i64,
@@ -205,6 +231,9 @@ impl EventStore {
                 event.bbox.y2,
                 (!event.crop_jpeg.is_empty()).then_some(&event.crop_jpeg),
                 !hits.is_empty(),
+                location.map(|l| l.0),
+                location.map(|l| l.1),
+                (!frame.is_empty()).then_some(&frame),
             ],
         )
         .map_err(&e)?;
@@ -316,6 +345,7 @@ mod tests {
             bbox: Bbox { x1: 1.0, y1: 2.0, x2: 3.0, y2: 4.0 },
             crop_jpeg: vec![0xFF, 0xD8, 1, 2],
             positions: vec![],
+            frame_image: Some(std::sync::Arc::new(raqib_models::RgbImage { width: 4, height: 4, data: vec![9; 48] })),
         }
     }
 
@@ -332,5 +362,13 @@ mod tests {
         assert!(s.search("12?45-X-*", 10).unwrap().is_empty());
         assert_eq!(s.crop(id).unwrap(), Some(vec![0xFF, 0xD8, 1, 2]));
         assert_eq!(s.counts().unwrap(), (2, 0));
+        // A read that hit nothing keeps no whole frame; the camera's place is kept.
+        let id = s.record_at("cam-3", now, &event("22222 د 7", 3), &[], Some((33.57, -7.59))).unwrap();
+        let (frame, lat): (Option<Vec<u8>>, Option<f64>) = s
+            .conn
+            .query_row("SELECT frame_jpeg, lat FROM plate_reads WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert!(frame.is_none());
+        assert_eq!(lat, Some(33.57));
     }
 }

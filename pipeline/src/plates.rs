@@ -5,6 +5,7 @@
 //! text, how many frames read it, when it was first and last seen, and the best shot (highest
 //! confidence × √area).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use raqib_models::RgbImage;
@@ -26,6 +27,8 @@ pub struct Observation {
     pub frame: u64,
     /// The plate crop (with a margin), raw; only the best shot's is encoded, at the track's end.
     pub crop: Option<RgbImage>,
+    /// The whole frame, kept only while this is its track's best shot (evidence for a hit).
+    pub frame_image: Option<Arc<RgbImage>>,
 }
 
 /// A plate track's result: one per vehicle passing.
@@ -64,6 +67,9 @@ pub struct PlateEvent {
     /// Per key position: candidates and vote shares, best first (for fuzzy matching).
     #[serde(skip)]
     pub positions: Vec<Vec<(char, f32)>>,
+    /// The whole frame of the best shot, for hit evidence (encode it only if the read hits).
+    #[serde(skip)]
+    pub frame_image: Option<Arc<RgbImage>>,
 }
 
 /// Settings for turning tracks into events.
@@ -103,15 +109,26 @@ impl PlateTracker {
         image: &RgbImage,
         plates: Vec<PlateRead>,
     ) -> Vec<PlateEvent> {
+        let whole = (!plates.is_empty()).then(|| Arc::new(image.clone()));
         let detections = plates
             .into_iter()
             .map(|read| Detection {
                 bbox: read.bbox,
                 key: Some(read.key.clone()),
-                payload: Observation { crop: crop(image, &read.bbox), read, pts, frame },
+                payload: Observation { crop: crop(image, &read.bbox), read, pts, frame, frame_image: whole.clone() },
             })
             .collect();
         let ended = self.tracker.update(frame, detections, |o| Some(o.read.key.as_str()));
+        // Each track keeps the whole frame of its best shot only.
+        for t in self.tracker.live_mut() {
+            let best =
+                t.observations.iter().enumerate().max_by(|a, b| shot(&a.1.1).total_cmp(&shot(&b.1.1))).map(|(i, _)| i);
+            for (i, (_, o)) in t.observations.iter_mut().enumerate() {
+                if Some(i) != best {
+                    o.frame_image = None;
+                }
+            }
+        }
         ended.into_iter().filter_map(|t| self.event(t)).collect()
     }
 
@@ -160,7 +177,6 @@ impl PlateTracker {
         if !enough || confidence < self.params.min_vote_confidence {
             return None;
         }
-        let shot = |o: &Observation| o.read.confidence * (o.read.bbox.width() * o.read.bbox.height()).sqrt();
         let best = track.observations.iter().map(|(_, o)| o).max_by(|a, b| shot(a).total_cmp(&shot(b)))?;
         let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
         Some(PlateEvent {
@@ -179,8 +195,19 @@ impl PlateTracker {
             bbox: best.read.bbox,
             crop_jpeg: best.crop.as_ref().map(jpeg).unwrap_or_default(),
             positions,
+            frame_image: best.frame_image.clone(),
         })
     }
+}
+
+/// Best-shot quality of an observation: confidence × √area.
+fn shot(o: &Observation) -> f32 {
+    o.read.confidence * (o.read.bbox.width() * o.read.bbox.height()).sqrt()
+}
+
+/// JPEG (quality 85) of a hit's whole frame; empty when there is none.
+pub fn frame_jpeg(event: &PlateEvent) -> Vec<u8> {
+    event.frame_image.as_deref().map(jpeg).unwrap_or_default()
 }
 
 /// `bbox` in `image` with a margin of a quarter of the box height, clamped; `None` if empty.

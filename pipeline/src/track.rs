@@ -64,6 +64,11 @@ impl<T> Tracker<T> {
         &self.live
     }
 
+    /// Tracks currently followed, to update what they keep.
+    pub fn live_mut(&mut self) -> &mut [Track<T>] {
+        &mut self.live
+    }
+
     /// Adds the detections of analysed frame `frame`; returns the tracks that ended.
     pub fn update(
         &mut self,

@@ -187,7 +187,7 @@ fn report(
     }
     println!("{line}");
     if let Some(store) = store
-        && let Err(err) = store.record(&cam.id, Utc::now(), e, &hits)
+        && let Err(err) = store.record_at(&cam.id, Utc::now(), e, &hits, cam.lat.zip(cam.lon))
     {
         eprintln!("cannot record the read: {err}");
     }

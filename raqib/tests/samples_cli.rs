@@ -73,6 +73,10 @@ fn a_generated_scene_replays_into_exactly_its_plates_and_listed_hits() {
     let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
     let n: i64 = db.query_row("SELECT count(*) FROM face_hits", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
+    // Hits keep the whole frame of their best shot as evidence; other reads only their crop.
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM plate_reads WHERE hit AND frame_jpeg IS NOT NULL"), listed.len() as i64);
+    assert_eq!(count("SELECT count(*) FROM plate_reads WHERE NOT hit AND frame_jpeg IS NOT NULL"), 0);
     for entry in walk(d) {
         let bytes = std::fs::read(&entry).unwrap();
         let hay = String::from_utf8_lossy(&bytes);
