@@ -22,7 +22,8 @@ ORT_DIR=$CACHE/onnxruntime/$ORT_VERSION
 ORT_LIB=$ORT_DIR/libonnxruntime.so.$ORT_VERSION
 
 # What the build (gstreamer-rs, pkg-config, a C toolchain for -sys crates) and the node
-# (GStreamer plugins for files, RTSP, V4L2, H.264; ffmpeg and fonts for samples) need.
+# (GStreamer plugins for files, RTSP, V4L2, H.264; ffmpeg and fonts for samples; gpsd and gpsfake
+# for the GPS test) need.
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates unzip
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
@@ -30,6 +31,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp
   ffmpeg fonts-noto-core fonts-dejavu-core fonts-liberation
+  gpsd gpsd-clients
 )
 
 say() { printf '==> %s\n' "$*"; }

@@ -18,6 +18,7 @@ pub mod camera;
 pub mod error;
 pub mod events;
 pub mod faces;
+pub mod gps;
 pub mod gst_check;
 pub mod ingest;
 pub mod live;

@@ -61,6 +61,20 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             .context("installing the SIGINT/SIGTERM handler")?;
     }
     eprintln!("raqib run: {} camera(s); Ctrl-C or SIGTERM stops cleanly", cameras.len());
+    // One gpsd follower per address; a camera's place is its recent fix, else its static one.
+    let mut gps: std::collections::HashMap<String, raqib_pipeline::gps::GpsWatcher> = std::collections::HashMap::new();
+    for cam in &cameras {
+        if let Some(addr) = &cam.gpsd {
+            gps.entry(addr.clone()).or_insert_with(|| raqib_pipeline::gps::GpsWatcher::start(addr));
+        }
+    }
+    let place = |cam: &CameraConfig| -> Option<(f64, f64)> {
+        cam.gpsd
+            .as_ref()
+            .and_then(|a| gps.get(a))
+            .and_then(|g| g.position(Duration::from_secs(10)))
+            .or(cam.lat.zip(cam.lon))
+    };
     let live = Live::start(&cameras, Backoff::default());
     let shared = live.shared.clone();
     let params = AnalysisParams { full_frame_interval: opts.full_frame_interval, ..AnalysisParams::default() };
@@ -78,7 +92,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         let events = plates[i].push(finder, frame)?;
         busy.2 += u64::from(plates[i].last_was_full);
         for e in events {
-            n_hits += usize::from(report(cam, &e, snap.as_deref(), store.as_mut()));
+            n_hits += usize::from(report(cam, place(cam), &e, snap.as_deref(), store.as_mut()));
             n_events += 1;
         }
         if let (Some(pipeline), Some(snap)) = (faces.as_mut(), snap.as_deref()) {
@@ -114,7 +128,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let snap = watchlist.as_ref().map(|w| w.snapshot());
     for (i, cam) in cameras.iter().enumerate() {
         for e in plates[i].finish() {
-            n_hits += usize::from(report(cam, &e, snap.as_deref(), store.as_mut()));
+            n_hits += usize::from(report(cam, place(cam), &e, snap.as_deref(), store.as_mut()));
             n_events += 1;
         }
         for s in face_tracks[i].finish() {
@@ -155,6 +169,7 @@ fn cameras(config: &Config, extra: &[String]) -> anyhow::Result<Vec<CameraConfig
 /// Prints a read (and its hits), records it; returns whether it hit.
 fn report(
     cam: &CameraConfig,
+    location: Option<(f64, f64)>,
     e: &PlateEvent,
     snap: Option<&raqib_watchlist::Snapshot>,
     store: Option<&mut EventStore>,
@@ -172,7 +187,7 @@ fn report(
         e.reads,
         e.frames
     );
-    if let (Some(lat), Some(lon)) = (cam.lat, cam.lon) {
+    if let Some((lat, lon)) = location {
         line.push_str(&format!(" at {lat:.5},{lon:.5}"));
     }
     for h in &hits {
@@ -187,7 +202,7 @@ fn report(
     }
     println!("{line}");
     if let Some(store) = store
-        && let Err(err) = store.record_at(&cam.id, Utc::now(), e, &hits, cam.lat.zip(cam.lon))
+        && let Err(err) = store.record_at(&cam.id, Utc::now(), e, &hits, location)
     {
         eprintln!("cannot record the read: {err}");
     }
