@@ -14,6 +14,7 @@
 //!   (NVDEC, VA-API) through one graph API, chosen at run time by `decodebin` ranks.
 
 pub mod analyse;
+pub mod bus;
 pub mod camera;
 pub mod error;
 pub mod events;

@@ -77,6 +77,9 @@ enum Command {
         /// frame in three.
         #[arg(long, default_value_t = 600)]
         full_frame_ms: u64,
+        /// Append every event (reads, hits, face sightings) as a JSON line to this file.
+        #[arg(long)]
+        jsonl: Option<PathBuf>,
     },
     /// Replay recorded video files: read plates, track and vote, check the watchlist, write a report.
     Replay {
@@ -342,7 +345,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             replay_cmd::replay(&config, &paths, &opts)?
         }
-        Command::Run { cameras, duration, health_every, no_store, full_frame_ms } => {
+        Command::Run { cameras, duration, health_every, no_store, full_frame_ms, jsonl } => {
             let (config, paths) = load(config)?;
             let opts = run_cmd::RunOptions {
                 cameras,
@@ -350,6 +353,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 health_every: std::time::Duration::from_secs_f64(health_every.max(0.5)),
                 store: !no_store,
                 full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
+                jsonl,
             };
             run_cmd::run(&config, &paths, &opts)?
         }

@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use raqib_pipeline::CameraConfig;
 use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
+use raqib_pipeline::bus::{Event, EventBus, Subscription};
 use raqib_pipeline::events::EventStore;
 use raqib_pipeline::faces::{FaceAnalyser, FaceParams};
 use raqib_pipeline::ingest::Frame;
@@ -34,6 +35,8 @@ pub struct RunOptions {
     pub store: bool,
     /// Longest time between full-frame plate detections per camera.
     pub full_frame_interval: Duration,
+    /// Append every event (reads, hits, face sightings) as a JSON line to this file.
+    pub jsonl: Option<PathBuf>,
 }
 
 /// Runs the node until stopped.
@@ -75,6 +78,12 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             .and_then(|g| g.position(Duration::from_secs(10)))
             .or(cam.lat.zip(cam.lon))
     };
+    // Every event goes on the bus; sinks subscribe (here: the JSON-lines file, if asked).
+    let bus = EventBus::new();
+    let jsonl = match &opts.jsonl {
+        Some(path) => Some(jsonl_sink(path, bus.subscribe(10_000))?),
+        None => None,
+    };
     let live = Live::start(&cameras, Backoff::default());
     let shared = live.shared.clone();
     let params = AnalysisParams { full_frame_interval: opts.full_frame_interval, ..AnalysisParams::default() };
@@ -92,12 +101,12 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         let events = plates[i].push(finder, frame)?;
         busy.2 += u64::from(plates[i].last_was_full);
         for e in events {
-            n_hits += usize::from(report(cam, place(cam), &e, snap.as_deref(), store.as_mut()));
+            n_hits += usize::from(report(cam, place(cam), e, snap.as_deref(), store.as_mut(), &bus));
             n_events += 1;
         }
         if let (Some(pipeline), Some(snap)) = (faces.as_mut(), snap.as_deref()) {
             for s in face_tracks[i].push(pipeline, snap, frame)? {
-                report_face(cam, &s, store.as_mut());
+                report_face(cam, place(cam), s, store.as_mut(), &bus);
                 n_hits += 1;
             }
         }
@@ -128,13 +137,17 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let snap = watchlist.as_ref().map(|w| w.snapshot());
     for (i, cam) in cameras.iter().enumerate() {
         for e in plates[i].finish() {
-            n_hits += usize::from(report(cam, place(cam), &e, snap.as_deref(), store.as_mut()));
+            n_hits += usize::from(report(cam, place(cam), e, snap.as_deref(), store.as_mut(), &bus));
             n_events += 1;
         }
         for s in face_tracks[i].finish() {
-            report_face(cam, &s, store.as_mut());
+            report_face(cam, place(cam), s, store.as_mut(), &bus);
             n_hits += 1;
         }
+    }
+    if let Some((thread, stop)) = jsonl {
+        stop.store(true, Ordering::Relaxed);
+        let _ = thread.join();
     }
     let health = shared.health();
     print_health(&health);
@@ -170,9 +183,10 @@ fn cameras(config: &Config, extra: &[String]) -> anyhow::Result<Vec<CameraConfig
 fn report(
     cam: &CameraConfig,
     location: Option<(f64, f64)>,
-    e: &PlateEvent,
+    e: PlateEvent,
     snap: Option<&raqib_watchlist::Snapshot>,
     store: Option<&mut EventStore>,
+    bus: &EventBus,
 ) -> bool {
     let hits = snap
         .map(|s| s.match_plate(&FuzzyQuery::with_alternatives(e.positions.clone()), 1.0, Utc::now()))
@@ -202,14 +216,22 @@ fn report(
     }
     println!("{line}");
     if let Some(store) = store
-        && let Err(err) = store.record_at(&cam.id, Utc::now(), e, &hits, location)
+        && let Err(err) = store.record_at(&cam.id, Utc::now(), &e, &hits, location)
     {
         eprintln!("cannot record the read: {err}");
     }
-    !hits.is_empty()
+    let hit = !hits.is_empty();
+    bus.publish(Event::PlateRead { source: cam.id.clone(), at: Utc::now(), location, read: Box::new(e), hits });
+    hit
 }
 
-fn report_face(cam: &CameraConfig, s: &raqib_pipeline::faces::FaceSighting, store: Option<&mut EventStore>) {
+fn report_face(
+    cam: &CameraConfig,
+    location: Option<(f64, f64)>,
+    s: raqib_pipeline::faces::FaceSighting,
+    store: Option<&mut EventStore>,
+    bus: &EventBus,
+) {
     println!(
         "[{}] {} FACE HIT {:?} [{}] {} (similarity {:.2})",
         cam.id,
@@ -220,10 +242,42 @@ fn report_face(cam: &CameraConfig, s: &raqib_pipeline::faces::FaceSighting, stor
         s.similarity
     );
     if let Some(store) = store
-        && let Err(err) = store.record_face(&cam.id, Utc::now(), s)
+        && let Err(err) = store.record_face(&cam.id, Utc::now(), &s)
     {
         eprintln!("cannot record the face hit: {err}");
     }
+    bus.publish(Event::FaceSighting { source: cam.id.clone(), at: Utc::now(), location, sighting: Box::new(s) });
+}
+
+/// A bus subscriber appending each event as one JSON line to `path`; returns its thread and
+/// stop flag.
+fn jsonl_sink(
+    path: &std::path::Path,
+    sub: Subscription,
+) -> anyhow::Result<(std::thread::JoinHandle<()>, Arc<AtomicBool>)> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        loop {
+            match sub.recv(Duration::from_millis(200)) {
+                Some(event) => {
+                    let line = serde_json::to_string(&*event).unwrap_or_default();
+                    if let Err(e) = writeln!(file, "{line}").and_then(|()| file.flush()) {
+                        tracing::error!(error = %e, "cannot write the events file");
+                    }
+                }
+                None if flag.load(Ordering::Relaxed) => break,
+                None => {}
+            }
+        }
+    });
+    Ok((thread, stop))
 }
 
 fn print_health(health: &[CameraHealth]) {

@@ -84,7 +84,7 @@ fn a_dead_rtsp_camera_reconnects_while_the_other_camera_keeps_going() {
     wait_for_port(port);
 
     let mut node = raqib()
-        .args(["run", "--for", "40", "--health-every", "1"])
+        .args(["run", "--for", "40", "--health-every", "1", "--jsonl", "events.jsonl"])
         .arg("--camera")
         .arg(format!("street=rtsp://127.0.0.1:{port}/cam"))
         .arg("--camera")
@@ -141,7 +141,18 @@ fn a_dead_rtsp_camera_reconnects_while_the_other_camera_keeps_going() {
     assert!(err.contains("stopping:") && err.contains("stopped after"), "{err}");
     let end = health(d);
     assert_eq!(camera(&end, "street")["state"], "stopped");
-    // Reads from both cameras reached the events store.
+    // Reads from both cameras went out on the event bus to the JSON-lines sink…
+    let lines = std::fs::read_to_string(d.join("events.jsonl")).unwrap();
+    for cam in ["street", "file"] {
+        assert!(
+            lines
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .any(|e| e["type"] == "plate_read" && e["source"] == cam && e["read"]["text"].is_string()),
+            "no plate_read event from {cam}: {lines}"
+        );
+    }
+    // …and reached the events store.
     let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
     for cam in ["street", "file"] {
         let n: i64 = db.query_row("SELECT count(*) FROM plate_reads WHERE source = ?1", [cam], |r| r.get(0)).unwrap();
