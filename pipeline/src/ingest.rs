@@ -105,29 +105,20 @@ impl FrameSource {
             .add_many([&decode, &convert, sink.upcast_ref()])
             .map_err(|e| bad(format!("building the pipeline: {e}")))?;
         convert.link(&sink).map_err(|e| bad(format!("linking videoconvert to appsink: {e}")))?;
-        // Every decoded frame passes this probe: it is counted and, in live mode, frames closer
-        // than 3/4 of the analysis interval to the last one kept are dropped before the colour
-        // conversion and the copy (a pad probe rather than `videorate`, which stalled after an
-        // RTSP reconnection in testing).
+        // Every decoded frame passes this probe: it is counted and, in live mode, only frames
+        // at the analysis rate go on to the colour conversion and the copy (a pad probe rather
+        // than `videorate`, which stalled after an RTSP reconnection in testing).
         let decoded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         if let Some(pad) = convert.static_pad("sink") {
             let counter = decoded.clone();
-            let min_gap = max_rate.map(|r| gst::ClockTime::from_nseconds(750_000_000 / u64::from(r)));
-            let last_kept = std::sync::Mutex::new(None::<gst::ClockTime>);
+            let gate = max_rate.map(|r| std::sync::Mutex::new(RateGate::new(f64::from(r))));
             pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
                 counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let (Some(gap), Some(pts)) = (min_gap, info.buffer().and_then(|b| b.pts())) else {
+                let (Some(gate), Some(pts)) = (gate.as_ref(), info.buffer().and_then(|b| b.pts())) else {
                     return gst::PadProbeReturn::Ok;
                 };
-                let mut last = last_kept.lock().unwrap_or_else(|p| p.into_inner());
-                match *last {
-                    // Too soon after the last kept frame (and not a restart of the timeline).
-                    Some(prev) if pts >= prev && pts < prev + gap => gst::PadProbeReturn::Drop,
-                    _ => {
-                        *last = Some(pts);
-                        gst::PadProbeReturn::Ok
-                    }
-                }
+                let admit = gate.lock().unwrap_or_else(|p| p.into_inner()).admit(Duration::from_nanos(pts.nseconds()));
+                if admit { gst::PadProbeReturn::Ok } else { gst::PadProbeReturn::Drop }
             });
         }
         let head = convert.clone();
@@ -235,6 +226,43 @@ fn first_error(bus: &gst::Bus) -> Option<String> {
     None
 }
 
+/// Lets frames through at a given rate by media time, on a fixed grid (25 fps thinned to 5 fps
+/// keeps exactly every fifth frame; 30 fps to 5 fps every sixth). A timeline that jumps back
+/// (a restarted stream) or far ahead starts a new grid.
+#[derive(Debug, Clone)]
+pub struct RateGate {
+    interval: Duration,
+    next: Option<Duration>,
+}
+
+impl RateGate {
+    /// A gate for `rate` frames per second.
+    pub fn new(rate: f64) -> Self {
+        RateGate { interval: Duration::from_secs_f64(1.0 / rate.max(1e-3)), next: None }
+    }
+
+    /// Whether the frame at media time `t` goes through.
+    pub fn admit(&mut self, t: Duration) -> bool {
+        // A millisecond of tolerance for timestamps rounded to the stream's clock.
+        let slack = Duration::from_millis(1);
+        match self.next {
+            Some(due) if t + slack < due && due - t <= self.interval * 4 => false,
+            Some(due) if t + slack >= due && t < due + self.interval * 4 => {
+                let mut next = due + self.interval;
+                if next <= t {
+                    next = t + self.interval;
+                }
+                self.next = Some(next);
+                true
+            }
+            _ => {
+                self.next = Some(t + self.interval);
+                true
+            }
+        }
+    }
+}
+
 /// Frames decoded and the time it took, with nothing done to them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeStats {
@@ -295,4 +323,27 @@ pub fn decode_only(path: &Path) -> Result<DecodeStats> {
     };
     let _ = pipeline.set_state(gst::State::Null);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admitted(rate: f64, fps: f64, frames: u32) -> Vec<u32> {
+        let mut g = RateGate::new(rate);
+        (0..frames).filter(|&i| g.admit(Duration::from_secs_f64(f64::from(i) / fps))).collect()
+    }
+
+    #[test]
+    fn the_rate_gate_keeps_frames_on_a_fixed_grid() {
+        assert_eq!(admitted(5.0, 25.0, 26), [0, 5, 10, 15, 20, 25]);
+        assert_eq!(admitted(5.0, 30.0, 31), [0, 6, 12, 18, 24, 30]);
+        assert_eq!(admitted(5.0, 12.5, 25).len(), 10, "12.5 fps to 5: two frames in five, 5 per second");
+        assert_eq!(admitted(30.0, 25.0, 25).len(), 25, "a rate above the stream's keeps everything");
+        // A restarted stream (timestamps from 0 again) starts a new grid at once.
+        let mut g = RateGate::new(5.0);
+        assert!(g.admit(Duration::from_secs(100)));
+        assert!(g.admit(Duration::from_millis(0)));
+        assert!(!g.admit(Duration::from_millis(40)));
+    }
 }

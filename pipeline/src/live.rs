@@ -215,7 +215,6 @@ fn uri_of(cam: &CameraConfig) -> Result<String, String> {
 fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: Backoff) {
     let health = &shared.health[index];
     let set = |f: &dyn Fn(&mut CameraHealth)| f(&mut health.lock().unwrap_or_else(|p| p.into_inner()));
-    let interval = Duration::from_secs_f64(1.0 / f64::from(cam.analysis_fps));
     let mut failures = 0u32;
     let mut ever_streamed = false;
     let mut noise = (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -224,7 +223,7 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
         let outcome = uri_of(cam).map_err(|e| e.to_string()).and_then(|uri| {
             let max_rate = cam.analysis_fps.ceil() as u32;
             let mut source = FrameSource::open_live(&uri, &cam.id, max_rate).map_err(|e| e.to_string())?;
-            let mut next_due: Option<Duration> = None;
+            let mut gate = crate::ingest::RateGate::new(f64::from(cam.analysis_fps));
             let mut window = (Instant::now(), 0u64);
             let decoded_before = health.lock().unwrap_or_else(|p| p.into_inner()).frames_in;
             let opened = Instant::now();
@@ -262,13 +261,11 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
                         h.fps_in = f;
                     }
                 });
-                // Sample at the analysis rate by media time (wall time when there is none).
-                let t = frame.pts.unwrap_or_else(|| opened.elapsed());
-                // A quarter interval of slack: frames arrive already thinned to about the rate.
-                if next_due.is_some_and(|due| t + interval / 4 < due && due - t < Duration::from_secs(10)) {
+                // Sample at the analysis rate by media time (wall time when there is none);
+                // GStreamer already thinned frames with timestamps on the same grid.
+                if !gate.admit(frame.pts.unwrap_or_else(|| opened.elapsed())) {
                     continue;
                 }
-                next_due = Some(t + interval);
                 let dropped =
                     shared.slots[index].frame.lock().unwrap_or_else(|p| p.into_inner()).replace(frame).is_some();
                 set(&|h| {
