@@ -223,7 +223,7 @@ fn replay_one(
         if let Some((pipeline, gallery)) = faces.as_mut() {
             video.faces.extend(face_analyser.push(pipeline, gallery, &frame)?);
         }
-        if !opts.quiet && last_progress.elapsed() > Duration::from_secs(1) {
+        if !opts.quiet && std::io::stderr().is_terminal() && last_progress.elapsed() > Duration::from_secs(1) {
             last_progress = Instant::now();
             progress(path, frame.pts, source.duration(), video.frames, started.elapsed());
         }
