@@ -286,16 +286,21 @@ fn print_read(path: &Path, e: &PlateEvent, hits: &[PlateMatch]) {
         e.frames
     );
     for h in hits {
-        line.push_str(&format!(
-            "  HIT {:?} [{}] {} ({:?}, score {:.2})",
-            h.entry.priority,
-            h.entry.category,
-            h.entry.plate.canonical(),
-            h.kind,
-            h.score
-        ));
+        line.push_str(&hit_text(h));
     }
     println!("{line}");
+}
+
+/// `  HIT High [stolen_vehicle] 12345-ب-6 (Exact, score 1.00)`: how a plate hit is printed.
+pub fn hit_text(h: &PlateMatch) -> String {
+    format!(
+        "  HIT {:?} [{}] {} ({:?}, score {:.2})",
+        h.entry.priority,
+        h.entry.category,
+        h.entry.plate.canonical(),
+        h.kind,
+        h.score
+    )
 }
 
 fn print_face(path: &Path, f: &FaceSighting) {

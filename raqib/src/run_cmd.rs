@@ -205,14 +205,7 @@ fn report(
         line.push_str(&format!(" at {lat:.5},{lon:.5}"));
     }
     for h in &hits {
-        line.push_str(&format!(
-            "  HIT {:?} [{}] {} ({:?}, score {:.2})",
-            h.entry.priority,
-            h.entry.category,
-            h.entry.plate.canonical(),
-            h.kind,
-            h.score
-        ));
+        line.push_str(&crate::replay_cmd::hit_text(h));
     }
     println!("{line}");
     if let Some(store) = store
