@@ -394,6 +394,15 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// An inline `<img>` of a JPEG for the self-contained report; nothing when there is no image.
+fn img_tag(jpeg: &[u8]) -> String {
+    if jpeg.is_empty() {
+        String::new()
+    } else {
+        format!("<img src=\"data:image/jpeg;base64,{}\">", base64::engine::general_purpose::STANDARD.encode(jpeg))
+    }
+}
+
 fn html(videos: &[ReportVideo]) -> String {
     let mut out = String::from(
         "<!doctype html><meta charset=utf-8><title>raqib replay report</title>\
@@ -421,14 +430,7 @@ fn html(videos: &[ReportVideo]) -> String {
             ));
             out.push_str("<table><tr><th>time</th><th>snapshot</th><th>person</th><th>similarity</th></tr>");
             for f in &v.faces {
-                let img = if f.crop_jpeg.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "<img src=\"data:image/jpeg;base64,{}\">",
-                        base64::engine::general_purpose::STANDARD.encode(&f.crop_jpeg)
-                    )
-                };
+                let img = img_tag(&f.crop_jpeg);
                 out.push_str(&format!(
                     "<tr class=\"hit\"><td>{}</td><td>{img}</td><td><b>{}</b><br>{} {:?}</td><td>{:.2}</td></tr>",
                     f.best_time_s.map(|s| format!("{s:.2} s")).unwrap_or_default(),
@@ -443,14 +445,7 @@ fn html(videos: &[ReportVideo]) -> String {
         out.push_str("<table><tr><th>time</th><th>snapshot</th><th>plate</th><th>confidence</th><th>frames</th><th>watchlist</th></tr>");
         for r in &v.reads {
             let e = &r.event;
-            let img = if e.crop_jpeg.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<img src=\"data:image/jpeg;base64,{}\">",
-                    base64::engine::general_purpose::STANDARD.encode(&e.crop_jpeg)
-                )
-            };
+            let img = img_tag(&e.crop_jpeg);
             let hits: Vec<String> = r
                 .hits
                 .iter()
