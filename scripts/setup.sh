@@ -23,7 +23,8 @@ ORT_LIB=$ORT_DIR/libonnxruntime.so.$ORT_VERSION
 
 # What the build (gstreamer-rs, pkg-config, a C toolchain for -sys crates) and the node
 # (GStreamer plugins for files, RTSP, V4L2, H.264; ffmpeg and fonts for samples; gpsd and gpsfake
-# for the GPS test) need.
+# for the GPS test; mosquitto and chromium + chromedriver for the console's sink and browser tests)
+# need.
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates unzip
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
@@ -32,6 +33,7 @@ APT_PACKAGES=(
   libgstrtspserver-1.0-dev gstreamer1.0-rtsp
   ffmpeg fonts-noto-core fonts-dejavu-core fonts-liberation
   gpsd gpsd-clients
+  mosquitto chromium chromium-driver
 )
 
 say() { printf '==> %s\n' "$*"; }

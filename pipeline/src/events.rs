@@ -69,6 +69,21 @@ CREATE TABLE IF NOT EXISTS face_hits (
 );
 CREATE INDEX IF NOT EXISTS face_hits_time ON face_hits(raised_at);
 CREATE INDEX IF NOT EXISTS face_hits_person ON face_hits(person_id);
+CREATE TABLE IF NOT EXISTS alert_actions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    row_id INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    comment TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_actions_alert ON alert_actions(kind, row_id);
+CREATE TABLE IF NOT EXISTS sink_cursors (
+    sink TEXT PRIMARY KEY,
+    plate INTEGER NOT NULL,
+    face INTEGER NOT NULL
+);
 ";
 
 /// A stored plate read.
@@ -96,13 +111,31 @@ pub struct StoredRead {
     pub hit: bool,
 }
 
-/// The events database.
-pub struct EventStore {
-    conn: Connection,
-    path: PathBuf,
+/// A `plate_reads` row selected as `id, source, track, seen_at, media_time, plate, latin, key,
+/// confidence, hit`.
+pub(crate) fn stored_read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRead> {
+    let seen: String = r.get(3)?;
+    Ok(StoredRead {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        track: r.get(2)?,
+        seen_at: DateTime::parse_from_rfc3339(&seen).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+        media_time: r.get(4)?,
+        plate: r.get(5)?,
+        latin: r.get(6)?,
+        key: r.get(7)?,
+        confidence: r.get(8)?,
+        hit: r.get(9)?,
+    })
 }
 
-fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+/// The events database.
+pub struct EventStore {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+}
+
+pub(crate) fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| Error::Events { path: path.to_path_buf(), message: e.to_string() }
 }
 
@@ -273,23 +306,7 @@ impl EventStore {
                  FROM plate_reads WHERE key LIKE ?1 ESCAPE '\\' ORDER BY seen_at DESC, id DESC",
             )
             .map_err(&e)?;
-        let rows = stmt
-            .query_map(params![like], |r| {
-                let seen: String = r.get(3)?;
-                Ok(StoredRead {
-                    id: r.get(0)?,
-                    source: r.get(1)?,
-                    track: r.get(2)?,
-                    seen_at: DateTime::parse_from_rfc3339(&seen).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
-                    media_time: r.get(4)?,
-                    plate: r.get(5)?,
-                    latin: r.get(6)?,
-                    key: r.get(7)?,
-                    confidence: r.get(8)?,
-                    hit: r.get(9)?,
-                })
-            })
-            .map_err(&e)?;
+        let rows = stmt.query_map(params![like], stored_read).map_err(&e)?;
         let mut out = Vec::new();
         for row in rows {
             let row = row.map_err(&e)?;
@@ -321,13 +338,76 @@ impl EventStore {
     }
 }
 
+/// Events and hits for tests of this crate's store modules.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests_support {
+    use raqib_core::PlateText;
+    use raqib_models::face::Bbox;
+    use raqib_watchlist::{MatchKind, PlateEntry, PlateMatch, Priority};
+
+    use crate::faces::FaceSighting;
+    use crate::plates::PlateEvent;
+
+    /// A voted read of `text` with a tiny crop and frame.
+    pub fn plate_event(text: &str) -> PlateEvent {
+        super::tests::event(text, 1)
+    }
+
+    /// An exact hit on an entry for `plate` in `category`.
+    pub fn hit_for(plate: &str, category: &str) -> PlateMatch {
+        let plate = PlateText::parse(plate, None).unwrap();
+        PlateMatch {
+            entry: PlateEntry {
+                id: 1,
+                original: plate.canonical().into(),
+                plate,
+                country: Some("MA".into()),
+                category: category.into(),
+                priority: Priority::High,
+                case_ref: None,
+                issuing_unit: None,
+                vehicle_make: None,
+                vehicle_colour: None,
+                valid_from: None,
+                expires_at: None,
+                notes: None,
+                person_id: None,
+            },
+            kind: MatchKind::Exact,
+            distance: 0.0,
+            score: 1.0,
+            edits: vec![],
+        }
+    }
+
+    /// A sighting of person 7 called `name`.
+    pub fn face_sighting(name: &str) -> FaceSighting {
+        FaceSighting {
+            track: 1,
+            person_id: 7,
+            name: name.into(),
+            category: "wanted".into(),
+            priority: Priority::Critical,
+            similarity: 0.6,
+            votes: 3,
+            embeddings: 4,
+            first_seen_s: None,
+            last_seen_s: None,
+            best_frame: 3,
+            best_time_s: None,
+            bbox: Bbox { x1: 1.0, y1: 2.0, x2: 3.0, y2: 4.0 },
+            crop_jpeg: vec![0xFF, 0xD8, 7],
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
     use raqib_core::PlateText;
     use raqib_models::face::Bbox;
 
-    fn event(text: &str, track: u64) -> PlateEvent {
+    pub(crate) fn event(text: &str, track: u64) -> PlateEvent {
         let p = PlateText::parse(text, None).unwrap();
         PlateEvent {
             track,

@@ -13,6 +13,7 @@
 //!   binding; GStreamer gives every container, codec, RTSP and V4L2 source and hardware decoders
 //!   (NVDEC, VA-API) through one graph API, chosen at run time by `decodebin` ranks.
 
+pub mod alerts;
 pub mod analyse;
 pub mod bus;
 pub mod camera;
@@ -24,6 +25,7 @@ pub mod gst_check;
 pub mod ingest;
 pub mod live;
 pub mod plates;
+pub mod read_search;
 pub mod track;
 pub mod vote;
 

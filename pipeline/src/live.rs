@@ -138,6 +138,11 @@ impl LiveShared {
         self.health.iter().map(|h| h.lock().unwrap_or_else(|p| p.into_inner()).clone()).collect()
     }
 
+    /// Frames waiting for analysis now (at most one per camera: the newest is kept).
+    pub fn waiting(&self) -> usize {
+        self.slots.iter().filter(|s| s.frame.lock().unwrap_or_else(|p| p.into_inner()).is_some()).count()
+    }
+
     /// Whether shutdown was asked.
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)

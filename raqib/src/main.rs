@@ -7,6 +7,7 @@ mod bench_cmd;
 mod bench_stats;
 mod bench_video;
 mod config;
+mod console_node;
 mod doctor;
 mod faces_cmd;
 mod models_cmd;
@@ -17,6 +18,7 @@ mod replay_cmd;
 mod run_cmd;
 mod samples_cmd;
 mod search_cmd;
+mod user_cmd;
 mod watchlist_cmd;
 
 use std::path::PathBuf;
@@ -80,6 +82,17 @@ enum Command {
         /// Append every event (reads, hits, face sightings) as a JSON line to this file.
         #[arg(long)]
         jsonl: Option<PathBuf>,
+        /// Console/API address (overrides `server.bind`; port 0 picks a free one).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Do not start the console/API server.
+        #[arg(long)]
+        no_server: bool,
+    },
+    /// Console users and API tokens (no user exists until you add one).
+    User {
+        #[command(subcommand)]
+        action: user_cmd::UserAction,
     },
     /// Replay recorded video files: read plates, track and vote, check the watchlist, write a report.
     Replay {
@@ -345,7 +358,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             replay_cmd::replay(&config, &paths, &opts)?
         }
-        Command::Run { cameras, duration, health_every, no_store, full_frame_ms, jsonl } => {
+        Command::User { action } => {
+            let paths = paths(config)?;
+            user_cmd::run(&paths, action)?
+        }
+        Command::Run { cameras, duration, health_every, no_store, full_frame_ms, jsonl, listen, no_server } => {
             let (config, paths) = load(config)?;
             let opts = run_cmd::RunOptions {
                 cameras,
@@ -354,6 +371,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 store: !no_store,
                 full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
                 jsonl,
+                listen,
+                server: !no_server,
             };
             run_cmd::run(&config, &paths, &opts)?
         }

@@ -37,6 +37,10 @@ pub struct RunOptions {
     pub full_frame_interval: Duration,
     /// Append every event (reads, hits, face sightings) as a JSON line to this file.
     pub jsonl: Option<PathBuf>,
+    /// Console/API address instead of `server.bind`.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Start the console/API server (needs the events store).
+    pub server: bool,
 }
 
 /// Runs the node until stopped.
@@ -86,6 +90,9 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     };
     let live = Live::start(&cameras, Backoff::default());
     let shared = live.shared.clone();
+    let waiting = shared.clone();
+    let metrics = raqib_server::Metrics::new(Arc::new(move || waiting.waiting()));
+    let server = start_server(config, paths, opts, &live, metrics.clone(), &bus)?;
     let params = AnalysisParams { full_frame_interval: opts.full_frame_interval, ..AnalysisParams::default() };
     let mut plates: Vec<PlateAnalyser> = cameras.iter().map(|_| PlateAnalyser::new(params)).collect();
     let mut face_tracks: Vec<FaceAnalyser> = cameras.iter().map(|_| FaceAnalyser::new(FaceParams::default())).collect();
@@ -99,17 +106,21 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         let t0 = Instant::now();
         let snap = watchlist.as_ref().map(|w| w.snapshot());
         let events = plates[i].push(finder, frame)?;
+        metrics.observe_stage("plates", t0.elapsed().as_secs_f64());
         busy.2 += u64::from(plates[i].last_was_full);
         for e in events {
             n_hits += usize::from(report(cam, place(cam), e, snap.as_deref(), store.as_mut(), &bus));
             n_events += 1;
         }
         if let (Some(pipeline), Some(snap)) = (faces.as_mut(), snap.as_deref()) {
+            let t1 = Instant::now();
             for s in face_tracks[i].push(pipeline, snap, frame)? {
                 report_face(cam, place(cam), s, store.as_mut(), &bus);
                 n_hits += 1;
             }
+            metrics.observe_stage("faces", t1.elapsed().as_secs_f64());
         }
+        metrics.observe_stage("frame", t0.elapsed().as_secs_f64());
         shared.analysed(i);
         busy.0 += 1;
         busy.1 += t0.elapsed();
@@ -145,6 +156,9 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             n_hits += 1;
         }
     }
+    if let Some(server) = server {
+        server.stop();
+    }
     if let Some((thread, stop)) = jsonl {
         stop.store(true, Ordering::Relaxed);
         let _ = thread.join();
@@ -160,6 +174,35 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         busy.2
     );
     Ok(())
+}
+
+/// Starts the console/API server unless disabled; it needs the events store.
+fn start_server(
+    config: &Config,
+    paths: &Paths,
+    opts: &RunOptions,
+    live: &Live,
+    metrics: Arc<raqib_server::Metrics>,
+    bus: &EventBus,
+) -> anyhow::Result<Option<raqib_server::Server>> {
+    if !opts.server {
+        return Ok(None);
+    }
+    if !opts.store {
+        eprintln!("console not started: it serves the events store, and --no-store was given");
+        return Ok(None);
+    }
+    let mut cfg = config.server.clone();
+    if let Some(addr) = opts.listen {
+        cfg.bind = addr;
+    }
+    let node = Arc::new(crate::console_node::ConsoleNode::new(live.shared.clone(), config, paths));
+    let server = raqib_server::Server::start(cfg, &paths.data_dir, &config.node.name, node, metrics, bus)?;
+    eprintln!("console: http://{}/", server.addr());
+    if server.has_no_users() {
+        eprintln!("no console users yet: add one with `raqib user add NAME --role admin` (password on stdin)");
+    }
+    Ok(Some(server))
 }
 
 /// Configured cameras plus the command line's (`URL` or `ID=URL`), validated.

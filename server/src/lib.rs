@@ -1,65 +1,152 @@
 //! # raqib-server
 //!
-//! The operator and analyst side of a node: REST API, live alerts, web console, webhook and MQTT
-//! sinks, users and roles. It presents what `raqib-pipeline` produces.
+//! The operator and analyst side of a node, in the same process as the pipeline:
 //!
-//! What exists so far: the `[server]` configuration section and its validation. The API itself is
-//! tracked by the Console issue.
+//! - a JSON REST API ([`api`], described by `openapi.yaml`): cameras and their health, alerts
+//!   (paged, filtered, acknowledge/escalate with a comment), search of past reads (exact, fuzzy,
+//!   wildcard) and of sightings by face photo, watchlist management and enrolment by photo, the
+//!   audit log, snapshots;
+//! - live alerts over Server-Sent Events with a resume token ([`live`]);
+//! - `/metrics` (Prometheus), `/healthz`, `/readyz` ([`metrics`]);
+//! - the web console: static HTML/JS/CSS compiled into the binary ([`console`]);
+//! - users with roles, argon2 password hashes, sessions and API tokens ([`users`], [`auth`]);
+//!   every request that reads personal data is audited;
+//! - sinks that forward alerts: signed webhooks and MQTT, each from a persisted cursor over the
+//!   alerts table, so nothing is lost across a receiver outage or a restart ([`sinks`]).
+//!
+//! ## Dependency choices
+//! - `axum` + `tokio`: the mainstream Rust HTTP stack (hyper underneath), with extractors that
+//!   turn malformed input into 4xx answers, SSE and multipart built in.
+//! - `argon2` (RustCrypto): the password hash OWASP recommends, PHC strings with per-user salt.
+//! - `prometheus-client`: the Prometheus project's Rust client (OpenMetrics text, collectors).
+//! - `reqwest` (rustls, no OpenSSL to link) for webhooks; `hmac` + `sha2` for their signatures.
+//! - `rumqttc`: the maintained pure-Rust MQTT client (QoS 1, reconnection through its event loop).
+//! - The console is plain HTML and JavaScript with no build step, so the binary serves it with
+//!   no toolchain at run time.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod console;
+pub mod error;
+pub mod live;
+pub mod metrics;
+pub mod sinks;
+pub mod state;
+pub mod users;
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-use serde::Deserialize;
+use raqib_pipeline::bus::{Event, EventBus};
 
-/// Errors of the server crate.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A `[server]` key is invalid.
-    #[error("server.{key}: {message}")]
-    InvalidConfig {
-        /// The key inside `[server]`.
-        key: &'static str,
-        /// What is wrong.
-        message: String,
-    },
+pub use config::{MqttConfig, ServerConfig, WebhookConfig};
+pub use error::{Error, Result};
+pub use metrics::Metrics;
+pub use state::{AppState, Node};
+pub use users::{Role, UserStore};
+
+/// Cosine similarity at or above which a searched photo matches an enrolled person (the
+/// pipeline's face-match threshold).
+pub const FACE_MATCH_THRESHOLD: f32 = 0.40;
+
+/// A running server: its own tokio runtime on background threads.
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    runtime: Option<tokio::runtime::Runtime>,
+    bus_thread: Option<std::thread::JoinHandle<()>>,
+    stop_bus: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// The `[server]` section of `raqib.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    /// Address the console and API listen on. Loopback by default: exposing a node is a choice
-    /// the operator makes explicitly.
-    pub bind: SocketAddr,
-    /// Largest accepted upload (photos for enrolment or search), in bytes.
-    pub max_upload_bytes: u64,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig { bind: SocketAddr::from(([127, 0, 0, 1], 8080)), max_upload_bytes: 10 * 1024 * 1024 }
+impl Server {
+    /// Opens the stores under `data_dir`, binds `config.bind`, starts serving, follows `bus`
+    /// for new alerts (to wake live streams and sinks at once) and starts the sinks.
+    pub fn start(
+        config: ServerConfig,
+        data_dir: &Path,
+        node_name: &str,
+        node: Arc<dyn Node>,
+        metrics: Arc<Metrics>,
+        bus: &EventBus,
+    ) -> Result<Server> {
+        config.validate()?;
+        metrics.attach(node.clone());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("raqib-server")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Serve { addr: config.bind.to_string(), source: e })?;
+        let bind = config.bind;
+        let state = Arc::new(AppState::open(config, data_dir, node_name, node, metrics)?);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(bind))
+            .map_err(|e| Error::Serve { addr: bind.to_string(), source: e })?;
+        let addr = listener.local_addr().map_err(|e| Error::Serve { addr: bind.to_string(), source: e })?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = api::router(state.clone());
+        runtime.spawn(async move {
+            let served = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = served.await {
+                tracing::error!(error = %e, "the console server stopped");
+            }
+        });
+        sinks::start(&runtime, &state)?;
+        // Alerts are stored before they are published: a bus event means the store has them.
+        let sub = bus.subscribe(1000);
+        let stop_bus = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop_bus.clone();
+        let st = state.clone();
+        let bus_thread = std::thread::Builder::new()
+            .name("raqib-server-bus".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    let Some(event) = sub.recv(Duration::from_millis(200)) else { continue };
+                    match &*event {
+                        Event::PlateRead { hits, .. } => {
+                            st.metrics.count_read();
+                            for h in hits {
+                                st.metrics.count_alert("plate", &h.entry.category);
+                            }
+                        }
+                        Event::FaceSighting { sighting, .. } => st.metrics.count_alert("face", &sighting.category),
+                    }
+                    if event.is_hit() {
+                        st.alerts_changed();
+                    }
+                }
+            })
+            .map_err(|e| Error::Serve { addr: addr.to_string(), source: e })?;
+        Ok(Server { addr, state, shutdown: Some(tx), runtime: Some(runtime), bus_thread: Some(bus_thread), stop_bus })
     }
-}
 
-impl ServerConfig {
-    /// Checks values that parse but make no sense.
-    pub fn validate(&self) -> Result<(), Error> {
-        if self.max_upload_bytes == 0 {
-            return Err(Error::InvalidConfig { key: "max_upload_bytes", message: "must be > 0".into() });
+    /// The address actually bound (a configured port 0 picks a free one).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether no user exists yet (nobody can log in).
+    pub fn has_no_users(&self) -> bool {
+        self.state.users().is_empty().unwrap_or(false)
+    }
+
+    /// Stops serving (open streams end), gives sinks a moment to finish a delivery in flight.
+    pub fn stop(mut self) {
+        self.stop_bus.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.bus_thread.take() {
+            let _ = t.join();
         }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_bind_loopback_only() {
-        let c = ServerConfig::default();
-        assert!(c.bind.ip().is_loopback());
-        assert!(c.validate().is_ok());
-        let bad = ServerConfig { max_upload_bytes: 0, ..c };
-        assert_eq!(bad.validate().unwrap_err().to_string(), "server.max_upload_bytes: must be > 0");
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(2));
+        }
     }
 }

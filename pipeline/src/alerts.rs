@@ -1,0 +1,463 @@
+//! Alerts: the hits of the events store as the console, the API and the sinks see them.
+//!
+//! A plate hit (one row of `hits`, a read matched to a watchlist entry) and a face hit (a row of
+//! `face_hits`) are both an [`Alert`], named `p<row>` or `f<row>`. Rows only ever grow, so a
+//! [`Cursor`] (the last plate and face row seen) is a resume token: "everything after this" is
+//! exact, across reconnections and restarts. Operators act on alerts (acknowledge, escalate,
+//! with a comment); every action is kept in `alert_actions`, the alert's `state` is the latest.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::events::{EventStore, db_err};
+
+/// Which table an alert comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertKind {
+    /// A plate read matched a watchlist entry.
+    Plate,
+    /// A face matched an enrolled person.
+    Face,
+}
+
+impl AlertKind {
+    fn prefix(self) -> char {
+        match self {
+            AlertKind::Plate => 'p',
+            AlertKind::Face => 'f',
+        }
+    }
+}
+
+/// An alert's id: kind and row, written `p12` / `f3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertId {
+    /// The table.
+    pub kind: AlertKind,
+    /// The row in it.
+    pub row: i64,
+}
+
+impl fmt::Display for AlertId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.kind.prefix(), self.row)
+    }
+}
+
+impl FromStr for AlertId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::Search(format!("`{s}` is not an alert id (p<number> or f<number>)"));
+        let kind = match s.chars().next() {
+            Some('p') => AlertKind::Plate,
+            Some('f') => AlertKind::Face,
+            _ => return Err(bad()),
+        };
+        let row = s[1..].parse::<i64>().map_err(|_| bad())?;
+        Ok(AlertId { kind, row })
+    }
+}
+
+impl Serialize for AlertId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The last plate-hit and face-hit rows a reader has seen; written `p<row>.f<row>`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// Last `hits` row seen.
+    pub plate: i64,
+    /// Last `face_hits` row seen.
+    pub face: i64,
+}
+
+impl Cursor {
+    /// Moves the cursor past `alert`.
+    pub fn advance(&mut self, id: AlertId) {
+        match id.kind {
+            AlertKind::Plate => self.plate = self.plate.max(id.row),
+            AlertKind::Face => self.face = self.face.max(id.row),
+        }
+    }
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}.f{}", self.plate, self.face)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::Search(format!("`{s}` is not a resume token (p<number>.f<number>)"));
+        let (p, f) = s.split_once('.').ok_or_else(bad)?;
+        let plate = p.strip_prefix('p').and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        let face = f.strip_prefix('f').and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+        Ok(Cursor { plate, face })
+    }
+}
+
+/// One alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// `p<row>` or `f<row>`.
+    pub id: AlertId,
+    /// Plate or face.
+    pub kind: AlertKind,
+    /// Camera (or file) that saw it.
+    pub camera: String,
+    /// When it was raised (UTC).
+    pub raised_at: DateTime<Utc>,
+    /// Watchlist category of the entry.
+    pub category: String,
+    /// `low`, `medium`, `high`, `critical`.
+    pub priority: String,
+    /// What was seen: the plate read, or the person's name.
+    pub subject: String,
+    /// Latin spelling of the plate read (plates only).
+    pub latin: Option<String>,
+    /// The watchlist entry: its plate, or the person id.
+    pub entry: String,
+    /// How it matched: `exact`, `fuzzy`, `pattern` (plates) or `face`.
+    pub match_kind: String,
+    /// Match score (plates: 1 = exact) or cosine similarity (faces).
+    pub score: f64,
+    /// The plate read row (plates only).
+    pub read_id: Option<i64>,
+    /// Where the camera was, when known.
+    pub lat: Option<f64>,
+    /// Longitude, when known.
+    pub lon: Option<f64>,
+    /// Whether a whole-frame snapshot is stored.
+    pub has_frame: bool,
+    /// `new`, `acknowledged` or `escalated`.
+    pub state: String,
+}
+
+/// What an operator does to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertAction {
+    /// Seen and being handled.
+    Acknowledge,
+    /// Passed up (to a supervisor, to a patrol).
+    Escalate,
+}
+
+impl AlertAction {
+    fn state(self) -> &'static str {
+        match self {
+            AlertAction::Acknowledge => "acknowledged",
+            AlertAction::Escalate => "escalated",
+        }
+    }
+}
+
+/// A recorded action on an alert.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// `acknowledge` or `escalate`.
+    pub action: String,
+    /// The operator's comment.
+    pub comment: String,
+}
+
+/// Filters for listing alerts; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Raised at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Raised before.
+    pub until: Option<DateTime<Utc>>,
+    /// Only this camera.
+    pub camera: Option<String>,
+    /// Only this watchlist category.
+    pub category: Option<String>,
+    /// Only this state.
+    pub state: Option<String>,
+    /// Page size (capped at 500).
+    pub limit: usize,
+    /// Rows to skip.
+    pub offset: usize,
+}
+
+/// Both hit tables as one, with the columns of [`Alert`] in order.
+const ALERTS: &str = "
+SELECT 'p' AS k, h.id AS row_id, r.source AS camera, h.raised_at AS raised_at, h.category AS category,
+       h.priority AS priority, r.plate AS subject, r.latin AS latin, h.entry_plate AS entry, h.kind AS match_kind,
+       h.score AS score, r.id AS read_id, r.lat AS lat, r.lon AS lon, r.frame_jpeg IS NOT NULL AS has_frame,
+       h.state AS state
+FROM hits h JOIN plate_reads r ON r.id = h.read_id
+UNION ALL
+SELECT 'f', f.id, f.source, f.raised_at, f.category, f.priority, f.name, NULL, CAST(f.person_id AS TEXT), 'face',
+       f.similarity, NULL, NULL, NULL, 0, f.state
+FROM face_hits f";
+
+fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
+    let k: String = r.get(0)?;
+    let kind = if k == "p" { AlertKind::Plate } else { AlertKind::Face };
+    let raised: String = r.get(3)?;
+    Ok(Alert {
+        id: AlertId { kind, row: r.get(1)? },
+        kind,
+        camera: r.get(2)?,
+        raised_at: DateTime::parse_from_rfc3339(&raised).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+        category: r.get(4)?,
+        priority: r.get(5)?,
+        subject: r.get(6)?,
+        latin: r.get(7)?,
+        entry: r.get(8)?,
+        match_kind: r.get(9)?,
+        score: r.get(10)?,
+        read_id: r.get(11)?,
+        lat: r.get(12)?,
+        lon: r.get(13)?,
+        has_frame: r.get(14)?,
+        state: r.get(15)?,
+    })
+}
+
+impl EventStore {
+    /// Alerts raised after `cursor`, oldest first, at most `limit`.
+    pub fn alerts_after(&self, cursor: Cursor, limit: usize) -> Result<Vec<Alert>> {
+        let e = db_err(&self.path);
+        let sql = format!(
+            "SELECT * FROM ({ALERTS}) WHERE (k = 'p' AND row_id > ?1) OR (k = 'f' AND row_id > ?2)
+             ORDER BY raised_at, k, row_id LIMIT ?3"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
+        let rows = stmt.query_map(params![cursor.plate, cursor.face, limit as i64], alert_from).map_err(&e)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
+    /// The cursor just past every alert stored now.
+    pub fn alerts_cursor(&self) -> Result<Cursor> {
+        let e = db_err(&self.path);
+        let plate = self.conn.query_row("SELECT coalesce(max(id), 0) FROM hits", [], |r| r.get(0)).map_err(&e)?;
+        let face = self.conn.query_row("SELECT coalesce(max(id), 0) FROM face_hits", [], |r| r.get(0)).map_err(&e)?;
+        Ok(Cursor { plate, face })
+    }
+
+    /// Alerts matching `filter`, newest first.
+    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+        let e = db_err(&self.path);
+        let sql = format!(
+            "SELECT * FROM ({ALERTS})
+             WHERE (?1 IS NULL OR raised_at >= ?1) AND (?2 IS NULL OR raised_at < ?2)
+               AND (?3 IS NULL OR camera = ?3) AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR state = ?5)
+             ORDER BY raised_at DESC, k, row_id DESC LIMIT ?6 OFFSET ?7"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    filter.since.map(|t| t.to_rfc3339()),
+                    filter.until.map(|t| t.to_rfc3339()),
+                    filter.camera,
+                    filter.category,
+                    filter.state,
+                    filter.limit.clamp(1, 500) as i64,
+                    filter.offset as i64
+                ],
+                alert_from,
+            )
+            .map_err(&e)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
+    /// One alert.
+    pub fn alert(&self, id: AlertId) -> Result<Option<Alert>> {
+        let e = db_err(&self.path);
+        let sql = format!("SELECT * FROM ({ALERTS}) WHERE k = ?1 AND row_id = ?2");
+        self.conn.query_row(&sql, params![id.kind.prefix().to_string(), id.row], alert_from).optional().map_err(&e)
+    }
+
+    /// Face hits of these persons, newest first (searching a face photo: only sightings of
+    /// enrolled persons exist).
+    pub fn alerts_of_persons(&self, person_ids: &[i64], limit: usize) -> Result<Vec<Alert>> {
+        let mut out = Vec::new();
+        let e = db_err(&self.path);
+        let sql = format!("SELECT * FROM ({ALERTS}) WHERE k = 'f' AND entry = ?1 ORDER BY raised_at DESC LIMIT ?2");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
+        for id in person_ids {
+            let rows = stmt.query_map(params![id.to_string(), limit as i64], alert_from).map_err(&e)?;
+            for row in rows {
+                out.push(row.map_err(&e)?);
+            }
+        }
+        out.sort_by_key(|a| std::cmp::Reverse(a.raised_at));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Records an operator's action and sets the alert's state; returns the updated alert.
+    pub fn act_on_alert(&mut self, id: AlertId, action: AlertAction, actor: &str, comment: &str) -> Result<Alert> {
+        let e = db_err(&self.path);
+        let table = match id.kind {
+            AlertKind::Plate => "hits",
+            AlertKind::Face => "face_hits",
+        };
+        let tx = self.conn.transaction().map_err(&e)?;
+        let changed = tx
+            .execute(&format!("UPDATE {table} SET state = ?1 WHERE id = ?2"), params![action.state(), id.row])
+            .map_err(&e)?;
+        if changed == 0 {
+            return Err(Error::Search(format!("no alert {id}")));
+        }
+        let name = match action {
+            AlertAction::Acknowledge => "acknowledge",
+            AlertAction::Escalate => "escalate",
+        };
+        tx.execute(
+            "INSERT INTO alert_actions (kind, row_id, at, actor, action, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id.kind.prefix().to_string(), id.row, Utc::now().to_rfc3339(), actor, name, comment],
+        )
+        .map_err(&e)?;
+        tx.commit().map_err(&e)?;
+        self.alert(id)?.ok_or_else(|| Error::Search(format!("no alert {id}")))
+    }
+
+    /// The actions taken on an alert, oldest first.
+    pub fn alert_actions(&self, id: AlertId) -> Result<Vec<ActionRecord>> {
+        let e = db_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at, actor, action, comment FROM alert_actions WHERE kind = ?1 AND row_id = ?2 ORDER BY id",
+            )
+            .map_err(&e)?;
+        let rows = stmt
+            .query_map(params![id.kind.prefix().to_string(), id.row], |r| {
+                let at: String = r.get(0)?;
+                Ok(ActionRecord {
+                    at: DateTime::parse_from_rfc3339(&at).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+                    actor: r.get(1)?,
+                    action: r.get(2)?,
+                    comment: r.get(3)?,
+                })
+            })
+            .map_err(&e)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
+    /// The JPEG crop of an alert (plate crop or face crop).
+    pub fn alert_crop(&self, id: AlertId) -> Result<Option<Vec<u8>>> {
+        let sql = match id.kind {
+            AlertKind::Plate => "SELECT r.crop_jpeg FROM hits h JOIN plate_reads r ON r.id = h.read_id WHERE h.id = ?1",
+            AlertKind::Face => "SELECT crop_jpeg FROM face_hits WHERE id = ?1",
+        };
+        self.blob(sql, id.row)
+    }
+
+    /// The whole-frame JPEG of a plate alert's best shot.
+    pub fn alert_frame(&self, id: AlertId) -> Result<Option<Vec<u8>>> {
+        match id.kind {
+            AlertKind::Plate => self
+                .blob("SELECT r.frame_jpeg FROM hits h JOIN plate_reads r ON r.id = h.read_id WHERE h.id = ?1", id.row),
+            AlertKind::Face => Ok(None),
+        }
+    }
+
+    fn blob(&self, sql: &str, row: i64) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(sql, [row], |r| r.get::<_, Option<Vec<u8>>>(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(db_err(&self.path))
+    }
+
+    /// Where the sink `name` has delivered up to (its outbox is every alert after it).
+    pub fn sink_cursor(&self, name: &str) -> Result<Option<Cursor>> {
+        self.conn
+            .query_row("SELECT plate, face FROM sink_cursors WHERE sink = ?1", [name], |r| {
+                Ok(Cursor { plate: r.get(0)?, face: r.get(1)? })
+            })
+            .optional()
+            .map_err(db_err(&self.path))
+    }
+
+    /// Stores the sink's cursor (after a delivery succeeded).
+    pub fn set_sink_cursor(&mut self, name: &str, cursor: Cursor) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO sink_cursors (sink, plate, face) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(sink) DO UPDATE SET plate = excluded.plate, face = excluded.face",
+                params![name, cursor.plate, cursor.face],
+            )
+            .map(|_| ())
+            .map_err(db_err(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::tests_support::{face_sighting, hit_for, plate_event};
+
+    #[test]
+    fn ids_and_cursors_round_trip_and_reject_garbage() {
+        assert_eq!("p12".parse::<AlertId>().unwrap(), AlertId { kind: AlertKind::Plate, row: 12 });
+        assert_eq!("f3".parse::<AlertId>().unwrap().to_string(), "f3");
+        assert!("x3".parse::<AlertId>().is_err());
+        assert!("p".parse::<AlertId>().is_err());
+        let c: Cursor = "p4.f9".parse().unwrap();
+        assert_eq!(c, Cursor { plate: 4, face: 9 });
+        assert_eq!(c.to_string(), "p4.f9");
+        assert!("p4".parse::<Cursor>().is_err());
+        assert!("p4.fx".parse::<Cursor>().is_err());
+    }
+
+    #[test]
+    fn alerts_merge_both_tables_resume_after_a_cursor_and_keep_actions() {
+        let mut store = EventStore::open_in_memory().unwrap();
+        let t0 = Utc::now();
+        store.record("gate", t0, &plate_event("12345-ب-6"), &[hit_for("12345-ب-6", "stolen")]).unwrap();
+        store.record("gate", t0, &plate_event("777-أ-1"), &[]).unwrap();
+        store.record_face("hall", t0 + chrono::Duration::seconds(1), &face_sighting("Ahmed")).unwrap();
+        let all = store.alerts_after(Cursor::default(), 100).unwrap();
+        assert_eq!(all.len(), 2, "a read that hit nothing is no alert");
+        assert_eq!(all[0].id.to_string(), "p1");
+        assert_eq!(all[0].subject, "12345-ب-6");
+        assert_eq!(all[0].category, "stolen");
+        assert_eq!(all[1].id.to_string(), "f1");
+        assert_eq!(all[1].subject, "Ahmed");
+        let mut cursor = Cursor::default();
+        cursor.advance(all[0].id);
+        let rest = store.alerts_after(cursor, 100).unwrap();
+        assert_eq!(rest.iter().map(|a| a.id.to_string()).collect::<Vec<_>>(), ["f1"]);
+        assert_eq!(store.alerts_cursor().unwrap(), Cursor { plate: 1, face: 1 });
+
+        let filtered =
+            store.alerts(&AlertFilter { camera: Some("hall".into()), limit: 10, ..Default::default() }).unwrap();
+        assert_eq!(filtered.len(), 1);
+        let acked = store.act_on_alert(all[0].id, AlertAction::Acknowledge, "op1", "patrol sent").unwrap();
+        assert_eq!(acked.state, "acknowledged");
+        let actions = store.alert_actions(all[0].id).unwrap();
+        assert_eq!(actions.len(), 1);
+        assert_eq!((actions[0].actor.as_str(), actions[0].comment.as_str()), ("op1", "patrol sent"));
+        let new_only =
+            store.alerts(&AlertFilter { state: Some("new".into()), limit: 10, ..Default::default() }).unwrap();
+        assert_eq!(new_only.len(), 1);
+        assert!(store.act_on_alert("p99".parse().unwrap(), AlertAction::Escalate, "op1", "").is_err());
+        assert!(store.alert_crop(all[0].id).unwrap().is_some());
+        assert_eq!(store.alerts_of_persons(&[all[1].entry.parse().unwrap()], 10).unwrap().len(), 1);
+
+        assert_eq!(store.sink_cursor("hook").unwrap(), None);
+        store.set_sink_cursor("hook", cursor).unwrap();
+        store.set_sink_cursor("hook", Cursor { plate: 1, face: 1 }).unwrap();
+        assert_eq!(store.sink_cursor("hook").unwrap(), Some(Cursor { plate: 1, face: 1 }));
+    }
+}

@@ -1,0 +1,169 @@
+//! Alerts: list (paged, filtered), one alert with its history, acknowledge/escalate, snapshots.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use raqib_pipeline::alerts::{AlertAction, AlertFilter, AlertId};
+use serde::Deserialize;
+
+use crate::auth::{ApiError, Caller, audit};
+use crate::state::AppState;
+use crate::users::Role;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    since: Option<String>,
+    until: Option<String>,
+    camera: Option<String>,
+    category: Option<String>,
+    state: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+fn time(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    v.filter(|s| !s.is_empty())
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| ApiError::bad_request(format!("{name}: `{s}` is not an RFC 3339 time ({e})")))
+        })
+        .transpose()
+}
+
+pub(crate) fn parse_id(id: &str) -> Result<AlertId, ApiError> {
+    id.parse().map_err(|e: raqib_pipeline::Error| ApiError::bad_request(e.to_string()))
+}
+
+/// `GET /api/alerts`: newest first, with the resume token of the newest stored alert.
+pub(crate) async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Role::Operator, &state, "listing alerts")?;
+    if let Some(s) = q.state.as_deref()
+        && !["new", "acknowledged", "escalated"].contains(&s)
+    {
+        return Err(ApiError::bad_request(format!("state: `{s}` is not new, acknowledged or escalated")));
+    }
+    let filter = AlertFilter {
+        since: time("since", q.since.as_deref())?,
+        until: time("until", q.until.as_deref())?,
+        camera: q.camera,
+        category: q.category,
+        state: q.state,
+        limit: q.limit.unwrap_or(50),
+        offset: q.offset.unwrap_or(0),
+    };
+    let (alerts, cursor) = {
+        let events = state.events();
+        (events.alerts(&filter)?, events.alerts_cursor()?)
+    };
+    audit(&state, &caller, "alerts.list", None, None, Some(&format!("{} alert(s)", alerts.len())));
+    Ok(Json(serde_json::json!({ "alerts": alerts, "cursor": cursor.to_string() })))
+}
+
+/// `GET /api/alerts/{id}`: the alert and the actions taken on it.
+pub(crate) async fn one(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Role::Operator, &state, "viewing an alert")?;
+    let id = parse_id(&id)?;
+    let (alert, actions) = {
+        let events = state.events();
+        (events.alert(id)?, events.alert_actions(id)?)
+    };
+    let alert = alert.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
+    audit(&state, &caller, "alert.view", Some(&id.to_string()), None, None);
+    Ok(Json(serde_json::json!({ "alert": alert, "actions": actions })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActBody {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn act(
+    state: Arc<AppState>,
+    caller: Caller,
+    id: String,
+    action: AlertAction,
+    body: ActBody,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator, &state, "acting on an alert")?;
+    let id = parse_id(&id)?;
+    if body.comment.len() > 2000 {
+        return Err(ApiError::bad_request("comment: at most 2000 characters"));
+    }
+    let alert = state.events().act_on_alert(id, action, &caller.0.name, body.comment.trim()).map_err(|e| match e {
+        raqib_pipeline::Error::Search(m) => ApiError::not_found(m),
+        e => ApiError::internal(e),
+    })?;
+    let name = match action {
+        AlertAction::Acknowledge => "alert.acknowledge",
+        AlertAction::Escalate => "alert.escalate",
+    };
+    audit(&state, &caller, name, Some(&id.to_string()), Some(body.comment.trim()), None);
+    state.alerts_changed();
+    Ok(Json(alert).into_response())
+}
+
+/// `POST /api/alerts/{id}/acknowledge {comment}`.
+pub(crate) async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<ActBody>>,
+) -> Result<Response, ApiError> {
+    act(state, caller, id, AlertAction::Acknowledge, body.map(|b| b.0).unwrap_or_default()).await
+}
+
+/// `POST /api/alerts/{id}/escalate {comment}`.
+pub(crate) async fn escalate(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<ActBody>>,
+) -> Result<Response, ApiError> {
+    act(state, caller, id, AlertAction::Escalate, body.map(|b| b.0).unwrap_or_default()).await
+}
+
+pub(crate) fn jpeg(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=3600")], bytes).into_response()
+}
+
+/// `GET /api/alerts/{id}/crop.jpg`: the plate or face crop.
+pub(crate) async fn crop(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator, &state, "viewing a snapshot")?;
+    let id = parse_id(&id)?;
+    let bytes = state.events().alert_crop(id)?.ok_or_else(|| ApiError::not_found(format!("no crop for {id}")))?;
+    audit(&state, &caller, "snapshot.view", Some(&id.to_string()), None, Some("crop"));
+    Ok(jpeg(bytes))
+}
+
+/// `GET /api/alerts/{id}/frame.jpg`: the whole frame of a plate hit's best shot.
+pub(crate) async fn frame(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator, &state, "viewing a snapshot")?;
+    let id = parse_id(&id)?;
+    let bytes = state.events().alert_frame(id)?.ok_or_else(|| ApiError::not_found(format!("no frame for {id}")))?;
+    audit(&state, &caller, "snapshot.view", Some(&id.to_string()), None, Some("frame"));
+    Ok(jpeg(bytes))
+}

@@ -1,0 +1,149 @@
+//! Analysts' search: past plate reads (exact in any spelling, OCR-confusion-aware fuzzy,
+//! wildcard) and sightings of a person from a photo. Every search needs a reason (case
+//! reference) and is audited with it.
+//!
+//! Face search compares the photo with the enrolled persons' embeddings and returns the stored
+//! sightings of those who match: faces of people not on a watchlist are never stored, so they
+//! cannot be searched (see PRIVACY.md).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::Response;
+use raqib_watchlist::Snapshot;
+use serde::Deserialize;
+
+use crate::auth::{ApiError, Caller, audit, require_reason};
+use crate::state::AppState;
+use crate::users::Role;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReadQuery {
+    plate: String,
+    #[serde(default)]
+    mode: Option<String>,
+    reason: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/reads?plate=&mode=exact|fuzzy|wildcard&reason=`.
+pub(crate) async fn reads(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ReadQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Role::Analyst, &state, "searching reads")?;
+    let reason = require_reason(q.reason.as_deref())?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mode = q.mode.as_deref().unwrap_or(if q.plate.contains(['*', '?']) { "wildcard" } else { "exact" });
+    let results: Vec<serde_json::Value> = match mode {
+        "exact" | "wildcard" => {
+            if mode == "exact" && q.plate.contains(['*', '?']) {
+                return Err(ApiError::bad_request("mode exact: the plate may not hold wildcards (use mode=wildcard)"));
+            }
+            state
+                .events()
+                .search(&q.plate, limit)?
+                .into_iter()
+                .map(|r| serde_json::json!({ "read": r, "distance": 0.0 }))
+                .collect()
+        }
+        "fuzzy" => state
+            .events()
+            .search_fuzzy(&q.plate, 1.5, limit)?
+            .into_iter()
+            .map(|(r, d)| serde_json::json!({ "read": r, "distance": d }))
+            .collect(),
+        m => return Err(ApiError::bad_request(format!("mode: `{m}` is not exact, fuzzy or wildcard"))),
+    };
+    audit(
+        &state,
+        &caller,
+        "search.reads",
+        Some(&q.plate),
+        Some(reason),
+        Some(&format!("mode {mode}, {} result(s)", results.len())),
+    );
+    Ok(Json(serde_json::json!({ "mode": mode, "results": results })))
+}
+
+/// `GET /api/reads/{id}/crop.jpg`.
+pub(crate) async fn read_crop(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Analyst, &state, "viewing a read's snapshot")?;
+    let bytes = state.events().crop(id)?.ok_or_else(|| ApiError::not_found(format!("no crop for read {id}")))?;
+    audit(&state, &caller, "snapshot.view", Some(&format!("read:{id}")), None, Some("crop"));
+    Ok(super::alerts::jpeg(bytes))
+}
+
+/// The fields of a multipart form: text fields and at most one file (`photo`).
+pub(crate) struct Form {
+    pub fields: std::collections::HashMap<String, String>,
+    pub photo: Option<Vec<u8>>,
+}
+
+/// Reads a multipart form, turning every malformed part into a 400 that says what is wrong.
+pub(crate) async fn read_form(mut multipart: Multipart) -> Result<Form, ApiError> {
+    let mut form = Form { fields: Default::default(), photo: None };
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError { status: e.status(), message: format!("malformed upload: {}", e.body_text()) })?;
+        let Some(field) = field else { break };
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await.map_err(|e| ApiError {
+            status: e.status(),
+            message: format!("malformed upload (field `{name}`): {}", e.body_text()),
+        })?;
+        if name == "photo" {
+            form.photo = Some(bytes.to_vec());
+        } else {
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| ApiError::bad_request(format!("field `{name}` is not UTF-8 text")))?;
+            form.fields.insert(name, text);
+        }
+    }
+    Ok(form)
+}
+
+/// Embeds the photo of a form off the async workers; a photo without a usable face is a 422.
+pub(crate) async fn embed(state: &Arc<AppState>, photo: Option<Vec<u8>>) -> Result<raqib_core::Embedding, ApiError> {
+    let photo = photo.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::bad_request("a `photo` file is required"))?;
+    let node = state.node.clone();
+    tokio::task::spawn_blocking(move || node.embed_face(&photo))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|m| ApiError { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, message: m })
+}
+
+/// `POST /api/search/face` (multipart: `photo`, `reason`): enrolled persons who match and
+/// their sightings.
+pub(crate) async fn face(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    multipart: Multipart,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Role::Analyst, &state, "searching by face")?;
+    let form = read_form(multipart).await?;
+    let reason = require_reason(form.fields.get("reason").map(String::as_str))?.to_owned();
+    let probe = embed(&state, form.photo).await?;
+    let snapshot = Snapshot::load(&state.watchlist(), &state.node.face_model())?;
+    let matches = snapshot.match_face(&probe, 5, crate::FACE_MATCH_THRESHOLD, chrono::Utc::now())?;
+    let ids: Vec<i64> = matches.iter().map(|m| m.person.id).collect();
+    let sightings = state.events().alerts_of_persons(&ids, 200)?;
+    audit(
+        &state,
+        &caller,
+        "search.face",
+        None,
+        Some(&reason),
+        Some(&format!("{} person(s), {} sighting(s)", matches.len(), sightings.len())),
+    );
+    Ok(Json(serde_json::json!({ "persons": matches, "sightings": sightings })))
+}

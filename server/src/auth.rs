@@ -1,0 +1,167 @@
+//! Who is calling, what they may do, and the audit of what they did.
+//!
+//! A caller presents a console session (cookie `raqib_session`, set by `POST /api/login`) or a
+//! token (`Authorization: Bearer …`, a session token or an integration's API token). Requests
+//! that change something and come with the cookie must also carry `X-Raqib-Csrf: 1`, which a
+//! cross-site form cannot add. Every refusal for lack of role is answered 403 and audited.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use raqib_watchlist::Actor;
+
+use crate::state::AppState;
+use crate::users::{Principal, Role};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "raqib_session";
+
+/// An error answered as JSON `{"error": "..."}` with a status.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// What went wrong, for the person reading it.
+    pub message: String,
+}
+
+impl ApiError {
+    /// 400 with a message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+    /// 404 with a message.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, message: message.into() }
+    }
+    /// 500; the detail goes to the log, not to the caller.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "request failed");
+        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, message: "internal error (see the node's log)".into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(serde_json::json!({ "error": self.message }))).into_response()
+    }
+}
+
+impl From<crate::Error> for ApiError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::InvalidUser(m) => ApiError::bad_request(m),
+            crate::Error::Watchlist(w) => w.into(),
+            crate::Error::Events(raqib_pipeline::Error::Search(m)) => ApiError::bad_request(m),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<raqib_watchlist::Error> for ApiError {
+    fn from(e: raqib_watchlist::Error) -> Self {
+        use raqib_watchlist::Error as W;
+        match e {
+            W::Db(_) | W::SchemaTooNew { .. } | W::Io { .. } => ApiError::internal(e),
+            W::NotFound { .. } => ApiError::not_found(e.to_string()),
+            e => ApiError::bad_request(e.to_string()),
+        }
+    }
+}
+
+impl From<raqib_pipeline::Error> for ApiError {
+    fn from(e: raqib_pipeline::Error) -> Self {
+        match e {
+            raqib_pipeline::Error::Search(m) => ApiError::bad_request(m),
+            e => ApiError::internal(e),
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
+        |kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then_some(v)
+        },
+    )
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let unauthorised = |m: &str| ApiError { status: StatusCode::UNAUTHORIZED, message: m.into() };
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let Some(token) = bearer {
+            let users = state.users();
+            let who = match users.token(token).map_err(ApiError::from)? {
+                Some(p) => Some(p),
+                None => users.session(token).map_err(ApiError::from)?,
+            };
+            return who.map(Caller).ok_or_else(|| unauthorised("invalid or expired token"));
+        }
+        let Some(token) = cookie(parts, SESSION_COOKIE) else {
+            return Err(unauthorised("log in first (or send Authorization: Bearer <token>)"));
+        };
+        let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if changes && parts.headers.get("x-raqib-csrf").is_none() {
+            return Err(ApiError { status: StatusCode::FORBIDDEN, message: "missing X-Raqib-Csrf header".into() });
+        }
+        let who = state.users().session(token).map_err(ApiError::from)?;
+        who.map(Caller).ok_or_else(|| unauthorised("session expired: log in again"))
+    }
+}
+
+impl Caller {
+    /// Passes when the caller has at least `role`; otherwise records the refusal in the audit
+    /// log and answers 403.
+    pub fn require(&self, role: Role, state: &AppState, what: &str) -> Result<(), ApiError> {
+        if self.0.role >= role {
+            return Ok(());
+        }
+        let detail = format!("needs {}, has {}", role.as_str(), self.0.role.as_str());
+        audit(state, self, "access.denied", Some(what), None, Some(&detail));
+        Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            message: format!("{what} needs the {} role (you are {})", role.as_str(), self.0.role.as_str()),
+        })
+    }
+}
+
+/// Appends to the audit log; a failure to audit is logged loudly (the request was already
+/// authorised, and refusing it now would not undo anything).
+pub fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: Option<&str>,
+    reason: Option<&str>,
+    detail: Option<&str>,
+) {
+    let actor = Actor::new(&caller.0.name, reason);
+    if let Err(e) = state.watchlist().audit(actor, action, target, detail) {
+        tracing::error!(error = %e, action, "cannot write the audit log");
+    }
+}
+
+/// A reason is required for searches and exports; empty is refused.
+pub fn require_reason(reason: Option<&str>) -> Result<&str, ApiError> {
+    reason.map(str::trim).filter(|r| r.len() >= 3).ok_or_else(|| {
+        ApiError::bad_request(
+            "a reason (case reference or purpose, at least 3 characters) is required for this request",
+        )
+    })
+}

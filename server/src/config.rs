@@ -1,0 +1,188 @@
+//! The `[server]` section of `raqib.toml`: where the console listens, upload limits, sessions,
+//! and the sinks that forward alerts (`[[server.webhooks]]`, `[server.mqtt]`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The `[server]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the console and API listen on. Loopback by default: exposing a node is a choice
+    /// the operator makes explicitly.
+    pub bind: SocketAddr,
+    /// Largest accepted upload (photos for enrolment or search), in bytes.
+    pub max_upload_bytes: u64,
+    /// How long a console login lasts, in hours.
+    pub session_hours: u64,
+    /// Mark the session cookie `Secure` (set when the console is served behind HTTPS).
+    pub secure_cookies: bool,
+    /// Webhooks that receive every alert.
+    pub webhooks: Vec<WebhookConfig>,
+    /// An MQTT broker that receives every alert.
+    pub mqtt: Option<MqttConfig>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_upload_bytes: 10 * 1024 * 1024,
+            session_hours: 12,
+            secure_cookies: false,
+            webhooks: Vec::new(),
+            mqtt: None,
+        }
+    }
+}
+
+/// `[[server.webhooks]]`: alerts POSTed as JSON, signed with HMAC-SHA256.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Name of the sink (its delivery cursor is kept under this name).
+    pub name: String,
+    /// Receiver URL (`http://` or `https://`).
+    pub url: String,
+    /// Environment variable holding the HMAC secret.
+    pub secret_env: Option<String>,
+    /// File holding the HMAC secret (first line).
+    pub secret_file: Option<PathBuf>,
+    /// Per-request timeout in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Longest wait between retries, in seconds.
+    #[serde(default = "default_max_backoff_s")]
+    pub max_backoff_s: u64,
+}
+
+/// `[server.mqtt]`: alerts published with QoS 1 on `<topic_prefix>/<node>/alerts/<camera>/<category>`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    #[serde(default = "default_mqtt_port")]
+    pub port: u16,
+    /// MQTT client id (default `raqib-<node>`).
+    pub client_id: Option<String>,
+    /// First topic level.
+    #[serde(default = "default_topic_prefix")]
+    pub topic_prefix: String,
+    /// User name, if the broker wants one.
+    pub username: Option<String>,
+    /// Environment variable holding the password.
+    pub password_env: Option<String>,
+    /// Longest wait between retries, in seconds.
+    #[serde(default = "default_max_backoff_s")]
+    pub max_backoff_s: u64,
+}
+
+fn default_timeout_ms() -> u64 {
+    5000
+}
+fn default_max_backoff_s() -> u64 {
+    30
+}
+fn default_mqtt_port() -> u16 {
+    1883
+}
+fn default_topic_prefix() -> String {
+    "raqib".into()
+}
+
+impl WebhookConfig {
+    /// The HMAC secret, from the environment variable or the file.
+    pub fn secret(&self) -> Result<Vec<u8>, Error> {
+        let key = "webhooks.secret_env";
+        if let Some(var) = &self.secret_env {
+            return std::env::var(var)
+                .map(String::into_bytes)
+                .map_err(|_| Error::InvalidConfig { key, message: format!("environment variable {var} is not set") });
+        }
+        if let Some(path) = &self.secret_file {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::InvalidConfig {
+                key: "webhooks.secret_file",
+                message: format!("{}: {e}", path.display()),
+            })?;
+            return Ok(text.lines().next().unwrap_or_default().trim().as_bytes().to_vec());
+        }
+        Err(Error::InvalidConfig { key, message: format!("webhook `{}` needs secret_env or secret_file", self.name) })
+    }
+
+    /// Longest retry wait.
+    pub fn max_backoff(&self) -> Duration {
+        Duration::from_secs(self.max_backoff_s.max(1))
+    }
+}
+
+impl ServerConfig {
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |key, message: &str| Err(Error::InvalidConfig { key, message: message.into() });
+        if self.max_upload_bytes == 0 {
+            return bad("max_upload_bytes", "must be > 0");
+        }
+        if self.session_hours == 0 {
+            return bad("session_hours", "must be > 0");
+        }
+        let mut names = std::collections::HashSet::new();
+        for w in &self.webhooks {
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                return bad("webhooks.url", &format!("`{}` is not an http(s) URL", w.url));
+            }
+            if w.name.is_empty() || !names.insert(w.name.as_str()) {
+                return bad("webhooks.name", &format!("`{}` is empty or used twice", w.name));
+            }
+            if w.secret_env.is_none() && w.secret_file.is_none() {
+                return bad("webhooks.secret_env", &format!("webhook `{}` needs secret_env or secret_file", w.name));
+            }
+            if w.timeout_ms == 0 {
+                return bad("webhooks.timeout_ms", "must be > 0");
+            }
+        }
+        if let Some(m) = &self.mqtt
+            && (m.host.is_empty() || m.topic_prefix.is_empty() || m.topic_prefix.contains(['#', '+']))
+        {
+            return bad("mqtt", "host and topic_prefix must be set; the prefix may not hold MQTT wildcards");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_bind_loopback_only() {
+        let c = ServerConfig::default();
+        assert!(c.bind.ip().is_loopback());
+        assert!(c.validate().is_ok());
+        let bad = ServerConfig { max_upload_bytes: 0, ..c };
+        assert_eq!(bad.validate().unwrap_err().to_string(), "server.max_upload_bytes: must be > 0");
+    }
+
+    #[test]
+    fn webhooks_need_a_url_and_a_secret() {
+        let hook = WebhookConfig {
+            name: "cc".into(),
+            url: "ftp://x".into(),
+            secret_env: Some("X".into()),
+            secret_file: None,
+            timeout_ms: 10,
+            max_backoff_s: 1,
+        };
+        let c = ServerConfig { webhooks: vec![hook.clone()], ..ServerConfig::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("server.webhooks.url"));
+        let no_secret = WebhookConfig { url: "http://h/".into(), secret_env: None, ..hook };
+        let c = ServerConfig { webhooks: vec![no_secret], ..ServerConfig::default() };
+        assert!(c.validate().unwrap_err().to_string().contains("server.webhooks.secret_env"));
+    }
+}

@@ -1,0 +1,87 @@
+//! What every request handler shares: the stores, the node's live view, metrics, and the
+//! signal that new alerts were stored.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use raqib_core::Embedding;
+use raqib_pipeline::events::EventStore;
+use raqib_pipeline::live::CameraHealth;
+use raqib_watchlist::Store;
+use tokio::sync::watch;
+
+use crate::config::ServerConfig;
+use crate::error::Result;
+use crate::metrics::Metrics;
+use crate::users::UserStore;
+
+/// What the server asks of the running node (implemented by the `raqib` binary, so this crate
+/// needs neither the models nor the cameras).
+pub trait Node: Send + Sync + 'static {
+    /// Health of every camera now.
+    fn cameras(&self) -> Vec<CameraHealth>;
+    /// The embedding of the one face in a photo (JPEG/PNG bytes), or why there is none.
+    fn embed_face(&self, photo: &[u8]) -> std::result::Result<Embedding, String>;
+    /// Id of the face model whose embeddings the gallery holds.
+    fn face_model(&self) -> String;
+}
+
+/// Shared state of the server.
+pub struct AppState {
+    pub(crate) config: ServerConfig,
+    pub(crate) node_name: String,
+    pub(crate) node: Arc<dyn Node>,
+    events: Mutex<EventStore>,
+    watchlist: Mutex<Store>,
+    users: Mutex<UserStore>,
+    pub(crate) metrics: Arc<Metrics>,
+    /// Bumped whenever alerts may have been stored; live streams and sinks wait on it.
+    pub(crate) alerts: watch::Sender<u64>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A handler that panicked mid-query leaves the connection usable: SQLite rolls back.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl AppState {
+    /// Opens the stores under `data_dir` (`events.db`, `watchlist.db`, `users.db`).
+    pub fn open(
+        config: ServerConfig,
+        data_dir: &Path,
+        node_name: &str,
+        node: Arc<dyn Node>,
+        metrics: Arc<Metrics>,
+    ) -> Result<AppState> {
+        Ok(AppState {
+            config,
+            node_name: node_name.to_owned(),
+            node,
+            events: Mutex::new(EventStore::open(&data_dir.join("events.db"))?),
+            watchlist: Mutex::new(Store::open(&data_dir.join("watchlist.db"))?),
+            users: Mutex::new(UserStore::open(&data_dir.join("users.db"))?),
+            metrics,
+            alerts: watch::channel(0).0,
+        })
+    }
+
+    /// The events store (short queries only while holding it).
+    pub fn events(&self) -> MutexGuard<'_, EventStore> {
+        lock(&self.events)
+    }
+
+    /// The watchlist store.
+    pub fn watchlist(&self) -> MutexGuard<'_, Store> {
+        lock(&self.watchlist)
+    }
+
+    /// The users store.
+    pub fn users(&self) -> MutexGuard<'_, UserStore> {
+        lock(&self.users)
+    }
+
+    /// Wakes live streams and sinks: alerts may have been stored.
+    pub fn alerts_changed(&self) {
+        self.alerts.send_modify(|n| *n += 1);
+    }
+}
