@@ -83,10 +83,16 @@ impl Server {
             .map_err(|e| Error::Serve { addr: config.bind.to_string(), source: e })?;
         let bind = config.bind;
         let state = Arc::new(AppState::open(config, data_dir, node_name, node, metrics)?);
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(bind))
-            .map_err(|e| Error::Serve { addr: bind.to_string(), source: e })?;
-        let addr = listener.local_addr().map_err(|e| Error::Serve { addr: bind.to_string(), source: e })?;
+        // Bound with std and handed to tokio, so starting works from any thread (also one that
+        // already runs a tokio runtime, as tests do).
+        let serve_err = |e| Error::Serve { addr: bind.to_string(), source: e };
+        let std_listener = std::net::TcpListener::bind(bind).map_err(serve_err)?;
+        std_listener.set_nonblocking(true).map_err(serve_err)?;
+        let addr = std_listener.local_addr().map_err(serve_err)?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener).map_err(serve_err)?
+        };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(state.clone());
         runtime.spawn(async move {
@@ -97,7 +103,10 @@ impl Server {
                 tracing::error!(error = %e, "the console server stopped");
             }
         });
-        sinks::start(&runtime, &state)?;
+        {
+            let _entered = runtime.enter();
+            sinks::start(&runtime, &state)?;
+        }
         // Alerts are stored before they are published: a bus event means the store has them.
         let sub = bus.subscribe(1000);
         let stop_bus = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -146,7 +155,11 @@ impl Server {
             let _ = tx.send(());
         }
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_timeout(Duration::from_secs(2));
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background(); // stopped from async code: cannot block here
+            } else {
+                rt.shutdown_timeout(Duration::from_secs(2));
+            }
         }
     }
 }
