@@ -29,7 +29,8 @@ async fn wrong_role_is_refused_with_403_and_audited() {
     assert_eq!(http.get(format!("{base}/api/alerts")).send().await.unwrap().status(), 401);
     // An operator may list alerts but not search reads nor change the watchlist.
     assert_eq!(http.get(format!("{base}/api/alerts")).bearer_auth(&op).send().await.unwrap().status(), 200);
-    let r = http.get(format!("{base}/api/reads?plate=12345-B-6&reason=case%2042")).bearer_auth(&op).send().await.unwrap();
+    let r =
+        http.get(format!("{base}/api/reads?plate=12345-B-6&reason=case%2042")).bearer_auth(&op).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("needs the analyst role"));
     let r = http
@@ -100,7 +101,8 @@ async fn searches_need_a_reason_and_bad_input_gets_a_clear_4xx() {
     let r: serde_json::Value =
         get("/api/reads?plate=12345-B-6&mode=fuzzy&reason=CASE-1".into(), &ana).await.unwrap().json().await.unwrap();
     assert_eq!(r["results"][0]["read"]["plate"], "12345-ب-8");
-    let r: serde_json::Value = get("/api/reads?plate=1234*&reason=CASE-1".into(), &ana).await.unwrap().json().await.unwrap();
+    let r: serde_json::Value =
+        get("/api/reads?plate=1234*&reason=CASE-1".into(), &ana).await.unwrap().json().await.unwrap();
     assert_eq!(r["mode"], "wildcard");
     assert_eq!(r["results"].as_array().unwrap().len(), 1);
     assert_eq!(get("/api/reads?plate=1&mode=psychic&reason=CASE-1".into(), &ana).await.unwrap().status(), 400);
@@ -145,7 +147,11 @@ async fn searches_need_a_reason_and_bad_input_gets_a_clear_4xx() {
     let r = http
         .post(format!("{base}/api/watchlist/persons"))
         .bearer_auth(&boss)
-        .multipart(reqwest::multipart::Form::new().text("name", "X").part("photo", reqwest::multipart::Part::bytes(b"FACE".to_vec())))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("name", "X")
+                .part("photo", reqwest::multipart::Part::bytes(b"FACE".to_vec())),
+        )
         .send()
         .await
         .unwrap();
@@ -184,7 +190,8 @@ async fn searches_need_a_reason_and_bad_input_gets_a_clear_4xx() {
     assert_eq!(r.status(), 400);
     let r = http.delete(format!("{base}/api/watchlist/plates/1")).bearer_auth(&boss).send().await.unwrap();
     assert_eq!(r.status(), 400, "removal needs a reason");
-    let r = http.delete(format!("{base}/api/watchlist/plates/1?reason=recovered")).bearer_auth(&boss).send().await.unwrap();
+    let r =
+        http.delete(format!("{base}/api/watchlist/plates/1?reason=recovered")).bearer_auth(&boss).send().await.unwrap();
     assert_eq!(r.status(), 200);
 
     // Metrics and probes answer without a session and hold no personal data.
@@ -218,7 +225,8 @@ async fn alerts_from(resp: reqwest::Response, n: usize, timeout: Duration) -> Ve
 
 #[tokio::test(flavor = "multi_thread")]
 async fn live_stream_resumes_after_a_disconnection_without_missing_or_repeating() {
-    let dir = data_dir(&[("11111-أ-1", "stolen_vehicle"), ("22222-ب-2", "stolen_vehicle"), ("33333-د-3", "wanted_owner")]);
+    let dir =
+        data_dir(&[("11111-أ-1", "stolen_vehicle"), ("22222-ب-2", "stolen_vehicle"), ("33333-د-3", "wanted_owner")]);
     let bus = EventBus::new();
     let server = start(dir.path(), ServerConfig::default(), &bus);
     let base = format!("http://{}", server.addr());

@@ -51,11 +51,14 @@ pub(crate) fn start(runtime: &tokio::runtime::Runtime, state: &Arc<AppState>) ->
     for hook in &state.config.webhooks {
         let sink = webhook::Webhook::new(hook)?;
         let name = format!("webhook:{}", hook.name);
-        runtime.spawn(run(state.clone(), name, sink, hook.max_backoff()));
+        // The cursor is settled before `start` returns: an alert raised right after is delivered.
+        let cursor = cursor_of(state, &name);
+        runtime.spawn(run(state.clone(), name, cursor, sink, hook.max_backoff()));
     }
     if let Some(cfg) = &state.config.mqtt {
         let sink = mqtt::Mqtt::start(cfg, &state.node_name)?;
-        runtime.spawn(run(state.clone(), "mqtt".into(), sink, Duration::from_secs(cfg.max_backoff_s.max(1))));
+        let cursor = cursor_of(state, "mqtt");
+        runtime.spawn(run(state.clone(), "mqtt".into(), cursor, sink, Duration::from_secs(cfg.max_backoff_s.max(1))));
     }
     Ok(())
 }
@@ -84,9 +87,8 @@ fn cursor_of(state: &AppState, name: &str) -> Cursor {
 }
 
 /// The delivery loop of one sink.
-async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut sink: D, max_backoff: Duration) {
+async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor, mut sink: D, max_backoff: Duration) {
     let mut wake = state.alerts.subscribe();
-    let mut cursor = cursor_of(&state, &name);
     tracing::info!(sink = %name, from = %cursor, "sink started");
     loop {
         let batch = state.events().alerts_after(cursor, 50);

@@ -68,7 +68,8 @@ pub fn start(dir: &Path, config: ServerConfig, bus: &EventBus) -> Server {
 pub fn raise(dir: &Path, bus: &EventBus, plate: &str) -> bool {
     let text = PlateText::parse(plate, None).unwrap();
     let store = Store::open(&dir.join("watchlist.db")).unwrap();
-    let hits = Snapshot::load(&store, "test-model").unwrap().match_plate(&FuzzyQuery::from_plate(&text), 1.0, Utc::now());
+    let hits =
+        Snapshot::load(&store, "test-model").unwrap().match_plate(&FuzzyQuery::from_plate(&text), 1.0, Utc::now());
     let event = PlateEvent {
         track: 1,
         text: text.canonical().into(),
