@@ -296,6 +296,13 @@ impl EventStore {
     /// Reads whose key matches `pattern` (a plate in any spelling, or with `?`/`*` wildcards),
     /// newest first, at most `limit`.
     pub fn search(&self, pattern: &str, limit: usize) -> Result<Vec<StoredRead>> {
+        // A whole plate (no wildcard) is looked up by its key, so every spelling works, also
+        // multi-letter transliterations (`SH` for `ش`) that a per-character pattern cannot see.
+        if !pattern.contains(['*', '?'])
+            && let Ok(plate) = raqib_core::PlateText::parse(pattern, None)
+        {
+            return self.reads_with_key(plate.key(), limit);
+        }
         let pattern = Pattern::parse(pattern).map_err(Error::Search)?;
         let like = pattern.sql_like();
         let e = db_err(&self.path);
@@ -436,12 +443,15 @@ pub(crate) mod tests {
         let id = s.record("cam-1", now, &event("12345 ب 6", 1), &[]).unwrap();
         s.record("cam-2", now, &event("AB-123-CD", 2), &[]).unwrap();
         assert_eq!(s.search("12345-B-6", 10).unwrap().len(), 1, "Latin spelling of the Arabic letter");
+        s.record("cam-1", now, &event("4521-ش-12", 4), &[]).unwrap();
+        assert_eq!(s.search("4521-SH-12", 10).unwrap().len(), 1, "two-letter transliteration");
+        assert_eq!(s.search("4521 ش 12", 10).unwrap().len(), 1);
         assert_eq!(s.search("12?45*", 10).unwrap()[0].id, id);
         assert_eq!(s.search("*123*", 10).unwrap().len(), 2);
         assert!(s.search("*", 10).is_err(), "a search must name something");
         assert!(s.search("12?45-X-*", 10).unwrap().is_empty());
         assert_eq!(s.crop(id).unwrap(), Some(vec![0xFF, 0xD8, 1, 2]));
-        assert_eq!(s.counts().unwrap(), (2, 0));
+        assert_eq!(s.counts().unwrap(), (3, 0));
         // A read that hit nothing keeps no whole frame; the camera's place is kept.
         let id = s.record_at("cam-3", now, &event("22222 د 7", 3), &[], Some((33.57, -7.59))).unwrap();
         let (frame, lat): (Option<Vec<u8>>, Option<f64>) = s

@@ -45,7 +45,7 @@ impl EventStore {
         Ok(out)
     }
 
-    fn reads_with_key(&self, key: &str, limit: usize) -> Result<Vec<StoredRead>> {
+    pub(crate) fn reads_with_key(&self, key: &str, limit: usize) -> Result<Vec<StoredRead>> {
         let e = db_err(&self.path);
         let mut stmt = self
             .conn

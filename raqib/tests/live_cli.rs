@@ -84,7 +84,7 @@ fn a_dead_rtsp_camera_reconnects_while_the_other_camera_keeps_going() {
     wait_for_port(port);
 
     let mut node = raqib()
-        .args(["run", "--for", "40", "--health-every", "1", "--jsonl", "events.jsonl"])
+        .args(["run", "--listen", "127.0.0.1:0", "--for", "40", "--health-every", "1", "--jsonl", "events.jsonl"])
         .arg("--camera")
         .arg(format!("street=rtsp://127.0.0.1:{port}/cam"))
         .arg("--camera")

@@ -17,6 +17,10 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// Plates mix Arabic letters and digits: left-to-right marks around separators keep
+// `12345-ب-6` in the order it is written on the plate (the bidi algorithm would show `12345-6-ب`).
+const ltr = (s) => (s === null || s === undefined ? "" : String(s).replace(/-/g, "\u200E-\u200E"));
+
 async function api(method, path, body) {
   const opts = { method, credentials: "same-origin", headers: { "X-Raqib-Csrf": "1" } };
   if (body instanceof FormData) opts.body = body;
@@ -111,9 +115,9 @@ function render(a, live) {
     },
     el("img", { src: `/api/alerts/${a.id}/crop.jpg`, alt: "crop" }),
     el("div", {},
-      el("div", { class: "subject" }, a.subject, a.latin && a.latin !== a.subject ? ` (${a.latin})` : ""),
+      el("div", { class: "subject" }, ltr(a.subject), a.latin && a.latin !== a.subject ? ` (${a.latin})` : ""),
       el("div", {}, `${a.kind === "face" ? "Person" : "Plate"} on watchlist `, el("b", {}, a.category), ` — priority `, el("b", { class: "priority" }, a.priority),
-        ` — entry ${a.entry} (${a.match_kind}, ${a.score.toFixed(2)})`),
+        ` — entry ${ltr(a.entry)} (${a.match_kind}, ${a.score.toFixed(2)})`),
       el("div", { class: "meta" }, `camera ${a.camera} · ${new Date(a.raised_at).toLocaleString()} · `, where,
         a.has_frame ? el("span", {}, " · ", el("a", { href: `/api/alerts/${a.id}/frame.jpg`, target: "_blank" }, "full frame")) : ""),
       el("div", { class: "meta state" }, `state: ${a.state}`)),
@@ -177,7 +181,7 @@ async function searchPlates(ev) {
   try {
     const data = await api("GET", `/api/reads?${q}`);
     table("s-results", ["crop", "plate", "camera", "seen", "confidence", "distance", "hit"], data.results.map(({ read, distance }) => [
-      el("img", { src: `/api/reads/${read.id}/crop.jpg`, alt: "" }), `${read.plate} (${read.latin})`, read.source,
+      el("img", { src: `/api/reads/${read.id}/crop.jpg`, alt: "" }), `${ltr(read.plate)} (${read.latin})`, read.source,
       new Date(read.seen_at).toLocaleString(), read.confidence.toFixed(2), distance.toFixed(2), read.hit ? "yes" : ""]));
     $("s-results").dataset.count = String(data.results.length);
   } catch (e) { $("s-error").textContent = e.message; }
@@ -210,7 +214,7 @@ async function loadWatchlist() {
   };
   const plates = await api("GET", "/api/watchlist/plates");
   table("w-plates", ["plate", "category", "priority", "case", "expires", ""], plates.plates.map((p) => [
-    p.plate, p.category, p.priority, p.case_ref || "", p.expires_at || "", admin ? el("button", { onclick: remove("plates", p.id) }, "Remove") : ""]));
+    ltr(p.plate), p.category, p.priority, p.case_ref || "", p.expires_at || "", admin ? el("button", { onclick: remove("plates", p.id) }, "Remove") : ""]));
   const persons = await api("GET", "/api/watchlist/persons");
   table("w-persons", ["name", "category", "priority", "case", ""], persons.persons.map((p) => [
     p.name, p.category, p.priority, p.case_ref || "", admin ? el("button", { onclick: remove("persons", p.id) }, "Remove") : ""]));

@@ -48,3 +48,27 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every API route is described in `openapi.yaml` (and the description names no route that
+    /// does not exist).
+    #[test]
+    fn openapi_describes_exactly_the_routes() {
+        let source = include_str!("mod.rs");
+        let routes: std::collections::BTreeSet<&str> = source
+            .split(".route(\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|p| p.starts_with("/api") || ["/metrics", "/healthz", "/readyz"].contains(p))
+            .collect();
+        let yaml = include_str!("../../openapi.yaml");
+        let described: std::collections::BTreeSet<&str> = yaml
+            .lines()
+            .filter_map(|l| l.strip_prefix("  /").map(|rest| &l[2..3 + rest.find(':').unwrap_or(0)]))
+            .map(|p| p.trim_end_matches(':'))
+            .collect();
+        assert!(routes.len() >= 20, "{routes:?}");
+        assert_eq!(routes, described);
+    }
+}
