@@ -264,6 +264,20 @@ mod tests {
     }
 
     #[test]
+    fn sinks_parse_and_bad_ones_name_the_key() {
+        let text = "[[server.webhooks]]\nname = \"cc\"\nurl = \"https://h/x\"\nsecret_env = \"S\"\n\n[server.mqtt]\nhost = \"b\"\n";
+        let c = Config::parse(text).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.server.webhooks[0].timeout_ms, 5000);
+        assert_eq!(c.server.mqtt.as_ref().unwrap().port, 1883);
+        let err = Config::parse("[[server.webhooks]]\nname = \"cc\"\nurl = \"https://h/x\"\nsecret = \"inline\"\n")
+            .unwrap_err();
+        assert!(err.contains("secret"), "secrets are not accepted inline: {err}");
+        let c = Config::parse("[[server.webhooks]]\nname = \"cc\"\nurl = \"h/x\"\nsecret_env = \"S\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("server.webhooks.url"));
+    }
+
+    #[test]
     fn paths_resolve_against_base() {
         let c = Config::parse("[node]\ndata_dir = \"/srv/raqib\"\n").unwrap();
         let p = c.paths(Path::new("/opt/node"));
