@@ -133,6 +133,8 @@ pub(crate) fn stored_read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRead>
 pub struct EventStore {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
+    /// Write reads that hit nothing (retention `reads_days = 0` turns this off).
+    pub(crate) keep_non_hits: bool,
 }
 
 pub(crate) fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -163,6 +165,8 @@ impl EventStore {
             conn.busy_timeout(Duration::from_secs(10)).map_err(&e)?;
             conn.pragma_update(None, "journal_mode", "WAL").map_err(&e)?;
             conn.pragma_update(None, "foreign_keys", true).map_err(&e)?;
+            // Deleted rows (retention) are overwritten, not left in free pages.
+            conn.pragma_update(None, "secure_delete", true).map_err(&e)?;
             conn.execute_batch(SCHEMA).map_err(&e)?;
             // Columns added after the first release of the store.
             for (column, kind) in [("lat", "REAL"), ("lon", "REAL"), ("frame_jpeg", "BLOB")] {
@@ -177,7 +181,7 @@ impl EventStore {
                 }
             }
         }
-        Ok(EventStore { conn, path })
+        Ok(EventStore { conn, path, keep_non_hits: true })
     }
 
     /// Records a watchlist person's sighting (faces of people not on a watchlist are never
@@ -225,7 +229,8 @@ impl EventStore {
         Ok(rows)
     }
 
-    /// Records a read and its hits in one transaction; returns the read's row id.
+    /// Records a read and its hits in one transaction; returns the read's row id (0 when
+    /// it hit nothing and non-hit reads are not kept).
     pub fn record(&mut self, source: &str, at: DateTime<Utc>, event: &PlateEvent, hits: &[PlateMatch]) -> Result<i64> {
         self.record_at(source, at, event, hits, None)
     }
@@ -240,6 +245,9 @@ impl EventStore {
         hits: &[PlateMatch],
         location: Option<(f64, f64)>,
     ) -> Result<i64> {
+        if hits.is_empty() && !self.keep_non_hits {
+            return Ok(0);
+        }
         let frame = if hits.is_empty() { Vec::new() } else { crate::plates::frame_jpeg(event) };
         let e = db_err(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;

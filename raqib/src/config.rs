@@ -26,6 +26,41 @@ pub struct Config {
     pub server: ServerConfig,
     /// Camera inputs.
     pub cameras: Vec<CameraConfig>,
+    /// How long personal data is kept.
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: how long each kind of data is kept (see PRIVACY.md).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Plate reads that hit nothing: days kept; 0 = never written.
+    pub reads_days: u32,
+    /// Hits and their evidence: days kept; absent = until removed (the case is closed).
+    pub hits_days: Option<u32>,
+    /// Audit records: days kept; absent = for ever.
+    pub audit_days: Option<u32>,
+    /// Minutes between purges while `raqib run` is up (one also runs at start).
+    pub purge_every_minutes: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { reads_days: 30, hits_days: None, audit_days: None, purge_every_minutes: 60 }
+    }
+}
+
+impl RetentionConfig {
+    /// The events store's cut-offs as of `now`.
+    pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> raqib_pipeline::retention::Cutoffs {
+        let days = |d: u32| now - chrono::Duration::days(i64::from(d));
+        raqib_pipeline::retention::Cutoffs { reads: Some(days(self.reads_days)), hits: self.hits_days.map(days) }
+    }
+
+    /// The audit log's cut-off as of `now`.
+    pub fn audit_cutoff(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.audit_days.map(|d| now - chrono::Duration::days(i64::from(d)))
+    }
 }
 
 /// `[node]`.
@@ -169,6 +204,19 @@ impl Config {
         }
         self.server.validate()?;
         raqib_pipeline::camera::validate_cameras(&self.cameras)?;
+        let r = &self.retention;
+        if r.hits_days == Some(0) {
+            bail!("retention.hits_days: 0 would delete every hit at once; omit it to keep hits until removed");
+        }
+        if r.audit_days.is_some_and(|d| d < 365) {
+            bail!("retention.audit_days: keep the audit log at least 365 days (or omit: for ever)");
+        }
+        if r.hits_days.is_some_and(|h| h < r.reads_days) {
+            bail!("retention.hits_days: must not be shorter than reads_days");
+        }
+        if r.purge_every_minutes == 0 {
+            bail!("retention.purge_every_minutes: must be > 0");
+        }
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //!
 //! `anyhow` is used here only, for errors with context; the libraries have typed errors.
 
+mod audit_cmd;
 mod bench_accuracy;
 mod bench_cmd;
 mod bench_stats;
@@ -13,6 +14,7 @@ mod faces_cmd;
 mod models_cmd;
 mod plates_cmd;
 mod plates_eval;
+mod purge_cmd;
 mod read_cmd;
 mod replay_cmd;
 mod run_cmd;
@@ -88,6 +90,20 @@ enum Command {
         /// Do not start the console/API server.
         #[arg(long)]
         no_server: bool,
+    },
+    /// The audit log: list it, verify its hash chain.
+    Audit {
+        /// Watchlist database holding the log (default <data_dir>/watchlist.db).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        action: audit_cmd::AuditAction,
+    },
+    /// Apply the retention policy now (`raqib run` also does it at start and every hour).
+    Purge {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
     /// Console users and API tokens (no user exists until you add one).
     User {
@@ -357,6 +373,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
             };
             replay_cmd::replay(&config, &paths, &opts)?
+        }
+        Command::Audit { db, action } => {
+            let paths = paths(config)?;
+            if !audit_cmd::run(&paths, db.as_deref(), action)? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Purge { json } => {
+            let (config, paths) = load(config)?;
+            purge_cmd::run(&config, &paths, json)?
         }
         Command::User { action } => {
             let paths = paths(config)?;

@@ -100,6 +100,9 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         _ => None,
     };
     let mut events = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
+    if let Some(events) = events.as_mut() {
+        events.set_keep_non_hits(config.retention.reads_days > 0);
+    }
     let mut videos = Vec::new();
     for path in &opts.videos {
         let mut video = ReportVideo {

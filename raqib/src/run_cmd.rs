@@ -60,6 +60,11 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         _ => None,
     };
     let mut store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
+    if let Some(store) = store.as_mut() {
+        store.set_keep_non_hits(config.retention.reads_days > 0);
+    }
+    // The purge has its own connection: the analysis closure holds the recording one.
+    let mut purge_store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -98,6 +103,8 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let mut face_tracks: Vec<FaceAnalyser> = cameras.iter().map(|_| FaceAnalyser::new(FaceParams::default())).collect();
     let started = Instant::now();
     let mut last_health = Instant::now();
+    let purge_every = Duration::from_secs(u64::from(config.retention.purge_every_minutes) * 60);
+    let mut last_purge: Option<Instant> = None;
     let mut n_events = 0usize;
     let mut n_hits = 0usize;
     let mut busy = (0u64, Duration::ZERO, 0u64); // frames, time analysing, whole-frame detections
@@ -131,6 +138,12 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             if let Err(e) = analyse(i, &frame, &mut finder) {
                 tracing::error!(camera = %cameras[i].id, error = %e, "analysis failed on a frame");
             }
+        }
+        if let Some(store) = purge_store.as_mut()
+            && last_purge.is_none_or(|t| t.elapsed() >= purge_every)
+        {
+            last_purge = Some(Instant::now());
+            purge(config, paths, store, &metrics);
         }
         if last_health.elapsed() >= opts.health_every {
             last_health = Instant::now();
@@ -174,6 +187,22 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         busy.2
     );
     Ok(())
+}
+
+/// One retention purge (logged, counted in the metrics); a failure is logged, the node goes on.
+fn purge(config: &Config, paths: &Paths, store: &mut EventStore, metrics: &raqib_server::Metrics) {
+    match crate::purge_cmd::purge_once(config, paths, store) {
+        Ok(r) => {
+            metrics.count_purged("reads", r.events.reads);
+            metrics.count_purged("hit_reads", r.events.hit_reads);
+            metrics.count_purged("face_hits", r.events.face_hits);
+            metrics.count_purged("audit", r.audit);
+            if r.events.reads + r.events.hit_reads + r.events.face_hits + r.audit > 0 {
+                tracing::info!(?r, "retention purge");
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "retention purge failed"),
+    }
 }
 
 /// Starts the console/API server unless disabled; it needs the events store.

@@ -7,6 +7,7 @@
 //! - `raqib_analysis_queue_depth`: frames waiting for the analysis thread;
 //! - `raqib_stage_seconds{stage}`: per-frame latency histograms of the analysis stages;
 //! - `raqib_reads_total`, `raqib_alerts_total{kind,category}`;
+//! - `raqib_purged_total{kind}`: rows removed by the retention purge;
 //! - `raqib_sink_delivered_total{sink}`, `raqib_sink_failures_total{sink}`, `raqib_sink_pending{sink}`.
 
 use std::sync::{Arc, OnceLock};
@@ -35,6 +36,7 @@ pub struct Metrics {
     sink_delivered: Family<Labels, Counter>,
     sink_failures: Family<Labels, Counter>,
     sink_pending: Family<Labels, Gauge>,
+    purged: Family<Labels, Counter>,
     node: Arc<OnceLock<Arc<dyn Node>>>,
 }
 
@@ -108,9 +110,11 @@ impl Metrics {
         registry.register("raqib_sink_failures", "Failed delivery attempts of each sink", sink_failures.clone());
         let sink_pending = Family::<Labels, Gauge>::default();
         registry.register("raqib_sink_pending", "Alerts waiting in each sink's outbox", sink_pending.clone());
+        let purged = Family::<Labels, Counter>::default();
+        registry.register("raqib_purged", "Rows removed by the retention purge, by kind", purged.clone());
         let node = Arc::new(OnceLock::new());
         registry.register_collector(Box::new(CameraCollector { node: node.clone(), waiting }));
-        Arc::new(Metrics { registry, stages, reads, alerts, sink_delivered, sink_failures, sink_pending, node })
+        Arc::new(Metrics { registry, stages, reads, alerts, sink_delivered, sink_failures, sink_pending, purged, node })
     }
 
     /// Connects the camera collector to the node.
@@ -131,6 +135,11 @@ impl Metrics {
     /// Counts an alert.
     pub fn count_alert(&self, kind: &'static str, category: &str) {
         self.alerts.get_or_create(&vec![("kind", kind.to_owned()), ("category", category.to_owned())]).inc();
+    }
+
+    /// Counts rows removed by the retention purge.
+    pub fn count_purged(&self, kind: &'static str, n: usize) {
+        self.purged.get_or_create(&vec![("kind", kind.to_owned())]).inc_by(n as u64);
     }
 
     pub(crate) fn sink_delivered(&self, sink: &str) {

@@ -3,7 +3,7 @@
 
 mod persons;
 mod plates;
-mod schema;
+pub(crate) mod schema;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +68,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", true)?;
         let mut store = Store { conn, path };
         store.migrate()?;
+        crate::audit::chain_legacy_rows(&mut store.conn)?;
         store.seed_categories()?;
         Ok(store)
     }

@@ -82,4 +82,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER embeddings_ins AFTER INSERT ON person_embeddings BEGIN UPDATE meta SET value = value + 1 WHERE key = 'revision'; END;
     CREATE TRIGGER embeddings_del AFTER DELETE ON person_embeddings BEGIN UPDATE meta SET value = value + 1 WHERE key = 'revision'; END;
     "#,
+    // 2: the audit log becomes append-only and hash-chained (see `audit`): rows written before
+    //    get their hashes once, on open; UPDATE is refused on rows that have one, DELETE unless
+    //    the retention purge is running.
+    r#"
+    ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit ADD COLUMN hash TEXT;
+    CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO audit_meta (key, value) VALUES ('lock', '0'), ('purging', '0');
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit WHEN OLD.hash IS NOT NULL
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    WHEN (SELECT value FROM audit_meta WHERE key = 'purging') <> '1'
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    "#,
 ];

@@ -1,0 +1,107 @@
+//! Retention: how long the events store keeps what, and the purge that enforces it.
+//!
+//! Plate reads that hit nothing are personal data about people who are not on a watchlist:
+//! they are kept `reads_days` (30 by default; 0 = never written at all). Hits and their evidence
+//! (crop, whole frame, operators' actions) are kept `hits_days`, or until removed when unset.
+//! The store runs with `secure_delete`, so purged rows are overwritten in the file, and the
+//! write-ahead log is truncated after a purge: nothing purged stays readable on disk.
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::events::{EventStore, db_err};
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    /// Plate reads that hit nothing.
+    pub reads: usize,
+    /// Plate reads that hit (with their hits and evidence).
+    pub hit_reads: usize,
+    /// Face hits.
+    pub face_hits: usize,
+}
+
+/// Cut-off instants: everything older goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cutoffs {
+    /// Non-hit reads seen before this.
+    pub reads: Option<DateTime<Utc>>,
+    /// Hits (plate and face) raised before this.
+    pub hits: Option<DateTime<Utc>>,
+}
+
+impl EventStore {
+    /// Whether plate reads that hit nothing are written at all (`reads_days = 0`: no).
+    pub fn set_keep_non_hits(&mut self, keep: bool) {
+        self.keep_non_hits = keep;
+    }
+
+    /// Removes what is older than the cut-offs, in one transaction; then truncates the WAL.
+    pub fn purge(&mut self, cut: Cutoffs) -> Result<Purged> {
+        let e = db_err(&self.path);
+        let tx = self.conn.transaction().map_err(&e)?;
+        let mut out = Purged::default();
+        if let Some(t) = cut.reads {
+            out.reads = tx
+                .execute("DELETE FROM plate_reads WHERE hit = 0 AND seen_at < ?1", params![t.to_rfc3339()])
+                .map_err(&e)?;
+        }
+        if let Some(t) = cut.hits {
+            let t = t.to_rfc3339();
+            out.hit_reads =
+                tx.execute("DELETE FROM plate_reads WHERE hit = 1 AND seen_at < ?1", params![t]).map_err(&e)?;
+            out.face_hits = tx.execute("DELETE FROM face_hits WHERE raised_at < ?1", params![t]).map_err(&e)?;
+            tx.execute_batch(
+                "DELETE FROM alert_actions WHERE (kind = 'p' AND row_id NOT IN (SELECT id FROM hits))
+                                              OR (kind = 'f' AND row_id NOT IN (SELECT id FROM face_hits));",
+            )
+            .map_err(&e)?;
+        }
+        tx.commit().map_err(&e)?;
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(&e)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::tests_support::{face_sighting, hit_for, plate_event};
+
+    #[test]
+    fn purge_removes_expired_reads_keeps_hits_and_zero_days_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        let mut s = EventStore::open(&path).unwrap();
+        let old = Utc::now() - chrono::Duration::days(40);
+        s.record("gate", old, &plate_event("11111-أ-1"), &[]).unwrap();
+        s.record("gate", Utc::now(), &plate_event("22222-ب-2"), &[]).unwrap();
+        s.record("gate", old, &plate_event("12345-ب-6"), &[hit_for("12345-ب-6", "stolen_vehicle")]).unwrap();
+        s.record_face("hall", old, &face_sighting("Ahmed")).unwrap();
+        let cut = Cutoffs { reads: Some(Utc::now() - chrono::Duration::days(30)), hits: None };
+        assert_eq!(s.purge(cut).unwrap(), Purged { reads: 1, hit_reads: 0, face_hits: 0 });
+        assert!(s.search("11111-A-1", 10).unwrap().is_empty(), "expired non-hit read gone");
+        assert_eq!(s.search("22222-B-2", 10).unwrap().len(), 1, "recent read kept");
+        assert_eq!(s.search("12345-B-6", 10).unwrap().len(), 1, "old hit kept");
+        assert_eq!(s.alerts_cursor().unwrap(), crate::alerts::Cursor { plate: 1, face: 1 });
+        // The purged plate is not left in the file either (secure_delete, WAL truncated).
+        drop(s);
+        let bytes = std::fs::read(&path).unwrap();
+        let needle = "11111أ1".as_bytes();
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "purged key still in the file");
+
+        let mut s = EventStore::open(&path).unwrap();
+        let cut = Cutoffs { reads: None, hits: Some(Utc::now() - chrono::Duration::days(30)) };
+        assert_eq!(s.purge(cut).unwrap(), Purged { reads: 0, hit_reads: 1, face_hits: 1 });
+        assert!(s.alerts(&crate::alerts::AlertFilter { limit: 10, ..Default::default() }).unwrap().is_empty());
+
+        s.set_keep_non_hits(false);
+        s.record("gate", Utc::now(), &plate_event("33333-د-3"), &[]).unwrap();
+        assert!(s.search("33333-D-3", 10).unwrap().is_empty(), "reads_days = 0: never written");
+        s.record("gate", Utc::now(), &plate_event("12345-ب-6"), &[hit_for("12345-ب-6", "stolen_vehicle")]).unwrap();
+        assert_eq!(s.search("12345-B-6", 10).unwrap().len(), 1, "hits are still written");
+    }
+}

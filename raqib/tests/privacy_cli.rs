@@ -1,0 +1,97 @@
+//! Privacy controls end to end: the retention purge removes expired reads and keeps hits (real
+//! replay of a generated scene, rows then aged in the database), `reads_days = 0` stores no
+//! non-hit read at all, and `raqib audit verify` detects a tampered audit row.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn raqib(dir: &Path, cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_raqib"))
+        .current_dir(dir)
+        .env("RAQIB_CACHE_DIR", cache)
+        .env("RAQIB_DATA_DIR", dir)
+        .env_remove("RAQIB_CONFIG")
+        .args(args)
+        .output()
+        .expect("raqib runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}", text(&o));
+    text(&o)
+}
+
+const SCENE: &[&str] =
+    &["--width", "960", "--height", "540", "--seconds", "6", "--seed", "11", "--pedestrians", "0", "-q"];
+
+#[test]
+fn purge_removes_expired_reads_keeps_hits_and_zero_days_keeps_no_read() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(raqib(d, &cache, &[&["samples", "make", "--out", "scene"], SCENE].concat()));
+    ok(raqib(d, &cache, &["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]));
+    ok(raqib(d, &cache, &["replay", "-q", "scene/scene.mp4"]));
+    let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let (reads, hits) = (count("SELECT count(*) FROM plate_reads WHERE NOT hit"), count("SELECT count(*) FROM hits"));
+    assert!(reads >= 1 && hits >= 1, "reads {reads}, hits {hits}");
+    // Age everything by 31 days; the default policy keeps non-hit reads 30 days, hits until removed.
+    db.execute_batch("UPDATE plate_reads SET seen_at = '2020-01-01T00:00:00+00:00'; UPDATE hits SET raised_at = '2020-01-01T00:00:00+00:00';")
+        .unwrap();
+    let out = ok(raqib(d, &cache, &["purge", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(report["events"]["reads"], reads, "{out}");
+    assert_eq!(report["events"]["hit_reads"], 0);
+    assert_eq!(count("SELECT count(*) FROM plate_reads WHERE NOT hit"), 0);
+    assert_eq!(count("SELECT count(*) FROM hits"), hits, "hits are kept");
+    let audit = ok(raqib(d, &cache, &["audit", "list", "--action", "retention"]));
+    assert!(audit.contains("retention.purge"), "{audit}");
+
+    // A hits_days policy removes old hits with their evidence.
+    std::fs::write(d.join("raqib.toml"), "[retention]\nreads_days = 30\nhits_days = 365\n").unwrap();
+    let out = ok(raqib(d, &cache, &["purge", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert!(report["events"]["hit_reads"].as_i64().unwrap() >= 1, "{out}");
+    assert_eq!(count("SELECT count(*) FROM hits"), 0);
+    assert_eq!(count("SELECT count(*) FROM plate_reads"), 0);
+
+    // reads_days = 0: a replay stores the hits and nothing else.
+    std::fs::write(d.join("raqib.toml"), "[retention]\nreads_days = 0\n").unwrap();
+    ok(raqib(d, &cache, &["replay", "-q", "scene/scene.mp4"]));
+    assert_eq!(count("SELECT count(*) FROM plate_reads WHERE NOT hit"), 0);
+    assert_eq!(count("SELECT count(*) FROM plate_reads WHERE hit"), count("SELECT count(DISTINCT read_id) FROM hits"));
+    assert!(count("SELECT count(*) FROM hits") >= 1);
+    // Bad policies name their key.
+    std::fs::write(d.join("raqib.toml"), "[retention]\nhits_days = 0\n").unwrap();
+    let out = raqib(d, &cache, &["purge"]);
+    assert!(!out.status.success() && text(&out).contains("retention.hits_days"), "{}", text(&out));
+}
+
+#[test]
+fn a_tampered_audit_row_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cache = d.join("no-cache");
+    std::fs::write(d.join("list.csv"), "plate,category\n12345-ب-6,stolen_vehicle\nAB-123-CD,bolo\n").unwrap();
+    ok(raqib(d, &cache, &["watchlist", "--actor", "amina", "--reason", "CASE-7", "import", "list.csv"]));
+    ok(raqib(d, &cache, &["watchlist", "--actor", "omar", "--reason", "CASE-8", "search", "12*"]));
+    let out = ok(raqib(d, &cache, &["audit", "verify"]));
+    assert!(out.contains("audit log intact"), "{out}");
+
+    let db = rusqlite::Connection::open(d.join("watchlist.db")).unwrap();
+    let err = db.execute("UPDATE audit SET reason = 'none' WHERE actor = 'amina'", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    // Someone with the file drops the guard and rewrites who did it.
+    db.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'someone else' WHERE actor = 'amina';")
+        .unwrap();
+    drop(db);
+    let out = raqib(d, &cache, &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("BROKEN at record 1"), "{}", text(&out));
+}
