@@ -26,7 +26,7 @@ ORT_LIB=$ORT_DIR/libonnxruntime.so.$ORT_VERSION
 # for the GPS test; mosquitto and chromium + chromedriver for the console's sink and browser tests)
 # need.
 APT_PACKAGES=(
-  build-essential pkg-config ca-certificates unzip
+  build-essential pkg-config ca-certificates unzip libssl-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools

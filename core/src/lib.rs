@@ -7,6 +7,7 @@
 //! It depends on nothing heavy so that `models` (which produces these values) and `watchlist`
 //! (which matches them) can share them without depending on each other.
 
+pub mod db_key;
 pub mod embedding;
 pub mod plate;
 

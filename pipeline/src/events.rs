@@ -149,6 +149,15 @@ impl EventStore {
                 .map_err(|e| Error::Events { path: parent.to_path_buf(), message: e.to_string() })?;
         }
         let conn = Connection::open(path).map_err(db_err(path))?;
+        if let Some(key) = raqib_core::db_key::get() {
+            conn.pragma_update(None, "key", key).map_err(db_err(path))?;
+        }
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|e| {
+            Error::Events {
+                path: path.to_path_buf(),
+                message: format!("{e} (encrypted with another key, or RAQIB_DB_KEY / node.db_key_file missing)"),
+            }
+        })?;
         Self::init(conn, path.to_path_buf())
     }
 

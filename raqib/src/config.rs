@@ -73,11 +73,14 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// Where downloaded runtime libraries and models live (env `RAQIB_CACHE_DIR`).
     pub cache_dir: PathBuf,
+    /// File holding the key that encrypts the databases at rest (SQLCipher; env `RAQIB_DB_KEY`
+    /// holds the key itself and wins). None: databases are not encrypted.
+    pub db_key_file: Option<PathBuf>,
 }
 
 impl Default for NodeConfig {
     fn default() -> Self {
-        NodeConfig { name: "raqib".into(), data_dir: "var".into(), cache_dir: ".cache".into() }
+        NodeConfig { name: "raqib".into(), data_dir: "var".into(), cache_dir: ".cache".into(), db_key_file: None }
     }
 }
 
@@ -218,6 +221,25 @@ impl Config {
             bail!("retention.purge_every_minutes: must be > 0");
         }
         Ok(())
+    }
+
+    /// Sets this process's database key from `RAQIB_DB_KEY` or `node.db_key_file` (relative to
+    /// `base`), when either is given.
+    pub fn apply_db_key(&self, base: &Path) -> anyhow::Result<()> {
+        let key = match (std::env::var("RAQIB_DB_KEY").ok().filter(|k| !k.is_empty()), &self.node.db_key_file) {
+            (Some(k), _) => k,
+            (None, Some(file)) => {
+                let file = if file.is_absolute() { file.clone() } else { base.join(file) };
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("node.db_key_file: reading {}", file.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            }
+            (None, None) => return Ok(()),
+        };
+        raqib_core::db_key::set(&key).map_err(|e| anyhow::anyhow!("node.db_key_file / RAQIB_DB_KEY: {e}"))
     }
 
     /// Resolves the paths the node uses. Relative paths are taken from `base` (the config file's

@@ -332,7 +332,9 @@ fn paths(config: Option<&std::path::Path>) -> anyhow::Result<config::Paths> {
 
 fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, config::Paths)> {
     let (config, origin) = Config::load(config)?;
-    let paths = config.paths(&origin.base_dir()?);
+    let base = origin.base_dir()?;
+    config.apply_db_key(&base)?;
+    let paths = config.paths(&base);
     Ok((config, paths))
 }
 

@@ -95,3 +95,44 @@ fn a_tampered_audit_row_is_detected() {
     assert!(!out.status.success());
     assert!(text(&out).contains("BROKEN at record 1"), "{}", text(&out));
 }
+
+#[test]
+fn an_encrypted_database_cannot_be_opened_without_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cache = d.join("no-cache");
+    std::fs::write(
+        d.join("list.csv"),
+        "plate,category,notes\n12345-ب-6,stolen_vehicle,silver sedan seen near the port\n",
+    )
+    .unwrap();
+    let key = "correct horse battery staple 42";
+    let with_key = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_raqib"))
+            .current_dir(d)
+            .env("RAQIB_CACHE_DIR", &cache)
+            .env("RAQIB_DATA_DIR", d)
+            .env("RAQIB_DB_KEY", key)
+            .env_remove("RAQIB_CONFIG")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    ok(with_key(&["watchlist", "--reason", "CASE-9", "import", "list.csv"]));
+    assert!(ok(with_key(&["watchlist", "list"])).contains("12345-ب-6"));
+    // Nothing readable in the file.
+    let bytes = std::fs::read(d.join("watchlist.db")).unwrap();
+    for needle in ["silver sedan", "stolen_vehicle", "SQLite format 3"] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "`{needle}` readable in the file");
+    }
+    // Without the key (or with another one) it cannot be opened, and says why.
+    let out = raqib(d, &cache, &["watchlist", "list"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("RAQIB_DB_KEY"), "{}", text(&out));
+    let conn = rusqlite::Connection::open(d.join("watchlist.db")).unwrap();
+    assert!(conn.query_row("SELECT count(*) FROM plate_entries", [], |r| r.get::<_, i64>(0)).is_err());
+    // The key can come from a file named in the configuration.
+    std::fs::write(d.join("db.key"), format!("{key}\n")).unwrap();
+    std::fs::write(d.join("raqib.toml"), "[node]\ndb_key_file = \"db.key\"\n").unwrap();
+    assert!(ok(raqib(d, &cache, &["watchlist", "list"])).contains("12345-ب-6"));
+}

@@ -110,6 +110,9 @@ impl UserStore {
             std::fs::create_dir_all(dir).map_err(|e| Error::InvalidUser(format!("{}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)?;
+        if let Some(key) = raqib_core::db_key::get() {
+            conn.pragma_update(None, "key", key)?;
+        }
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;

@@ -53,6 +53,7 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path)?;
+        apply_key(&conn, path)?;
         Self::init(conn, path.to_path_buf())
     }
 
@@ -142,6 +143,22 @@ pub(crate) fn to_ts(t: Option<DateTime<Utc>>) -> Option<i64> {
 
 pub(crate) fn from_ts(v: Option<i64>) -> Option<DateTime<Utc>> {
     v.and_then(|s| DateTime::from_timestamp(s, 0))
+}
+
+/// Applies the process's database key (encryption at rest), then checks the file can be read:
+/// a wrong or missing key is a clear error, not a corrupt-file one.
+fn apply_key(conn: &Connection, path: &Path) -> Result<()> {
+    if let Some(key) = raqib_core::db_key::get() {
+        conn.pragma_update(None, "key", key)?;
+    }
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|e| Error::Invalid {
+        field: "database key",
+        message: format!(
+            "cannot read {}: {e} (encrypted with another key, or RAQIB_DB_KEY / node.db_key_file missing)",
+            path.display()
+        ),
+    })?;
+    Ok(())
 }
 
 pub(crate) fn now_ts() -> i64 {
