@@ -135,6 +135,8 @@ pub struct EventStore {
     pub(crate) path: PathBuf,
     /// Write reads that hit nothing (retention `reads_days = 0` turns this off).
     pub(crate) keep_non_hits: bool,
+    /// Hides bystanders in the whole frames stored as evidence.
+    redactor: Option<Box<dyn crate::redact::Redactor>>,
 }
 
 pub(crate) fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -190,7 +192,12 @@ impl EventStore {
                 }
             }
         }
-        Ok(EventStore { conn, path, keep_non_hits: true })
+        Ok(EventStore { conn, path, keep_non_hits: true, redactor: None })
+    }
+
+    /// Hides other plates and faces in the whole frames stored with hits (see [`crate::redact`]).
+    pub fn set_redactor(&mut self, redactor: Option<Box<dyn crate::redact::Redactor>>) {
+        self.redactor = redactor;
     }
 
     /// Records a watchlist person's sighting (faces of people not on a watchlist are never
@@ -257,7 +264,11 @@ impl EventStore {
         if hits.is_empty() && !self.keep_non_hits {
             return Ok(0);
         }
-        let frame = if hits.is_empty() { Vec::new() } else { crate::plates::frame_jpeg(event) };
+        let frame = match (&mut self.redactor, &event.frame_image) {
+            (_, _) if hits.is_empty() => Vec::new(),
+            (Some(r), Some(img)) => r.redact(img, &event.bbox).as_ref().map(crate::plates::jpeg).unwrap_or_default(),
+            _ => crate::plates::frame_jpeg(event),
+        };
         let e = db_err(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
         tx.execute(

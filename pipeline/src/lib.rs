@@ -26,6 +26,7 @@ pub mod ingest;
 pub mod live;
 pub mod plates;
 pub mod read_search;
+pub mod redact;
 pub mod retention;
 pub mod track;
 pub mod vote;

@@ -28,6 +28,22 @@ pub struct Config {
     pub cameras: Vec<CameraConfig>,
     /// How long personal data is kept.
     pub retention: RetentionConfig,
+    /// What stored evidence shows.
+    pub privacy: PrivacyConfig,
+}
+
+/// `[privacy]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// Pixelate other plates and every face in the whole frames stored with hits.
+    pub redact_snapshots: bool,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig { redact_snapshots: true }
+    }
 }
 
 /// `[retention]`: how long each kind of data is kept (see PRIVACY.md).

@@ -16,6 +16,7 @@ mod plates_cmd;
 mod plates_eval;
 mod purge_cmd;
 mod read_cmd;
+mod redactor;
 mod replay_cmd;
 mod run_cmd;
 mod samples_cmd;

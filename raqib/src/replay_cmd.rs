@@ -102,6 +102,9 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
     let mut events = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
     if let Some(events) = events.as_mut() {
         events.set_keep_non_hits(config.retention.reads_days > 0);
+        if config.privacy.redact_snapshots {
+            events.set_redactor(Some(Box::new(crate::redactor::ModelRedactor::new(config, paths))));
+        }
     }
     let mut videos = Vec::new();
     for path in &opts.videos {

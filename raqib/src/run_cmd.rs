@@ -62,6 +62,9 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let mut store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
     if let Some(store) = store.as_mut() {
         store.set_keep_non_hits(config.retention.reads_days > 0);
+        if config.privacy.redact_snapshots {
+            store.set_redactor(Some(Box::new(crate::redactor::ModelRedactor::new(config, paths))));
+        }
     }
     // The purge has its own connection: the analysis closure holds the recording one.
     let mut purge_store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };

@@ -136,3 +136,51 @@ fn an_encrypted_database_cannot_be_opened_without_the_key() {
     std::fs::write(d.join("raqib.toml"), "[node]\ndb_key_file = \"db.key\"\n").unwrap();
     assert!(ok(raqib(d, &cache, &["watchlist", "list"])).contains("12345-ب-6"));
 }
+
+#[test]
+fn stored_hit_frames_hide_other_plates_and_every_face() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let scene = ["--width", "960", "--height", "540", "--seconds", "6", "--seed", "11", "--pedestrians", "2", "-q"];
+    ok(raqib(d, &cache, &[&["samples", "make", "--out", "scene"], &scene[..]].concat()));
+    ok(raqib(d, &cache, &["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]));
+    // (plate, faces found, plates read) in each stored hit frame.
+    let frames = |d: &Path| -> Vec<(String, usize, Vec<String>)> {
+        let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
+        let mut stmt = db.prepare("SELECT id, plate, frame_jpeg FROM plate_reads WHERE hit").unwrap();
+        let rows: Vec<(i64, String, Vec<u8>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        rows.into_iter()
+            .map(|(id, plate, jpeg)| {
+                let file = d.join(format!("frame{id}.jpg"));
+                std::fs::write(&file, jpeg).unwrap();
+                let out = raqib(d, &cache, &["read", "--json", file.to_str().unwrap()]);
+                assert!(out.status.success(), "{}", text(&out));
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                let image = if v.is_array() { v[0].clone() } else { v };
+                let faces = image["faces"].as_array().map_or(0, Vec::len);
+                let plates = image["plates"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["text"].as_str().unwrap().to_owned())
+                    .collect();
+                (plate, faces, plates)
+            })
+            .collect()
+    };
+    ok(raqib(d, &cache, &["replay", "-q", "scene/scene.mp4"]));
+    let redacted = frames(d);
+    assert!(!redacted.is_empty());
+    for (plate, faces, plates) in &redacted {
+        assert_eq!(*faces, 0, "a face is visible in the evidence of {plate}");
+        assert_eq!(plates, &vec![plate.clone()], "only the hit's plate is readable");
+    }
+    // The same scene without redaction shows the pedestrians: the check above can fail.
+    std::fs::remove_file(d.join("events.db")).unwrap();
+    std::fs::write(d.join("raqib.toml"), "[privacy]\nredact_snapshots = false\n").unwrap();
+    ok(raqib(d, &cache, &["replay", "-q", "scene/scene.mp4"]));
+    assert!(frames(d).iter().any(|(_, faces, _)| *faces > 0), "unredacted frames show faces");
+}

@@ -1,0 +1,49 @@
+//! The models behind snapshot redaction: before a hit's whole frame is stored, the plate finder
+//! and the face detector look at it once, and every other plate and every face is pixelated
+//! (`raqib_pipeline::redact`). Loaded on the first hit, so nodes that never hit pay nothing.
+
+use raqib_models::face::{Bbox, DEFAULT_DETECT_THRESHOLD};
+use raqib_models::plate::PlateFinder;
+use raqib_models::{FacePipeline, RgbImage};
+use raqib_pipeline::redact::{Redactor, hide_all_but};
+
+use crate::config::{Config, Paths};
+
+/// Redaction with the node's own models.
+pub struct ModelRedactor {
+    config: Config,
+    paths: Paths,
+    models: Option<(PlateFinder, FacePipeline)>,
+}
+
+impl ModelRedactor {
+    /// A redactor that loads its models when first needed.
+    pub fn new(config: &Config, paths: &Paths) -> Self {
+        ModelRedactor { config: config.clone(), paths: paths.clone(), models: None }
+    }
+
+    fn boxes(&mut self, frame: &RgbImage) -> anyhow::Result<(Vec<Bbox>, Vec<Bbox>)> {
+        if self.models.is_none() {
+            let finder = crate::plates_cmd::load_finder(&self.config, &self.paths)?;
+            let faces = crate::faces_cmd::load_pipeline(&self.config, &self.paths)?;
+            self.models = Some((finder, faces));
+        }
+        let Some((finder, faces)) = self.models.as_mut() else { anyhow::bail!("models not loaded") };
+        let plates = finder.find(frame)?.into_iter().map(|p| p.bbox).collect();
+        // A lower threshold than for identification: hiding a non-face costs nothing.
+        let faces = faces.detect(frame, DEFAULT_DETECT_THRESHOLD * 0.7)?.into_iter().map(|(b, _)| b).collect();
+        Ok((plates, faces))
+    }
+}
+
+impl Redactor for ModelRedactor {
+    fn redact(&mut self, frame: &RgbImage, keep: &Bbox) -> Option<RgbImage> {
+        match self.boxes(frame) {
+            Ok((plates, faces)) => Some(hide_all_but(frame, keep, &plates, &faces)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot redact the hit's frame: keeping the plate crop only");
+                None
+            }
+        }
+    }
+}
