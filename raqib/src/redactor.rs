@@ -1,6 +1,6 @@
 //! The models behind snapshot redaction: before a hit's whole frame is stored, the plate finder
 //! and the face detector look at it once, and every other plate and every face is pixelated
-//! (`raqib_pipeline::redact`). Loaded on the first hit, so nodes that never hit pay nothing.
+//! (`raqib_pipeline::redact`). Replay loads the models on the first hit; the live node at start.
 
 use raqib_models::face::{Bbox, DEFAULT_DETECT_THRESHOLD};
 use raqib_models::plate::PlateFinder;
@@ -22,12 +22,25 @@ impl ModelRedactor {
         ModelRedactor { config: config.clone(), paths: paths.clone(), models: None }
     }
 
-    fn boxes(&mut self, frame: &RgbImage) -> anyhow::Result<(Vec<Bbox>, Vec<Bbox>)> {
+    /// A redactor with its models loaded now (the live node: the first hit must not stall the
+    /// analysis thread while models load).
+    pub fn loaded(config: &Config, paths: &Paths) -> anyhow::Result<Self> {
+        let mut r = Self::new(config, paths);
+        r.load()?;
+        Ok(r)
+    }
+
+    fn load(&mut self) -> anyhow::Result<()> {
         if self.models.is_none() {
             let finder = crate::plates_cmd::load_finder(&self.config, &self.paths)?;
             let faces = crate::faces_cmd::load_pipeline(&self.config, &self.paths)?;
             self.models = Some((finder, faces));
         }
+        Ok(())
+    }
+
+    fn boxes(&mut self, frame: &RgbImage) -> anyhow::Result<(Vec<Bbox>, Vec<Bbox>)> {
+        self.load()?;
         let Some((finder, faces)) = self.models.as_mut() else { anyhow::bail!("models not loaded") };
         let plates = finder.find(frame)?.into_iter().map(|p| p.bbox).collect();
         // A lower threshold than for identification: hiding a non-face costs nothing.

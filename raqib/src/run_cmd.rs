@@ -63,7 +63,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     if let Some(store) = store.as_mut() {
         store.set_keep_non_hits(config.retention.reads_days > 0);
         if config.privacy.redact_snapshots {
-            store.set_redactor(Some(Box::new(crate::redactor::ModelRedactor::new(config, paths))));
+            store.set_redactor(Some(Box::new(crate::redactor::ModelRedactor::loaded(config, paths)?)));
         }
     }
     // The purge has its own connection: the analysis closure holds the recording one.

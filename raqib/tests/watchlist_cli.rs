@@ -82,7 +82,9 @@ fn persons_import_is_all_or_nothing_and_export_round_trips() {
     .unwrap();
     let good = raqib(d, &["watchlist", "import-persons", "good.json"]);
     assert!(good.status.success(), "{}", text(&good));
-    let export = raqib(d, &["watchlist", "export-persons", "out.json"]);
+    let refused = raqib(d, &["watchlist", "export-persons", "out.json"]);
+    assert!(!refused.status.success() && text(&refused).contains("reason"), "{}", text(&refused));
+    let export = raqib(d, &["watchlist", "--reason", "CASE-3 handover", "export-persons", "out.json"]);
     assert!(export.status.success(), "{}", text(&export));
     let out: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out.json")).unwrap()).unwrap();
     assert_eq!(out[0]["priority"], "critical");

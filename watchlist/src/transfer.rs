@@ -153,6 +153,7 @@ impl Store {
 
     /// Writes every plate entry to `out`; the export is audited with `target` (file name).
     pub fn export_plates(&self, out: impl Write, format: Format, target: &str, actor: Actor) -> Result<usize> {
+        require_reason(&actor, "an export (--reason)")?;
         let plates = self.plates()?;
         let rows: Vec<NewPlateEntry> = plates.iter().map(to_row).collect();
         let io = |e: std::io::Error| Error::Io { action: "writing", path: target.into(), source: e };
@@ -203,6 +204,10 @@ mod tests {
     #[test]
     fn csv_import_then_export_round_trips() {
         let mut s = Store::open_in_memory().unwrap();
+        assert!(matches!(
+            Store::open_in_memory().unwrap().export_plates(Vec::new(), Format::Csv, "x", Actor::new("t", None)),
+            Err(Error::ReasonRequired(_))
+        ));
         let a = Actor::new("t", Some("bulk load"));
         let r = s.import_plates(GOOD.as_bytes(), Format::Csv, ImportMode::Atomic, "good.csv", a).unwrap();
         assert_eq!((r.added, r.updated, r.rejected.len()), (2, 0, 0));
@@ -268,4 +273,12 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("row 1: unknown field `colour`"));
         assert_eq!(s.revision().unwrap(), 0);
     }
+}
+
+/// Exports copy personal data out of the node: they need a reason (case reference) for the audit.
+pub(crate) fn require_reason(actor: &Actor, what: &'static str) -> Result<()> {
+    if actor.reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(Error::ReasonRequired(what));
+    }
+    Ok(())
 }

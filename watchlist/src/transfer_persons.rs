@@ -80,6 +80,7 @@ impl Store {
 
     /// Writes every person with all their embeddings as a JSON array; audited.
     pub fn export_persons(&self, mut out: impl Write, target: &str, actor: Actor) -> Result<usize> {
+        crate::transfer::require_reason(&actor, "an export (--reason)")?;
         let persons = self.persons()?;
         let mut rows = Vec::with_capacity(persons.len());
         for p in &persons {
