@@ -193,6 +193,14 @@ fn to_row(e: &PlateEntry) -> NewPlateEntry {
     }
 }
 
+/// Exports copy personal data out of the node: they need a reason (case reference) for the audit.
+pub(crate) fn require_reason(actor: &Actor, what: &'static str) -> Result<()> {
+    if actor.reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(Error::ReasonRequired(what));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,12 +281,4 @@ mod tests {
         assert!(e.unwrap_err().to_string().contains("row 1: unknown field `colour`"));
         assert_eq!(s.revision().unwrap(), 0);
     }
-}
-
-/// Exports copy personal data out of the node: they need a reason (case reference) for the audit.
-pub(crate) fn require_reason(actor: &Actor, what: &'static str) -> Result<()> {
-    if actor.reason.is_none_or(|r| r.trim().is_empty()) {
-        return Err(Error::ReasonRequired(what));
-    }
-    Ok(())
 }
