@@ -14,7 +14,48 @@ use crate::events::{EventStore, StoredRead, db_err};
 /// time; retention keeps the table small in practice).
 pub const FUZZY_KEY_LIMIT: usize = 200_000;
 
+/// Filters for listing reads (every field optional).
+#[derive(Debug, Clone, Default)]
+pub struct ReadFilter {
+    /// Seen at or after.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Seen before.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only this camera (or file).
+    pub camera: Option<String>,
+    /// Page size (capped at 1000).
+    pub limit: usize,
+    /// Rows to skip.
+    pub offset: usize,
+}
+
 impl EventStore {
+    /// Reads newest first, filtered by time and camera, paged.
+    pub fn reads(&self, f: &ReadFilter) -> Result<Vec<StoredRead>> {
+        let e = db_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, source, track, seen_at, media_time, plate, latin, key, confidence, hit FROM plate_reads
+                 WHERE (?1 IS NULL OR seen_at >= ?1) AND (?2 IS NULL OR seen_at < ?2) AND (?3 IS NULL OR source = ?3)
+                 ORDER BY seen_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+            )
+            .map_err(&e)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    f.since.map(|t| t.to_rfc3339()),
+                    f.until.map(|t| t.to_rfc3339()),
+                    f.camera,
+                    f.limit.clamp(1, 1000) as i64,
+                    f.offset as i64
+                ],
+                crate::events::stored_read,
+            )
+            .map_err(&e)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
     /// Reads whose key is within `max_cost` weighted edits of `plate`, closest first, then
     /// newest; each with its distance.
     pub fn search_fuzzy(&self, plate: &str, max_cost: f32, limit: usize) -> Result<Vec<(StoredRead, f32)>> {
@@ -76,5 +117,18 @@ mod tests {
         assert!(found[0].1 > 0.0 && found[0].1 <= 1.0);
         assert!(store.search_fuzzy("12345-B-6", 0.0, 10).unwrap().is_empty());
         assert!(store.search_fuzzy("", 1.0, 10).is_err());
+        let all = store.reads(&ReadFilter { limit: 10, ..Default::default() }).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].plate, "99999-د-1", "newest first");
+        assert_eq!(
+            store.reads(&ReadFilter { limit: 1, offset: 1, ..Default::default() }).unwrap()[0].plate,
+            "12345-ب-8"
+        );
+        assert!(
+            store
+                .reads(&ReadFilter { camera: Some("other".into()), limit: 10, ..Default::default() })
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -106,9 +106,18 @@ async fn searches_need_a_reason_and_bad_input_gets_a_clear_4xx() {
     assert_eq!(r["mode"], "wildcard");
     assert_eq!(r["results"].as_array().unwrap().len(), 1);
     assert_eq!(get("/api/reads?plate=1&mode=psychic&reason=CASE-1".into(), &ana).await.unwrap().status(), 400);
+    // Without a plate: every read, paged and filtered (still with a reason).
+    let r: serde_json::Value =
+        get("/api/reads?reason=CASE-1&camera=gate&limit=5".into(), &ana).await.unwrap().json().await.unwrap();
+    assert_eq!((r["mode"].as_str(), r["results"].as_array().unwrap().len()), (Some("list"), 1));
+    let r: serde_json::Value =
+        get("/api/reads?reason=CASE-1&camera=elsewhere".into(), &ana).await.unwrap().json().await.unwrap();
+    assert!(r["results"].as_array().unwrap().is_empty());
+    assert_eq!(get("/api/reads?camera=gate".into(), &ana).await.unwrap().status(), 400, "no reason");
     let searches: Vec<_> =
         audit_actions(dir.path()).into_iter().filter(|(_, action, _)| action == "search.reads").collect();
     assert_eq!(searches.len(), 3, "each search that ran is audited (refused ones are not searches)");
+    assert_eq!(audit_actions(dir.path()).iter().filter(|(_, a, _)| a == "reads.list").count(), 2);
     assert!(searches.iter().all(|(a, _, reason)| a == "ana" && reason.as_deref() == Some("CASE-1")));
 
     // Alerts: ids, snapshots, acknowledging.

@@ -26,7 +26,7 @@ pub(crate) struct ListQuery {
     offset: Option<usize>,
 }
 
-fn time(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(crate) fn time(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     v.filter(|s| !s.is_empty())
         .map(|s| {
             DateTime::parse_from_rfc3339(s)

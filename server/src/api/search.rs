@@ -21,38 +21,64 @@ use crate::users::Role;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReadQuery {
-    plate: String,
+    plate: Option<String>,
     #[serde(default)]
     mode: Option<String>,
     reason: Option<String>,
     limit: Option<usize>,
+    offset: Option<usize>,
+    since: Option<String>,
+    until: Option<String>,
+    camera: Option<String>,
 }
 
-/// `GET /api/reads?plate=&mode=exact|fuzzy|wildcard&reason=`.
+/// `GET /api/reads?plate=&mode=exact|fuzzy|wildcard&reason=`; without `plate`: every read,
+/// newest first, paged and filtered by `since`, `until`, `camera`.
 pub(crate) async fn reads(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Query(q): Query<ReadQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Analyst, &state, "searching reads")?;
-    let reason = require_reason(q.reason.as_deref())?;
+    let reason = require_reason(q.reason.as_deref())?.to_owned();
+    let reason = reason.as_str();
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let mode = q.mode.as_deref().unwrap_or(if q.plate.contains(['*', '?']) { "wildcard" } else { "exact" });
+    let Some(plate) = q.plate.filter(|p| !p.trim().is_empty()) else {
+        let filter = raqib_pipeline::read_search::ReadFilter {
+            since: super::alerts::time("since", q.since.as_deref())?,
+            until: super::alerts::time("until", q.until.as_deref())?,
+            camera: q.camera,
+            limit,
+            offset: q.offset.unwrap_or(0),
+        };
+        let reads = state.events().reads(&filter)?;
+        audit(
+            &state,
+            &caller,
+            "reads.list",
+            filter.camera.as_deref(),
+            Some(reason),
+            Some(&format!("{} read(s)", reads.len())),
+        );
+        let results: Vec<_> = reads.into_iter().map(|r| serde_json::json!({ "read": r, "distance": 0.0 })).collect();
+        return Ok(Json(serde_json::json!({ "mode": "list", "results": results })));
+    };
+    let mode = q.mode.as_deref().unwrap_or(if plate.contains(['*', '?']) { "wildcard" } else { "exact" });
     let results: Vec<serde_json::Value> = match mode {
         "exact" | "wildcard" => {
-            if mode == "exact" && q.plate.contains(['*', '?']) {
+            if mode == "exact" && plate.contains(['*', '?']) {
                 return Err(ApiError::bad_request("mode exact: the plate may not hold wildcards (use mode=wildcard)"));
             }
             state
                 .events()
-                .search(&q.plate, limit)?
+                .search(&plate, limit)?
                 .into_iter()
                 .map(|r| serde_json::json!({ "read": r, "distance": 0.0 }))
                 .collect()
         }
         "fuzzy" => state
             .events()
-            .search_fuzzy(&q.plate, 1.5, limit)?
+            .search_fuzzy(&plate, 1.5, limit)?
             .into_iter()
             .map(|(r, d)| serde_json::json!({ "read": r, "distance": d }))
             .collect(),
@@ -62,7 +88,7 @@ pub(crate) async fn reads(
         &state,
         &caller,
         "search.reads",
-        Some(&q.plate),
+        Some(&plate),
         Some(reason),
         Some(&format!("mode {mode}, {} result(s)", results.len())),
     );
