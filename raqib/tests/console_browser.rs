@@ -3,35 +3,18 @@
 //! a hit appear live within 1 s of being raised, acknowledge it, search its plate. Screenshots
 //! go to `target/console-browser/`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{ClientBuilder, Locator};
 
-/// A child process killed when dropped.
-struct Killed(Child);
+mod common;
 
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn raqib(dir: &Path, cache: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_raqib"));
-    c.current_dir(dir).env("RAQIB_CACHE_DIR", cache).env("RAQIB_DATA_DIR", dir).env_remove("RAQIB_CONFIG");
-    c
-}
+use common::{Killed, command as raqib, free_port};
 
 fn ok(c: &mut Command) {
-    let out = c.output().unwrap();
-    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    common::ok(c.output().unwrap());
 }
 
 async fn wait_http(url: &str, path: &str, timeout: Duration) {

@@ -2,28 +2,12 @@
 //! replay of a generated scene, rows then aged in the database), `reads_days = 0` stores no
 //! non-hit read at all, and `raqib audit verify` detects a tampered audit row.
 
+mod common;
+
+use common::{ok, raqib, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn raqib(dir: &Path, cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_raqib"))
-        .current_dir(dir)
-        .env("RAQIB_CACHE_DIR", cache)
-        .env("RAQIB_DATA_DIR", dir)
-        .env_remove("RAQIB_CONFIG")
-        .args(args)
-        .output()
-        .expect("raqib runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "{}", text(&o));
-    text(&o)
-}
+use std::process::Command;
 
 const SCENE: &[&str] =
     &["--width", "960", "--height", "540", "--seconds", "6", "--seed", "11", "--pedestrians", "0", "-q"];

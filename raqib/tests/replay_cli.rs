@@ -2,23 +2,12 @@
 //! decode → read → track → vote → watchlist hit → report; plus broken files that must not stop
 //! the others.
 
+mod common;
+
+use common::{raqib, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn raqib(dir: &Path, cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_raqib"))
-        .current_dir(dir)
-        .env("RAQIB_CACHE_DIR", cache)
-        .env("RAQIB_DATA_DIR", dir)
-        .env_remove("RAQIB_CONFIG")
-        .args(args)
-        .output()
-        .expect("raqib runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use std::process::Command;
 
 /// Encodes `frames` copies of a PNG as a 10 fps H.264 MP4 with gst-launch.
 fn video_from_png(png: &Path, frames: u32, out: &Path) {

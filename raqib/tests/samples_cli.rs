@@ -3,23 +3,11 @@
 //! identify the listed pedestrian while the other one leaves nothing on disk. Also: the same
 //! seed gives the same truth, and bad settings are refused with the setting's name.
 
+mod common;
+
+use common::{raqib, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn raqib(dir: &Path, cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_raqib"))
-        .current_dir(dir)
-        .env("RAQIB_CACHE_DIR", cache)
-        .env("RAQIB_DATA_DIR", dir)
-        .env_remove("RAQIB_CONFIG")
-        .args(args)
-        .output()
-        .expect("raqib runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 const SCENE: &[&str] =
     &["--width", "960", "--height", "540", "--seconds", "6", "--seed", "11", "--pedestrians", "2", "-q"];
