@@ -34,6 +34,10 @@ pub struct FaceParams {
     pub max_embeddings: usize,
     /// Least cosine similarity for a watchlist match (the verification threshold).
     pub match_threshold: f32,
+    /// A person already reported by this stream within this much media time is not reported
+    /// again (a walker whose face track breaks into pieces at a low analysis rate would
+    /// otherwise raise one alert per piece).
+    pub repeat_after: Duration,
 }
 
 impl Default for FaceParams {
@@ -44,6 +48,7 @@ impl Default for FaceParams {
             embed_every: 5,
             max_embeddings: 8,
             match_threshold: 0.40,
+            repeat_after: Duration::from_secs(30),
         }
     }
 }
@@ -116,6 +121,10 @@ pub struct FaceAnalyser {
     pub unmatched_tracks: u64,
     /// Embeddings computed so far.
     pub embeddings: u64,
+    /// Sightings not reported because the same person was reported shortly before.
+    pub repeats: u64,
+    /// Media time of the last report of each person.
+    reported: HashMap<i64, Duration>,
 }
 
 impl FaceAnalyser {
@@ -127,6 +136,8 @@ impl FaceAnalyser {
             state: HashMap::new(),
             unmatched_tracks: 0,
             embeddings: 0,
+            repeats: 0,
+            reported: HashMap::new(),
         }
     }
 
@@ -206,6 +217,13 @@ impl FaceAnalyser {
             self.unmatched_tracks += 1;
             return None;
         };
+        if let Some(at) = best.pts {
+            if self.reported.get(&best.person.id).is_some_and(|prev| at.abs_diff(*prev) < self.params.repeat_after) {
+                self.repeats += 1;
+                return None;
+            }
+            self.reported.insert(best.person.id, at);
+        }
         let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
         Some(FaceSighting {
             track: track.id,

@@ -49,14 +49,22 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     std::fs::create_dir_all(&paths.data_dir).with_context(|| format!("creating {}", paths.data_dir.display()))?;
     let mut finder = crate::plates_cmd::load_finder(config, paths)?;
     let db = paths.data_dir.join("watchlist.db");
+    if opts.server && opts.store && !db.is_file() {
+        // The console can add entries and persons while the node runs: watch the file from the start.
+        raqib_watchlist::Store::open(&db)?;
+    }
     let watchlist = if db.is_file() {
         Some(LiveWatchlist::open(&db, crate::watchlist_cmd::FACE_MODEL, Duration::from_millis(500))?)
     } else {
         eprintln!("no watchlist at {} (reads are recorded, nothing can hit)", db.display());
         None
     };
+    // Face models are loaded when someone is enrolled, or when the console could enrol someone;
+    // faces are only analysed while the watchlist holds at least one embedding.
     let mut faces = match &watchlist {
-        Some(w) if w.snapshot().embedding_count() > 0 => Some(crate::faces_cmd::load_pipeline(config, paths)?),
+        Some(w) if w.snapshot().embedding_count() > 0 || (opts.server && opts.store) => {
+            Some(crate::faces_cmd::load_pipeline(config, paths)?)
+        }
         _ => None,
     };
     let mut store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
@@ -122,7 +130,9 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             n_hits += usize::from(report(cam, place(cam), e, snap.as_deref(), store.as_mut(), &bus));
             n_events += 1;
         }
-        if let (Some(pipeline), Some(snap)) = (faces.as_mut(), snap.as_deref()) {
+        if let (Some(pipeline), Some(snap)) = (faces.as_mut(), snap.as_deref())
+            && snap.embedding_count() > 0
+        {
             let t1 = Instant::now();
             for s in face_tracks[i].push(pipeline, snap, frame)? {
                 report_face(cam, place(cam), s, store.as_mut(), &bus);
