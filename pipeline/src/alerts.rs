@@ -14,7 +14,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::events::{EventStore, db_err};
+use crate::events::{EventStore, db_err, utc};
 
 /// Which table an alert comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -209,12 +209,11 @@ FROM face_hits f";
 fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
     let k: String = r.get(0)?;
     let kind = if k == "p" { AlertKind::Plate } else { AlertKind::Face };
-    let raised: String = r.get(3)?;
     Ok(Alert {
         id: AlertId { kind, row: r.get(1)? },
         kind,
         camera: r.get(2)?,
-        raised_at: DateTime::parse_from_rfc3339(&raised).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+        raised_at: utc(&r.get::<_, String>(3)?),
         category: r.get(4)?,
         priority: r.get(5)?,
         subject: r.get(6)?,
@@ -341,9 +340,8 @@ impl EventStore {
             .map_err(&e)?;
         let rows = stmt
             .query_map(params![id.kind.prefix().to_string(), id.row], |r| {
-                let at: String = r.get(0)?;
                 Ok(ActionRecord {
-                    at: DateTime::parse_from_rfc3339(&at).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+                    at: utc(&r.get::<_, String>(0)?),
                     actor: r.get(1)?,
                     action: r.get(2)?,
                     comment: r.get(3)?,

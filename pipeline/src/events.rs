@@ -114,12 +114,11 @@ pub struct StoredRead {
 /// A `plate_reads` row selected as `id, source, track, seen_at, media_time, plate, latin, key,
 /// confidence, hit`.
 pub(crate) fn stored_read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRead> {
-    let seen: String = r.get(3)?;
     Ok(StoredRead {
         id: r.get(0)?,
         source: r.get(1)?,
         track: r.get(2)?,
-        seen_at: DateTime::parse_from_rfc3339(&seen).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+        seen_at: utc(&r.get::<_, String>(3)?),
         media_time: r.get(4)?,
         plate: r.get(5)?,
         latin: r.get(6)?,
@@ -127,6 +126,12 @@ pub(crate) fn stored_read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRead>
         confidence: r.get(8)?,
         hit: r.get(9)?,
     })
+}
+
+/// A stored RFC 3339 time stamp (the store writes them all with `to_rfc3339`); an unreadable one
+/// reads as the epoch rather than failing the whole query.
+pub(crate) fn utc(stored: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(stored).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }
 
 /// The events database.

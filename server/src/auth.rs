@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use raqib_watchlist::Actor;
 
@@ -85,13 +85,29 @@ impl From<raqib_pipeline::Error> for ApiError {
 #[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
-fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(
-        |kv| {
-            let (k, v) = kv.trim().split_once('=')?;
-            (k == name).then_some(v)
-        },
-    )
+/// The token a request presents, and how.
+pub(crate) enum Presented<'a> {
+    /// `Authorization: Bearer <token>` (an API token or a session token).
+    Bearer(&'a str),
+    /// The console's session cookie.
+    Cookie(&'a str),
+}
+
+/// The bearer token when there is one, else the session cookie: the one rule for which
+/// credential a request uses (authentication and logout both follow it).
+pub(crate) fn presented(headers: &HeaderMap) -> Option<Presented<'_>> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if let Some(token) = bearer {
+        return Some(Presented::Bearer(token));
+    }
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == SESSION_COOKIE).then_some(Presented::Cookie(v))
+    })
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
@@ -99,22 +115,17 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let unauthorised = |m: &str| ApiError { status: StatusCode::UNAUTHORIZED, message: m.into() };
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        if let Some(token) = bearer {
-            let users = state.users();
-            let who = match users.token(token).map_err(ApiError::from)? {
-                Some(p) => Some(p),
-                None => users.session(token).map_err(ApiError::from)?,
-            };
-            return who.map(Caller).ok_or_else(|| unauthorised("invalid or expired token"));
-        }
-        let Some(token) = cookie(parts, SESSION_COOKIE) else {
-            return Err(unauthorised("log in first (or send Authorization: Bearer <token>)"));
+        let token = match presented(&parts.headers) {
+            Some(Presented::Bearer(token)) => {
+                let users = state.users();
+                let who = match users.token(token).map_err(ApiError::from)? {
+                    Some(p) => Some(p),
+                    None => users.session(token).map_err(ApiError::from)?,
+                };
+                return who.map(Caller).ok_or_else(|| unauthorised("invalid or expired token"));
+            }
+            Some(Presented::Cookie(token)) => token,
+            None => return Err(unauthorised("log in first (or send Authorization: Bearer <token>)")),
         };
         let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if changes && parts.headers.get("x-raqib-csrf").is_none() {

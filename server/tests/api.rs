@@ -75,6 +75,9 @@ async fn wrong_role_is_refused_with_403_and_audited() {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert!(audit_actions(dir.path()).iter().any(|(a, action, _)| a == "boss" && action == "login.failed"));
+    // Logging out ends the session that was presented.
+    assert_eq!(http.post(format!("{base}/api/logout")).bearer_auth(&op).send().await.unwrap().status(), 204);
+    assert_eq!(http.get(format!("{base}/api/alerts")).bearer_auth(&op).send().await.unwrap().status(), 401);
     server.stop();
 }
 

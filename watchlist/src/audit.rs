@@ -116,22 +116,13 @@ pub(crate) fn chain_legacy_rows(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let pending: i64 = tx.query_row("SELECT count(*) FROM audit WHERE hash IS NULL", [], |r| r.get(0))?;
     if pending > 0 {
-        let rows = legacy_rows(&tx)?;
+        let rows = all_rows(&tx)?;
         let mut prev = String::new();
         for r in rows {
             let hash = match r.hash {
                 Some(h) => h,
                 None => {
-                    let h = row_hash(
-                        &prev,
-                        r.id,
-                        r.at,
-                        &r.actor,
-                        &r.action,
-                        r.target.as_deref(),
-                        r.reason.as_deref(),
-                        r.detail.as_deref(),
-                    );
+                    let h = r.hash_after(&prev);
                     tx.execute("UPDATE audit SET prev_hash = ?1, hash = ?2 WHERE id = ?3", params![prev, h, r.id])?;
                     h
                 }
@@ -155,7 +146,24 @@ struct RawRow {
     hash: Option<String>,
 }
 
-fn legacy_rows(conn: &Connection) -> Result<Vec<RawRow>> {
+impl RawRow {
+    /// This row's hash when it follows a row whose hash is `prev`.
+    fn hash_after(&self, prev: &str) -> String {
+        row_hash(
+            prev,
+            self.id,
+            self.at,
+            &self.actor,
+            &self.action,
+            self.target.as_deref(),
+            self.reason.as_deref(),
+            self.detail.as_deref(),
+        )
+    }
+}
+
+/// Every row, oldest first, as stored.
+fn all_rows(conn: &Connection) -> Result<Vec<RawRow>> {
     let mut stmt =
         conn.prepare("SELECT id, at, actor, action, target, reason, detail, prev_hash, hash FROM audit ORDER BY id")?;
     let rows = stmt.query_map([], |r| {
@@ -188,7 +196,7 @@ pub struct AuditVerification {
 impl Store {
     /// Walks the whole log and checks every row's hash and link.
     pub fn verify_audit(&self) -> Result<AuditVerification> {
-        let rows = legacy_rows(&self.conn)?;
+        let rows = all_rows(&self.conn)?;
         let anchor: Option<String> =
             self.conn.query_row("SELECT value FROM audit_meta WHERE key = 'anchor'", [], |r| r.get(0)).optional()?;
         let mut prev = anchor.unwrap_or_default();
@@ -201,16 +209,7 @@ impl Store {
             } else if last_id.is_some_and(|l| r.id != l + 1) {
                 Some(format!("row ids jump from {} (rows removed)", last_id.unwrap_or_default()))
             } else {
-                let h = row_hash(
-                    &prev,
-                    r.id,
-                    r.at,
-                    &r.actor,
-                    &r.action,
-                    r.target.as_deref(),
-                    r.reason.as_deref(),
-                    r.detail.as_deref(),
-                );
+                let h = r.hash_after(&prev);
                 (r.hash.as_deref() != Some(h.as_str())).then(|| "content changed after it was written".to_string())
             };
             if let Some(p) = problem {

@@ -142,17 +142,28 @@ pub(crate) fn jpeg(bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=3600")], bytes).into_response()
 }
 
+/// One stored image of an alert (`what`: `crop` or `frame`), audited as a snapshot view.
+async fn snapshot(
+    state: Arc<AppState>,
+    caller: Caller,
+    id: String,
+    what: &'static str,
+    fetch: fn(&raqib_pipeline::events::EventStore, AlertId) -> raqib_pipeline::Result<Option<Vec<u8>>>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Operator, &state, "viewing a snapshot")?;
+    let id = parse_id(&id)?;
+    let bytes = fetch(&state.events(), id)?.ok_or_else(|| ApiError::not_found(format!("no {what} for {id}")))?;
+    audit(&state, &caller, "snapshot.view", Some(&id.to_string()), None, Some(what));
+    Ok(jpeg(bytes))
+}
+
 /// `GET /api/alerts/{id}/crop.jpg`: the plate or face crop.
 pub(crate) async fn crop(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Operator, &state, "viewing a snapshot")?;
-    let id = parse_id(&id)?;
-    let bytes = state.events().alert_crop(id)?.ok_or_else(|| ApiError::not_found(format!("no crop for {id}")))?;
-    audit(&state, &caller, "snapshot.view", Some(&id.to_string()), None, Some("crop"));
-    Ok(jpeg(bytes))
+    snapshot(state, caller, id, "crop", raqib_pipeline::events::EventStore::alert_crop).await
 }
 
 /// `GET /api/alerts/{id}/frame.jpg`: the whole frame of a plate hit's best shot.
@@ -161,9 +172,5 @@ pub(crate) async fn frame(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Operator, &state, "viewing a snapshot")?;
-    let id = parse_id(&id)?;
-    let bytes = state.events().alert_frame(id)?.ok_or_else(|| ApiError::not_found(format!("no frame for {id}")))?;
-    audit(&state, &caller, "snapshot.view", Some(&id.to_string()), None, Some("frame"));
-    Ok(jpeg(bytes))
+    snapshot(state, caller, id, "frame", raqib_pipeline::events::EventStore::alert_frame).await
 }

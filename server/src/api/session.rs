@@ -49,19 +49,10 @@ pub(crate) async fn logout(
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{SESSION_COOKIE}=")).map(str::to_owned))
-        })
-        .or_else(|| {
-            headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_owned)
-        });
+    let token = match crate::auth::presented(&headers) {
+        Some(crate::auth::Presented::Bearer(t) | crate::auth::Presented::Cookie(t)) => Some(t.to_owned()),
+        None => None,
+    };
     if let Some(token) = token {
         state.users().logout(&token)?;
     }
