@@ -40,3 +40,45 @@ fn blank_image_has_no_text_region() {
     let img = RgbImage { width: 320, height: 240, data: vec![128; 320 * 240 * 3] };
     assert!(proposer.propose(&img).unwrap().is_empty());
 }
+
+/// A rendered Moroccan plate (`samples/plates/ma-standard.png`) turned by `deg` degrees on a
+/// grey background, and the axis-aligned box of the turned plate.
+fn tilted_sample(deg: f32) -> (RgbImage, Bbox) {
+    let plate =
+        RgbImage::open(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/plates/ma-standard.png")).unwrap();
+    let (pw, ph) = (plate.width as f32, plate.height as f32);
+    let (w, h) = (1000u32, 600u32);
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let (s, c) = deg.to_radians().sin_cos();
+    let mut data = vec![128u8; (w * h * 3) as usize];
+    for y in 0..h {
+        for x in 0..w {
+            // Inverse rotation: where in the plate this scene pixel comes from.
+            let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+            let (px, py) = (dx * c + dy * s + pw / 2.0, -dx * s + dy * c + ph / 2.0);
+            if px >= 0.0 && py >= 0.0 && px < pw && py < ph {
+                for k in 0..3usize {
+                    data[(y * w + x) as usize * 3 + k] = plate.sample(px - 0.5, py - 0.5, k).round() as u8;
+                }
+            }
+        }
+    }
+    let (hw, hh) = (pw / 2.0 * c.abs() + ph / 2.0 * s.abs(), pw / 2.0 * s.abs() + ph / 2.0 * c.abs());
+    (RgbImage { width: w, height: h, data }, Bbox { x1: cx - hw, y1: cy - hh, x2: cx + hw, y2: cy + hh })
+}
+
+#[test]
+fn a_tilted_plate_is_read_along_its_own_axis() {
+    use raqib_models::plate::{Crop, Layout, PlateReader, deskew};
+    let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
+    let rt = Runtime::shared(&default_library_in(&cache)).unwrap();
+    let opts = SessionOptions { device: Device::Cpu, intra_threads: 0 };
+    let mut reader = PlateReader::load(rt, &cache.join("models"), &opts).unwrap();
+    for deg in [-12.0f32, 10.0] {
+        let (img, bbox) = tilted_sample(deg);
+        let o = deskew::estimate(&img, &bbox).expect("the tilt is found");
+        assert!((o.angle.to_degrees() - deg).abs() <= 1.5, "{deg}°: {o:?}");
+        let read = reader.read_views(&img, &[Crop { bbox, layout: Layout::OneRow }]).unwrap().remove(0);
+        assert_eq!(read.text, "49755ش46", "{deg}°: {read:?}");
+    }
+}

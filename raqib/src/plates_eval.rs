@@ -210,7 +210,7 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
             bbox: Bbox { x1: it.bbox.x1 - pad, y1: it.bbox.y1 - pad, x2: it.bbox.x2 + pad, y2: it.bbox.y2 + pad },
             layout: it.layout,
         };
-        let read = finder.reader.read(&img, &[crop])?.pop();
+        let read = finder.reader.read_views(&img, &[crop])?.pop();
         let crop_key: String = read
             .map(|r| PlateText::parse(&r.text, None).map(|p| p.key().to_owned()).unwrap_or_default())
             .unwrap_or_default();

@@ -161,10 +161,11 @@ async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_and_searches_i
     browser.close().await.unwrap();
 
     // The server recorded who did what.
-    let audit = raqib(d, &cache).args(["watchlist", "audit", "--limit", "50"]).output().unwrap();
+    let audit = raqib(d, &cache).args(["watchlist", "audit", "--limit", "1000"]).output().unwrap();
+    let (status, err) = (audit.status, String::from_utf8_lossy(&audit.stderr).to_string());
     let audit = String::from_utf8_lossy(&audit.stdout).to_string();
     for action in ["login", "alert.acknowledge", "search.reads"] {
-        assert!(audit.contains(action), "audit lacks {action}:\n{audit}");
+        assert!(audit.contains(action), "audit lacks {action} ({status}):\n{audit}\nstderr:\n{err}");
     }
 }
 

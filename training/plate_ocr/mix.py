@@ -18,6 +18,7 @@ def main():
     ap.add_argument("--real-from", required=True)
     ap.add_argument("--synthetic-count", type=int, required=True, help="synthetic rows in --synthetic-from")
     ap.add_argument("--real-synthetic-count", type=int, default=60000, help="synthetic rows to skip in --real-from")
+    ap.add_argument("--val-from", help="take val.npz and val_synth.npz from here (default: --real-from)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     s = np.load(os.path.join(a.synthetic_from, "train.npz"))
@@ -28,9 +29,10 @@ def main():
     n = np.concatenate([s["n"][:k], r["n"][j:]])
     os.makedirs(a.out, exist_ok=True)
     np.savez(os.path.join(a.out, "train.npz"), x=x, y=y, n=n)
+    val_from = a.val_from or a.real_from
     for f in ("val.npz", "val_synth.npz"):
-        if os.path.abspath(a.real_from) != os.path.abspath(a.out):
-            shutil.copy(os.path.join(a.real_from, f), os.path.join(a.out, f))
+        if os.path.abspath(val_from) != os.path.abspath(a.out):
+            shutil.copy(os.path.join(val_from, f), os.path.join(a.out, f))
     print(f"{len(x)} rows: {k} synthetic from {a.synthetic_from}, {len(x) - k} real from {a.real_from}")
 
 

@@ -62,6 +62,8 @@ pub struct PlateFinder {
     pub reader: PlateReader,
     /// Reads below this mean confidence are dropped.
     pub min_confidence: f32,
+    /// Re-read every plate kept from several views and vote ([`PlateReader::read_views`]).
+    pub views: bool,
     /// Time spent in the last [`PlateFinder::find`] call, by stage (for benchmarks).
     pub last_timing: FindTiming,
 }
@@ -86,6 +88,7 @@ impl PlateFinder {
             proposer: RegionProposer::load(rt, models_dir, opts)?,
             reader: PlateReader::load(rt, models_dir, opts)?,
             min_confidence: DEFAULT_MIN_CONFIDENCE,
+            views: true,
             last_timing: FindTiming::default(),
         })
     }
@@ -133,7 +136,10 @@ impl PlateFinder {
         let crops = candidate_crops(regions, img.width as f32, img.height as f32);
         let reads = self.reader.read(img, &crops)?;
         let mut plates = select(crops.iter().zip(reads), self.min_confidence);
-        let extra = self.complete_bare_numbers(img, &mut plates)?;
+        let mut extra = self.complete_bare_numbers(img, &mut plates)?;
+        if self.views {
+            extra += self.reread_with_views(img, &mut plates)?;
+        }
         self.last_timing = FindTiming {
             propose: proposed - started,
             read: proposed.elapsed(),
@@ -145,6 +151,22 @@ impl PlateFinder {
 }
 
 impl PlateFinder {
+    /// Reads each plate's crop again from several views and takes the voted read when it is
+    /// still a plate. Returns the crops read.
+    fn reread_with_views(&mut self, img: &RgbImage, plates: &mut [PlateRead]) -> Result<usize> {
+        let crops: Vec<Crop> = plates.iter().map(|p| Crop { bbox: p.bbox, layout: p.layout }).collect();
+        if crops.is_empty() {
+            return Ok(0);
+        }
+        let reads = self.reader.read_views(img, &crops)?;
+        for ((crop, read), plate) in crops.iter().zip(reads).zip(plates.iter_mut()) {
+            if let Some(voted) = to_plate(crop, read, self.min_confidence) {
+                *plate = voted;
+            }
+        }
+        Ok(crops.len() * 4)
+    }
+
     /// A read that is a bare number (`664521`) is rarely a whole plate: the detector often
     /// misses a group beside it (`WW`, the Arabic letter and prefecture code). Reads the row
     /// widened to the left and to the right, and keeps a widened read that has the number and

@@ -2,9 +2,11 @@
 //! with per-position alternatives) and both together ([`finder::PlateFinder`]).
 
 pub mod ctc;
+pub mod deskew;
 pub mod finder;
 pub mod ocr;
 pub mod regions;
+pub mod views;
 
 use std::path::Path;
 

@@ -128,6 +128,11 @@ impl PlateReader {
         (self.height, self.width)
     }
 
+    /// Two-row split: the top row ends at `.0 · height`, the bottom row starts at `.1 · height`.
+    pub fn two_row_split(&self) -> (f32, f32) {
+        (self.top_end, self.bottom_start)
+    }
+
     /// The class texts, index 0 being the CTC blank.
     pub fn classes(&self) -> &[String] {
         &self.classes
@@ -287,7 +292,15 @@ fn assemble(chars: Vec<CharRead>, layout: Layout, steps: usize) -> OcrRead {
 
 /// Writes one crop into an `h × w` plane: grey (BT.601), bilinear with half-pixel centres clamped
 /// to the crop, `(v / 255 − 0.5) / 0.5`. The same arithmetic as `training/plate_ocr/preprocess.py`.
-fn fill(img: &RgbImage, crop: &Crop, plane: &mut [f32], w: usize, h: usize, top_end: f32, bottom_start: f32) {
+pub(super) fn fill(
+    img: &RgbImage,
+    crop: &Crop,
+    plane: &mut [f32],
+    w: usize,
+    h: usize,
+    top_end: f32,
+    bottom_start: f32,
+) {
     let (iw, ih) = (img.width as f32, img.height as f32);
     let x0 = crop.bbox.x1.clamp(0.0, iw - 1.0).floor();
     let y0 = crop.bbox.y1.clamp(0.0, ih - 1.0).floor();
