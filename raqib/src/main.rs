@@ -246,6 +246,10 @@ enum EvalWhat {
         /// List every wrong read on stderr.
         #[arg(long)]
         mistakes: bool,
+        /// Read each plate from its one crop only (no tighter/looser/deskewed views), to measure
+        /// what the views add.
+        #[arg(long)]
+        single_view: bool,
     },
     /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision), or 1:N
     /// identification on a folder with gallery/<identity>/<photos>.
@@ -431,9 +435,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
         }
-        Command::Eval { what: EvalWhat::Plates { data, json, mistakes } } => {
+        Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view } } => {
             let (config, paths) = load(config)?;
-            plates_eval::eval(&config, &paths, &data, json, mistakes)?
+            plates_eval::eval(&config, &paths, &data, json, mistakes, !single_view)?
         }
         Command::Samples {
             action:

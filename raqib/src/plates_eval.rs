@@ -210,7 +210,9 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
             bbox: Bbox { x1: it.bbox.x1 - pad, y1: it.bbox.y1 - pad, x2: it.bbox.x2 + pad, y2: it.bbox.y2 + pad },
             layout: it.layout,
         };
-        let read = finder.reader.read_views(&img, &[crop])?.pop();
+        let read =
+            if finder.views { finder.reader.read_views(&img, &[crop])? } else { finder.reader.read(&img, &[crop])? }
+                .pop();
         let crop_key: String = read
             .map(|r| PlateText::parse(&r.text, None).map(|p| p.key().to_owned()).unwrap_or_default())
             .unwrap_or_default();
@@ -287,9 +289,18 @@ fn sets(data: &Path) -> anyhow::Result<Vec<(String, Vec<Item>)>> {
     Ok(out)
 }
 
-/// Runs the evaluation and prints a table (or JSON with `json`).
-pub fn eval(config: &Config, paths: &Paths, data: &[PathBuf], json: bool, mistakes: bool) -> anyhow::Result<()> {
+/// Runs the evaluation and prints a table (or JSON with `json`); `views`: plates are re-read
+/// from several views and voted (as `raqib run` does), else from their one crop.
+pub fn eval(
+    config: &Config,
+    paths: &Paths,
+    data: &[PathBuf],
+    json: bool,
+    mistakes: bool,
+    views: bool,
+) -> anyhow::Result<()> {
     let mut finder = crate::plates_cmd::load_finder(config, paths)?;
+    finder.views = views;
     let mut reports = Vec::new();
     for d in data {
         for (name, items) in sets(d)? {

@@ -223,7 +223,7 @@ impl PlateReader {
 }
 
 /// Whether a read already parses as a known (non-generic) plate format.
-fn fits_a_format(text: &str) -> bool {
+pub(super) fn fits_a_format(text: &str) -> bool {
     raqib_core::PlateText::parse(text, None).is_ok_and(|p| p.format() != raqib_core::PlateFormat::Generic)
 }
 

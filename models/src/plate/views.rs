@@ -11,7 +11,7 @@
 use ndarray::Array4;
 
 use super::deskew::{self, Oriented};
-use super::ocr::{Crop, Layout, OcrRead, PlateReader, fill};
+use super::ocr::{Crop, Layout, OcrRead, PlateReader, fill, fits_a_format};
 use crate::error::Result;
 use crate::face::Bbox;
 use crate::image_ops::RgbImage;
@@ -89,7 +89,9 @@ fn layout_of(source: &Source) -> Layout {
     }
 }
 
-/// Per crop, the text with the most votes; among its reads the most confident.
+/// Per crop: a text that fits a known plate format before one that fits none (a view that reads
+/// a plate beats views that read noise), then the text with the most votes, then the most
+/// confident; among the reads of that text, the most confident.
 fn vote(crops: usize, views: &[View], reads: Vec<OcrRead>) -> Vec<OcrRead> {
     let mut best: Vec<Vec<(OcrRead, u32)>> = (0..crops).map(|_| Vec::new()).collect();
     for (view, read) in views.iter().zip(reads) {
@@ -108,8 +110,9 @@ fn vote(crops: usize, views: &[View], reads: Vec<OcrRead>) -> Vec<OcrRead> {
         .map(|tally| {
             tally
                 .into_iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(a.0.confidence.total_cmp(&b.0.confidence)))
-                .map(|(read, _)| read)
+                .map(|(read, votes)| ((fits_a_format(&read.text), votes), read))
+                .max_by(|a, b| a.0.cmp(&b.0).then(a.1.confidence.total_cmp(&b.1.confidence)))
+                .map(|(_, read)| read)
                 .unwrap_or_else(|| OcrRead {
                     text: String::new(),
                     format_decoded: None,
@@ -159,13 +162,20 @@ mod tests {
             read("12345ب6", 0.8),
             read("AB123", 0.9),
             read("AB128", 0.6),
-            read("X1", 0.5),
             read("X2", 0.6),
+            read("X1", 0.5),
         ];
         let out = vote(3, &views, reads);
         assert_eq!((out[0].text.as_str(), out[0].confidence), ("12345ب6", 0.8));
         assert_eq!(out[1].text, "AB128", "the deskewed view's two votes beat one");
         assert_eq!(out[2].text, "X2", "a tie goes to the more confident read");
+    }
+
+    #[test]
+    fn a_read_that_fits_a_plate_format_beats_more_votes_for_one_that_does_not() {
+        let views = [view(0, 1), view(0, 1), view(0, 2)];
+        let reads = vec![read("3966359", 0.9), read("3966359", 0.9), read("39669أ59", 0.7)];
+        assert_eq!(vote(1, &views, reads)[0].text, "39669أ59");
     }
 
     #[test]
