@@ -91,10 +91,14 @@ async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_and_searches_i
     wait_http(&format!("http://127.0.0.1:{driver_port}"), "/status", Duration::from_secs(20)).await;
     wait_http(&base, "/healthz", Duration::from_secs(60)).await;
 
+    // A profile of its own, so the browser can be found and ended even when the test fails
+    // (chromedriver does not take its browser down when it is killed).
+    let profile = d.join("chromium-profile");
+    let _browser_procs = EndBrowser(profile.display().to_string());
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"] }),
+        serde_json::json!({ "binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000", format!("--user-data-dir={}", profile.display())] }),
     );
     let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
@@ -173,4 +177,13 @@ fn which(bin: &str) -> Result<PathBuf, ()> {
     std::env::var_os("PATH")
         .and_then(|p| std::env::split_paths(&p).map(|d| d.join(bin)).find(|p| p.is_file()))
         .ok_or(())
+}
+
+/// Ends every browser process started with this profile directory when dropped.
+struct EndBrowser(String);
+
+impl Drop for EndBrowser {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill").args(["-f", &format!("--user-data-dir={}", self.0)]).status();
+    }
 }
