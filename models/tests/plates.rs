@@ -69,7 +69,7 @@ fn tilted_sample(deg: f32) -> (RgbImage, Bbox) {
 
 #[test]
 fn a_tilted_plate_is_read_along_its_own_axis() {
-    use raqib_models::plate::{Crop, Layout, PlateReader, deskew};
+    use raqib_models::plate::{Crop, Layout, PlateReader, Views, deskew};
     let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
     let rt = Runtime::shared(&default_library_in(&cache)).unwrap();
     let opts = SessionOptions { device: Device::Cpu, intra_threads: 0 };
@@ -78,7 +78,7 @@ fn a_tilted_plate_is_read_along_its_own_axis() {
         let (img, bbox) = tilted_sample(deg);
         let o = deskew::estimate(&img, &bbox).expect("the tilt is found");
         assert!((o.angle.to_degrees() - deg).abs() <= 1.5, "{deg}°: {o:?}");
-        let read = reader.read_views(&img, &[Crop { bbox, layout: Layout::OneRow }]).unwrap().remove(0);
+        let read = reader.read_views(&img, &[Crop { bbox, layout: Layout::OneRow }], Views::All).unwrap().remove(0);
         assert_eq!(read.text, "49755ش46", "{deg}°: {read:?}");
     }
 }

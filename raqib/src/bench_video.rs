@@ -104,7 +104,7 @@ pub struct VideoFigures {
 
 /// Runs the bench and prints a Markdown table per video.
 pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::Result<()> {
-    let mut finder = crate::plates_cmd::load_finder(config, paths)?;
+    let mut finder = crate::plates_cmd::load_video_finder(config, paths)?;
     let snapshot = match &opts.watchlist {
         Some(db) => {
             let store = Store::open(db).with_context(|| format!("opening watchlist {}", db.display()))?;

@@ -18,7 +18,7 @@ use raqib_core::PlateText;
 use raqib_core::plate::normalise_char;
 use raqib_models::RgbImage;
 use raqib_models::face::Bbox;
-use raqib_models::plate::{Crop, Layout, PlateFinder};
+use raqib_models::plate::{Crop, Layout, PlateFinder, Views};
 use raqib_watchlist::plate_index::levenshtein;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -210,9 +210,7 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
             bbox: Bbox { x1: it.bbox.x1 - pad, y1: it.bbox.y1 - pad, x2: it.bbox.x2 + pad, y2: it.bbox.y2 + pad },
             layout: it.layout,
         };
-        let read =
-            if finder.views { finder.reader.read_views(&img, &[crop])? } else { finder.reader.read(&img, &[crop])? }
-                .pop();
+        let read = finder.reader.read_views(&img, &[crop], finder.views)?.pop();
         let crop_key: String = read
             .map(|r| PlateText::parse(&r.text, None).map(|p| p.key().to_owned()).unwrap_or_default())
             .unwrap_or_default();
@@ -300,7 +298,7 @@ pub fn eval(
     views: bool,
 ) -> anyhow::Result<()> {
     let mut finder = crate::plates_cmd::load_finder(config, paths)?;
-    finder.views = views;
+    finder.views = if views { Views::All } else { Views::One };
     let mut reports = Vec::new();
     for d in data {
         for (name, items) in sets(d)? {

@@ -75,7 +75,7 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
     if let Some(report) = &opts.report {
         report_format(report)?;
     }
-    let mut finder = crate::plates_cmd::load_finder(config, paths)?;
+    let mut finder = crate::plates_cmd::load_video_finder(config, paths)?;
     let default_db = paths.data_dir.join("watchlist.db");
     let watchlist = opts.watchlist.clone().or_else(|| default_db.is_file().then_some(default_db));
     let snapshot = match &watchlist {

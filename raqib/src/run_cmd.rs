@@ -47,7 +47,7 @@ pub struct RunOptions {
 pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<()> {
     let cameras = cameras(config, &opts.cameras)?;
     std::fs::create_dir_all(&paths.data_dir).with_context(|| format!("creating {}", paths.data_dir.display()))?;
-    let mut finder = crate::plates_cmd::load_finder(config, paths)?;
+    let mut finder = crate::plates_cmd::load_video_finder(config, paths)?;
     let db = paths.data_dir.join("watchlist.db");
     if opts.server && opts.store && !db.is_file() {
         // The console can add entries and persons while the node runs: watch the file from the start.

@@ -1,6 +1,6 @@
 """Skew of a plate crop: the same arithmetic as `models/src/plate/deskew.rs`.
 
-The angle (whole degrees, ±15) whose projection of vertical-edge energy is peakiest is the text
+The angle (whole degrees, ±15; every third, then the neighbours of the best) whose projection of vertical-edge energy is peakiest is the text
 line's; the band around the profile's peak gives the oriented crop. Used to make training views
 that look like what the Rust reader's deskewed view sees.
 """
@@ -10,6 +10,7 @@ import numpy as np
 
 MIN_SKEW_DEG = 3
 MAX_SKEW_DEG = 15
+COARSE_STEP_DEG = 3
 ROWS = 48
 BAND_FRACTION = 0.3
 BAND_MARGIN = 0.15
@@ -47,15 +48,23 @@ def estimate(g, box):
     dy, dx = (dy - oh / 2 + 0.5).ravel(), (dx - ow / 2 + 0.5).ravel()
     e = edges.ravel()
     best = None
-    for step in range(2 * MAX_SKEW_DEG + 1):
-        deg = (step + 1) // 2 if step % 2 == 1 else -(step // 2)
-        t = math.radians(deg)
-        across = -dx * math.sin(t) + dy * math.cos(t) + oh
-        bins = np.minimum(np.maximum(np.floor(across), 0), 3 * oh).astype(int)
-        prof = np.bincount(bins, weights=e, minlength=3 * oh + 1)
-        peak = float(np.sum(prof ** 2))
-        if best is None or peak > best[0]:
-            best = (peak, deg, prof)
+
+    def try_angles(degs, best):
+        for deg in degs:
+            t = math.radians(deg)
+            across = -dx * math.sin(t) + dy * math.cos(t) + oh
+            bins = np.minimum(np.maximum(np.floor(across), 0), 3 * oh).astype(int)
+            prof = np.bincount(bins, weights=e, minlength=3 * oh + 1)
+            peak = float(np.sum(prof ** 2))
+            if best is None or peak > best[0] or (peak == best[0] and abs(deg) < abs(best[1])):
+                best = (peak, deg, prof)
+        return best
+
+    # Every third degree, then the neighbours of the best (as deskew.rs).
+    best = try_angles(range(-MAX_SKEW_DEG, MAX_SKEW_DEG + 1, COARSE_STEP_DEG), best)
+    coarse = best[1]
+    best = try_angles([d for d in range(coarse - COARSE_STEP_DEG + 1, coarse + COARSE_STEP_DEG)
+                       if abs(d) <= MAX_SKEW_DEG and d != coarse], best)
     _, deg, prof = best
     if abs(deg) < MIN_SKEW_DEG:
         return None

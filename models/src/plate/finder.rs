@@ -12,7 +12,9 @@ use std::path::Path;
 use raqib_core::{PlateFormat, PlateText};
 use serde::Serialize;
 
+use super::deskew;
 use super::ocr::{Crop, Layout, OcrRead, PlateReader};
+use super::views::Views;
 use super::{Region, RegionProposer};
 use crate::error::Result;
 use crate::face::Bbox;
@@ -62,8 +64,8 @@ pub struct PlateFinder {
     pub reader: PlateReader,
     /// Reads below this mean confidence are dropped.
     pub min_confidence: f32,
-    /// Re-read every plate kept from several views and vote ([`PlateReader::read_views`]).
-    pub views: bool,
+    /// Which views every plate kept is re-read from ([`PlateReader::read_views`]).
+    pub views: Views,
     /// Time spent in the last [`PlateFinder::find`] call, by stage (for benchmarks).
     pub last_timing: FindTiming,
 }
@@ -88,7 +90,7 @@ impl PlateFinder {
             proposer: RegionProposer::load(rt, models_dir, opts)?,
             reader: PlateReader::load(rt, models_dir, opts)?,
             min_confidence: DEFAULT_MIN_CONFIDENCE,
-            views: true,
+            views: Views::All,
             last_timing: FindTiming::default(),
         })
     }
@@ -137,9 +139,7 @@ impl PlateFinder {
         let reads = self.reader.read(img, &crops)?;
         let mut plates = select(crops.iter().zip(reads), self.min_confidence);
         let mut extra = self.complete_bare_numbers(img, &mut plates)?;
-        if self.views {
-            extra += self.reread_with_views(img, &mut plates)?;
-        }
+        extra += self.reread_with_views(img, &mut plates)?;
         self.last_timing = FindTiming {
             propose: proposed - started,
             read: proposed.elapsed(),
@@ -151,20 +151,30 @@ impl PlateFinder {
 }
 
 impl PlateFinder {
-    /// Reads each plate's crop again from several views and takes the voted read when it is
-    /// still a plate. Returns the crops read.
+    /// Reads plates' crops again from [`PlateFinder::views`] (with [`Views::Tilted`], only those
+    /// of tilted one-row plates) and takes the voted read when it is still a plate. Returns the
+    /// crops read.
     fn reread_with_views(&mut self, img: &RgbImage, plates: &mut [PlateRead]) -> Result<usize> {
-        let crops: Vec<Crop> = plates.iter().map(|p| Crop { bbox: p.bbox, layout: p.layout }).collect();
-        if crops.is_empty() {
+        let which = self.views;
+        let chosen: Vec<usize> = (0..plates.len())
+            .filter(|&i| match which {
+                Views::One => false,
+                Views::All => true,
+                Views::Tilted => plates[i].layout == Layout::OneRow && deskew::estimate(img, &plates[i].bbox).is_some(),
+            })
+            .collect();
+        if chosen.is_empty() {
             return Ok(0);
         }
-        let reads = self.reader.read_views(img, &crops)?;
-        for ((crop, read), plate) in crops.iter().zip(reads).zip(plates.iter_mut()) {
+        let crops: Vec<Crop> =
+            chosen.iter().map(|&i| Crop { bbox: plates[i].bbox, layout: plates[i].layout }).collect();
+        let reads = self.reader.read_views(img, &crops, which)?;
+        for ((crop, read), &i) in crops.iter().zip(reads).zip(&chosen) {
             if let Some(voted) = to_plate(crop, read, self.min_confidence) {
-                *plate = voted;
+                plates[i] = voted;
             }
         }
-        Ok(crops.len() * 4)
+        Ok(crops.len() * if which == Views::All { 4 } else { 2 })
     }
 
     /// A read that is a bare number (`664521`) is rarely a whole plate: the detector often

@@ -20,6 +20,7 @@ use crate::runtime::{LoadedModel, Runtime, SessionOptions};
 pub use finder::{FindTiming, PlateFinder, PlateRead};
 pub use ocr::{Crop, Layout, OcrRead, PlateReader};
 pub use regions::{Region, RegionParams};
+pub use views::Views;
 
 /// The PP-OCRv4 text detector used as a plate-region proposer.
 pub struct RegionProposer {

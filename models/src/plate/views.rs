@@ -6,7 +6,8 @@
 //! and a little looser vertically, and — when the text is skewed ([`super::deskew`]) — along the
 //! text line (counted twice: it is the cleanest view of a tilted plate), then keeps the text
 //! most views agree on. It costs 3–4 recogniser crops per plate, so the finder spends it only on
-//! the plates it keeps, not on every candidate region.
+//! the plates it keeps, not on every candidate region; video uses [`Views::Tilted`] only (one
+//! more crop, for tilted plates alone), since voting over a track's frames does the rest.
 
 use ndarray::Array4;
 
@@ -15,6 +16,20 @@ use super::ocr::{Crop, Layout, OcrRead, PlateReader, fill, fits_a_format};
 use crate::error::Result;
 use crate::face::Bbox;
 use crate::image_ops::RgbImage;
+
+/// Which views [`PlateReader::read_views`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Views {
+    /// The crop as cut only (no re-reading).
+    One,
+    /// As cut, plus the view along the text line when the text is tilted. For video: voting
+    /// over a track's frames already averages out what the tighter and looser views would, but
+    /// not the error every frame of a tilted plate makes alike.
+    Tilted,
+    /// As cut, tighter, looser, and along the text line when tilted (still images).
+    #[default]
+    All,
+}
 
 /// Tighter and looser views move the top and bottom edges by this share of the crop's height.
 pub const MARGIN_STEP: f32 = 0.08;
@@ -38,10 +53,10 @@ struct View {
 }
 
 impl PlateReader {
-    /// Reads each crop from several views and returns, per crop, the read most views agree on
-    /// (ties: the most confident). See the module documentation.
-    pub fn read_views(&mut self, img: &RgbImage, crops: &[Crop]) -> Result<Vec<OcrRead>> {
-        let views = views_of(img, crops);
+    /// Reads each crop from the views `which` asks for and returns, per crop, the voted read
+    /// (see [`vote`] and the module documentation).
+    pub fn read_views(&mut self, img: &RgbImage, crops: &[Crop], which: Views) -> Result<Vec<OcrRead>> {
+        let views = views_of(img, crops, which);
         let (h, w) = self.input_size();
         let split = self.two_row_split();
         let mut reads = Vec::with_capacity(views.len());
@@ -63,17 +78,19 @@ impl PlateReader {
 }
 
 /// The views of every crop, in crop order.
-fn views_of(img: &RgbImage, crops: &[Crop]) -> Vec<View> {
+fn views_of(img: &RgbImage, crops: &[Crop], which: Views) -> Vec<View> {
     let mut views = Vec::with_capacity(crops.len() * 4);
     for (of, crop) in crops.iter().enumerate() {
         let b = crop.bbox;
         let pad = MARGIN_STEP * b.height();
         let tighter = Bbox { y1: b.y1 + pad, y2: b.y2 - pad, ..b };
         let looser = Bbox { y1: b.y1 - pad, y2: b.y2 + pad, ..b };
-        for bbox in [b, tighter, looser] {
+        let boxes = if which == Views::All { vec![b, tighter, looser] } else { vec![b] };
+        for bbox in boxes {
             views.push(View { of, source: Source::Box(Crop { bbox, ..*crop }), votes: 1 });
         }
-        if crop.layout == Layout::OneRow
+        if which != Views::One
+            && crop.layout == Layout::OneRow
             && let Some(o) = deskew::estimate(img, &b)
         {
             views.push(View { of, source: Source::Tilted(o), votes: SKEW_WEIGHT });
@@ -195,10 +212,15 @@ mod tests {
         }
         let img = RgbImage { width: w as u32, height: h as u32, data };
         let whole = Bbox { x1: 0.0, y1: 0.0, x2: w as f32, y2: h as f32 };
-        let one = views_of(&img, &[Crop { bbox: whole, layout: Layout::OneRow }]);
-        assert_eq!(one.len(), 4);
-        assert!(matches!(one[3].source, Source::Tilted(_)) && one[3].votes == SKEW_WEIGHT);
-        let two = views_of(&img, &[Crop { bbox: whole, layout: Layout::TwoRows }]);
+        let one_row = [Crop { bbox: whole, layout: Layout::OneRow }];
+        let all = views_of(&img, &one_row, Views::All);
+        assert_eq!(all.len(), 4);
+        assert!(matches!(all[3].source, Source::Tilted(_)) && all[3].votes == SKEW_WEIGHT);
+        let tilted = views_of(&img, &one_row, Views::Tilted);
+        assert_eq!(tilted.len(), 2);
+        assert!(matches!(tilted[1].source, Source::Tilted(_)));
+        assert_eq!(views_of(&img, &one_row, Views::One).len(), 1);
+        let two = views_of(&img, &[Crop { bbox: whole, layout: Layout::TwoRows }], Views::All);
         assert_eq!(two.len(), 3, "two-row crops are not deskewed");
     }
 
