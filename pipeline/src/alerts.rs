@@ -53,7 +53,7 @@ impl fmt::Display for AlertId {
 impl FromStr for AlertId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::Search(format!("`{s}` is not an alert id (p<number> or f<number>)"));
+        let bad = || Error::InvalidId(format!("`{s}` is not an alert id (p<number> or f<number>)"));
         let kind = match s.chars().next() {
             Some('p') => AlertKind::Plate,
             Some('f') => AlertKind::Face,
@@ -98,7 +98,7 @@ impl fmt::Display for Cursor {
 impl FromStr for Cursor {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::Search(format!("`{s}` is not a resume token (p<number>.f<number>)"));
+        let bad = || Error::InvalidId(format!("`{s}` is not a resume token (p<number>.f<number>)"));
         let (p, f) = s.split_once('.').ok_or_else(bad)?;
         let plate = p.strip_prefix('p').and_then(|n| n.parse().ok()).ok_or_else(bad)?;
         let face = f.strip_prefix('f').and_then(|n| n.parse().ok()).ok_or_else(bad)?;
@@ -314,7 +314,7 @@ impl EventStore {
             .execute(&format!("UPDATE {table} SET state = ?1 WHERE id = ?2"), params![action.state(), id.row])
             .map_err(&e)?;
         if changed == 0 {
-            return Err(Error::Search(format!("no alert {id}")));
+            return Err(Error::NoAlert(id.to_string()));
         }
         let name = match action {
             AlertAction::Acknowledge => "acknowledge",
@@ -326,7 +326,7 @@ impl EventStore {
         )
         .map_err(&e)?;
         tx.commit().map_err(&e)?;
-        self.alert(id)?.ok_or_else(|| Error::Search(format!("no alert {id}")))
+        self.alert(id)?.ok_or_else(|| Error::NoAlert(id.to_string()))
     }
 
     /// The actions taken on an alert, oldest first.

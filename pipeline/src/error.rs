@@ -29,6 +29,14 @@ pub enum Error {
     #[error("search: {0}")]
     Search(String),
 
+    /// An alert id or resume token that cannot be parsed.
+    #[error("{0}")]
+    InvalidId(String),
+
+    /// No alert has this id.
+    #[error("no alert {0}")]
+    NoAlert(String),
+
     /// Inference failed.
     #[error(transparent)]
     Model(#[from] raqib_models::Error),

@@ -55,7 +55,7 @@ impl From<crate::Error> for ApiError {
         match e {
             crate::Error::InvalidUser(m) => ApiError::bad_request(m),
             crate::Error::Watchlist(w) => w.into(),
-            crate::Error::Events(raqib_pipeline::Error::Search(m)) => ApiError::bad_request(m),
+            crate::Error::Events(e) => e.into(),
             e => ApiError::internal(e),
         }
     }
@@ -75,7 +75,8 @@ impl From<raqib_watchlist::Error> for ApiError {
 impl From<raqib_pipeline::Error> for ApiError {
     fn from(e: raqib_pipeline::Error) -> Self {
         match e {
-            raqib_pipeline::Error::Search(m) => ApiError::bad_request(m),
+            raqib_pipeline::Error::Search(m) | raqib_pipeline::Error::InvalidId(m) => ApiError::bad_request(m),
+            raqib_pipeline::Error::NoAlert(_) => ApiError::not_found(e.to_string()),
             e => ApiError::internal(e),
         }
     }

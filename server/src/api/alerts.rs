@@ -105,10 +105,7 @@ async fn act(
     if body.comment.len() > 2000 {
         return Err(ApiError::bad_request("comment: at most 2000 characters"));
     }
-    let alert = state.events().act_on_alert(id, action, &caller.0.name, body.comment.trim()).map_err(|e| match e {
-        raqib_pipeline::Error::Search(m) => ApiError::not_found(m),
-        e => ApiError::internal(e),
-    })?;
+    let alert = state.events().act_on_alert(id, action, &caller.0.name, body.comment.trim())?;
     let name = match action {
         AlertAction::Acknowledge => "alert.acknowledge",
         AlertAction::Escalate => "alert.escalate",
