@@ -54,7 +54,8 @@ struct View {
 
 impl PlateReader {
     /// Reads each crop from the views `which` asks for and returns, per crop, the voted read
-    /// (see [`vote`] and the module documentation).
+    /// (a read fitting a plate format first, then votes, then confidence; see the module
+    /// documentation).
     pub fn read_views(&mut self, img: &RgbImage, crops: &[Crop], which: Views) -> Result<Vec<OcrRead>> {
         let views = views_of(img, crops, which);
         let (h, w) = self.input_size();
