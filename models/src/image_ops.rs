@@ -59,6 +59,13 @@ impl RgbImage {
         let bottom = px(x0, y1) * (1.0 - fx) + px(x1, y1) * fx;
         top * (1.0 - fy) + bottom * fy
     }
+
+    /// Bilinear grey (BT.601 luma: 0.299 R + 0.587 G + 0.114 B) at (x, y), pixel-centre
+    /// coordinates, clamped like [`RgbImage::sample`].
+    #[inline]
+    pub fn luma(&self, x: f32, y: f32) -> f32 {
+        0.299 * self.sample(x, y, 0) + 0.587 * self.sample(x, y, 1) + 0.114 * self.sample(x, y, 2)
+    }
 }
 
 /// Maps output pixel (x, y) to a source position.
@@ -93,8 +100,7 @@ pub fn sample_tensor(
             let (sx, sy) = source(x as f32, y as f32);
             match channels {
                 Channels::Grey => {
-                    let v =
-                        0.299 * img.sample(sx, sy, 0) + 0.587 * img.sample(sx, sy, 1) + 0.114 * img.sample(sx, sy, 2);
+                    let v = img.luma(sx, sy);
                     t[[0, 0, y, x]] = (v - mean) / std;
                 }
                 Channels::Rgb | Channels::Bgr => {

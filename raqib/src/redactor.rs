@@ -32,7 +32,9 @@ impl ModelRedactor {
 
     fn load(&mut self) -> anyhow::Result<()> {
         if self.models.is_none() {
-            let finder = crate::plates_cmd::load_finder(&self.config, &self.paths)?;
+            let mut finder = crate::plates_cmd::load_finder(&self.config, &self.paths)?;
+            // Redaction needs where plates are, not what they say: no re-reading from views.
+            finder.views = raqib_models::plate::Views::One;
             let faces = crate::faces_cmd::load_pipeline(&self.config, &self.paths)?;
             self.models = Some((finder, faces));
         }

@@ -108,8 +108,7 @@ fn vertical_edges(img: &RgbImage, bbox: &Bbox, ow: usize, oh: usize) -> Vec<f32>
         let sy = bbox.y1 + (y as f32 + 0.5) * h / oh as f32 - 0.5;
         for x in 0..ow {
             let sx = bbox.x1 + (x as f32 + 0.5) * w / ow as f32 - 0.5;
-            grey[y * ow + x] =
-                0.299 * img.sample(sx, sy, 0) + 0.587 * img.sample(sx, sy, 1) + 0.114 * img.sample(sx, sy, 2);
+            grey[y * ow + x] = img.luma(sx, sy);
         }
     }
     let mut edges = vec![0f32; ow * oh];
@@ -146,8 +145,8 @@ fn band(profile: &[f32]) -> Option<(usize, usize)> {
     let n = profile.len();
     let smooth: Vec<f32> = (0..n)
         .map(|i| {
-            (profile[i.saturating_sub(1)] * f32::from(i > 0) + profile[i] + profile.get(i + 1).copied().unwrap_or(0.0))
-                / 3.0
+            let prev = if i > 0 { profile[i - 1] } else { 0.0 };
+            (prev + profile[i] + profile.get(i + 1).copied().unwrap_or(0.0)) / 3.0
         })
         .collect();
     let (peak, top) = smooth.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1))?;

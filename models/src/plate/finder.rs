@@ -12,9 +12,8 @@ use std::path::Path;
 use raqib_core::{PlateFormat, PlateText};
 use serde::Serialize;
 
-use super::deskew;
 use super::ocr::{Crop, Layout, OcrRead, PlateReader};
-use super::views::Views;
+use super::views::{self, Views};
 use super::{Region, RegionProposer};
 use crate::error::Result;
 use crate::face::Bbox;
@@ -155,26 +154,23 @@ impl PlateFinder {
     /// of tilted one-row plates) and takes the voted read when it is still a plate. Returns the
     /// crops read.
     fn reread_with_views(&mut self, img: &RgbImage, plates: &mut [PlateRead]) -> Result<usize> {
-        let which = self.views;
-        let chosen: Vec<usize> = (0..plates.len())
-            .filter(|&i| match which {
-                Views::One => false,
-                Views::All => true,
-                Views::Tilted => plates[i].layout == Layout::OneRow && deskew::estimate(img, &plates[i].bbox).is_some(),
-            })
-            .collect();
+        if self.views == Views::One || plates.is_empty() {
+            return Ok(0);
+        }
+        let crops: Vec<Crop> = plates.iter().map(|p| Crop { bbox: p.bbox, layout: p.layout }).collect();
+        let tilts = views::tilts(img, &crops);
+        let chosen: Vec<usize> = (0..crops.len()).filter(|&i| self.views == Views::All || tilts[i].is_some()).collect();
         if chosen.is_empty() {
             return Ok(0);
         }
-        let crops: Vec<Crop> =
-            chosen.iter().map(|&i| Crop { bbox: plates[i].bbox, layout: plates[i].layout }).collect();
-        let reads = self.reader.read_views(img, &crops, which)?;
-        for ((crop, read), &i) in crops.iter().zip(reads).zip(&chosen) {
-            if let Some(voted) = to_plate(crop, read, self.min_confidence) {
-                plates[i] = voted;
+        let (crops, tilts): (Vec<Crop>, Vec<_>) = chosen.iter().map(|&i| (crops[i], tilts[i])).unzip();
+        let (reads, read) = self.reader.read_views_tilted(img, &crops, &tilts, self.views)?;
+        for ((crop, voted), &i) in crops.iter().zip(reads).zip(&chosen) {
+            if let Some(plate) = to_plate(crop, voted, self.min_confidence) {
+                plates[i] = plate;
             }
         }
-        Ok(crops.len() * if which == Views::All { 4 } else { 2 })
+        Ok(read)
     }
 
     /// A read that is a bare number (`664521`) is rarely a whole plate: the detector often

@@ -140,10 +140,33 @@ impl PlateReader {
 
     /// Reads every crop of `img`, in batches of [`PlateReader::batch`].
     pub fn read(&mut self, img: &RgbImage, crops: &[Crop]) -> Result<Vec<OcrRead>> {
-        let mut out = Vec::with_capacity(crops.len());
-        for chunk in crops.chunks(self.batch.max(1)) {
-            let input = self.input(img, chunk);
-            let layouts: Vec<Layout> = chunk.iter().map(|c| c.layout).collect();
+        let (h, w, (top_end, bottom_start)) = (self.height, self.width, self.two_row_split());
+        self.read_each(
+            crops.len(),
+            |i| crops[i].layout,
+            |i, plane| fill(img, &crops[i], plane, w, h, top_end, bottom_start),
+        )
+    }
+
+    /// Reads `n` inputs in batches of [`PlateReader::batch`]: `fill(i, plane)` writes input `i`
+    /// into its `height × width` plane, `layout(i)` says how it is laid out.
+    pub(super) fn read_each(
+        &mut self,
+        n: usize,
+        layout: impl Fn(usize) -> Layout,
+        fill: impl Fn(usize, &mut [f32]),
+    ) -> Result<Vec<OcrRead>> {
+        let (h, w) = (self.height, self.width);
+        let mut out = Vec::with_capacity(n);
+        let indices: Vec<usize> = (0..n).collect();
+        for chunk in indices.chunks(self.batch.max(1)) {
+            let mut input = Array4::<f32>::zeros((chunk.len(), 1, h, w));
+            if let Some(all) = input.as_slice_mut() {
+                for (&i, plane) in chunk.iter().zip(all.chunks_mut(h * w)) {
+                    fill(i, plane);
+                }
+            }
+            let layouts: Vec<Layout> = chunk.iter().map(|&i| layout(i)).collect();
             out.extend(self.run(&input, &layouts)?);
         }
         Ok(out)
@@ -327,12 +350,11 @@ fn resize_grey(
     (ox, ow): (usize, usize),
     oh: usize,
 ) {
-    let luma = |x: f32, y: f32| 0.299 * img.sample(x, y, 0) + 0.587 * img.sample(x, y, 1) + 0.114 * img.sample(x, y, 2);
     for y in 0..oh {
         let sy = sy0 + ((y as f32 + 0.5) * sh / oh as f32 - 0.5).clamp(0.0, sh - 1.0);
         for x in 0..ow {
             let sx = sx0 + ((x as f32 + 0.5) * sw / ow as f32 - 0.5).clamp(0.0, sw - 1.0);
-            plane[y * stride + ox + x] = (luma(sx, sy) / 255.0 - 0.5) / 0.5;
+            plane[y * stride + ox + x] = (img.luma(sx, sy) / 255.0 - 0.5) / 0.5;
         }
     }
 }

@@ -9,8 +9,6 @@
 //! the plates it keeps, not on every candidate region; video uses [`Views::Tilted`] only (one
 //! more crop, for tilted plates alone), since voting over a track's frames does the rest.
 
-use ndarray::Array4;
-
 use super::deskew::{self, Oriented};
 use super::ocr::{Crop, Layout, OcrRead, PlateReader, fill, fits_a_format};
 use crate::error::Result;
@@ -57,31 +55,43 @@ impl PlateReader {
     /// (a read fitting a plate format first, then votes, then confidence; see the module
     /// documentation).
     pub fn read_views(&mut self, img: &RgbImage, crops: &[Crop], which: Views) -> Result<Vec<OcrRead>> {
-        let views = views_of(img, crops, which);
-        let (h, w) = self.input_size();
-        let split = self.two_row_split();
-        let mut reads = Vec::with_capacity(views.len());
-        for chunk in views.chunks(self.batch.max(1)) {
-            let mut input = Array4::<f32>::zeros((chunk.len(), 1, h, w));
-            if let Some(all) = input.as_slice_mut() {
-                for (view, plane) in chunk.iter().zip(all.chunks_mut(h * w)) {
-                    match view.source {
-                        Source::Box(crop) => fill(img, &crop, plane, w, h, split.0, split.1),
-                        Source::Tilted(o) => fill_oriented(img, &o, plane, w, h),
-                    }
-                }
-            }
-            let layouts: Vec<Layout> = chunk.iter().map(|v| layout_of(&v.source)).collect();
-            reads.extend(self.run(&input, &layouts)?);
-        }
-        Ok(vote(crops.len(), &views, reads))
+        let tilts = if which == Views::One { vec![None; crops.len()] } else { tilts(img, crops) };
+        Ok(self.read_views_tilted(img, crops, &tilts, which)?.0)
+    }
+
+    /// [`PlateReader::read_views`] with each crop's tilt already known (from [`tilts`]); also
+    /// returns how many inputs the recogniser read.
+    pub fn read_views_tilted(
+        &mut self,
+        img: &RgbImage,
+        crops: &[Crop],
+        tilts: &[Option<Oriented>],
+        which: Views,
+    ) -> Result<(Vec<OcrRead>, usize)> {
+        let views = views_of(crops, tilts, which);
+        let ((h, w), (top_end, bottom_start)) = (self.input_size(), self.two_row_split());
+        let reads = self.read_each(
+            views.len(),
+            |i| layout_of(&views[i].source),
+            |i, plane| match views[i].source {
+                Source::Box(crop) => fill(img, &crop, plane, w, h, top_end, bottom_start),
+                Source::Tilted(o) => fill_oriented(img, &o, plane, w, h),
+            },
+        )?;
+        Ok((vote(crops.len(), &views, reads), views.len()))
     }
 }
 
-/// The views of every crop, in crop order.
-fn views_of(img: &RgbImage, crops: &[Crop], which: Views) -> Vec<View> {
+/// Per crop, the oriented crop along its text line when it is a one-row crop whose text is
+/// tilted ([`deskew::estimate`]), else `None`.
+pub fn tilts(img: &RgbImage, crops: &[Crop]) -> Vec<Option<Oriented>> {
+    crops.iter().map(|c| if c.layout == Layout::OneRow { deskew::estimate(img, &c.bbox) } else { None }).collect()
+}
+
+/// The views of every crop, in crop order; `tilts` from [`tilts`].
+fn views_of(crops: &[Crop], tilts: &[Option<Oriented>], which: Views) -> Vec<View> {
     let mut views = Vec::with_capacity(crops.len() * 4);
-    for (of, crop) in crops.iter().enumerate() {
+    for (of, (crop, tilt)) in crops.iter().zip(tilts).enumerate() {
         let b = crop.bbox;
         let pad = MARGIN_STEP * b.height();
         let tighter = Bbox { y1: b.y1 + pad, y2: b.y2 - pad, ..b };
@@ -91,10 +101,9 @@ fn views_of(img: &RgbImage, crops: &[Crop], which: Views) -> Vec<View> {
             views.push(View { of, source: Source::Box(Crop { bbox, ..*crop }), votes: 1 });
         }
         if which != Views::One
-            && crop.layout == Layout::OneRow
-            && let Some(o) = deskew::estimate(img, &b)
+            && let Some(o) = tilt
         {
-            views.push(View { of, source: Source::Tilted(o), votes: SKEW_WEIGHT });
+            views.push(View { of, source: Source::Tilted(*o), votes: SKEW_WEIGHT });
         }
     }
     views
@@ -152,8 +161,7 @@ fn fill_oriented(img: &RgbImage, o: &Oriented, plane: &mut [f32], w: usize, h: u
             // Rectangle coordinates are pixel edges; `sample` takes pixel centres.
             let (sx, sy) = o.source(u, v);
             let (sx, sy) = (sx - 0.5, sy - 0.5);
-            let grey = 0.299 * img.sample(sx, sy, 0) + 0.587 * img.sample(sx, sy, 1) + 0.114 * img.sample(sx, sy, 2);
-            plane[y * w + x] = (grey / 255.0 - 0.5) / 0.5;
+            plane[y * w + x] = (img.luma(sx, sy) / 255.0 - 0.5) / 0.5;
         }
     }
 }
@@ -214,14 +222,16 @@ mod tests {
         let img = RgbImage { width: w as u32, height: h as u32, data };
         let whole = Bbox { x1: 0.0, y1: 0.0, x2: w as f32, y2: h as f32 };
         let one_row = [Crop { bbox: whole, layout: Layout::OneRow }];
-        let all = views_of(&img, &one_row, Views::All);
+        let tilted_one = tilts(&img, &one_row);
+        let all = views_of(&one_row, &tilted_one, Views::All);
         assert_eq!(all.len(), 4);
         assert!(matches!(all[3].source, Source::Tilted(_)) && all[3].votes == SKEW_WEIGHT);
-        let tilted = views_of(&img, &one_row, Views::Tilted);
+        let tilted = views_of(&one_row, &tilted_one, Views::Tilted);
         assert_eq!(tilted.len(), 2);
         assert!(matches!(tilted[1].source, Source::Tilted(_)));
-        assert_eq!(views_of(&img, &one_row, Views::One).len(), 1);
-        let two = views_of(&img, &[Crop { bbox: whole, layout: Layout::TwoRows }], Views::All);
+        assert_eq!(views_of(&one_row, &tilted_one, Views::One).len(), 1);
+        let two_rows = [Crop { bbox: whole, layout: Layout::TwoRows }];
+        let two = views_of(&two_rows, &tilts(&img, &two_rows), Views::All);
         assert_eq!(two.len(), 3, "two-row crops are not deskewed");
     }
 

@@ -40,8 +40,7 @@ pub(crate) async fn reads(
     Query(q): Query<ReadQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Analyst, &state, "searching reads")?;
-    let reason = require_reason(q.reason.as_deref())?.to_owned();
-    let reason = reason.as_str();
+    let reason = require_reason(q.reason.as_deref())?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let Some(plate) = q.plate.filter(|p| !p.trim().is_empty()) else {
         let filter = raqib_pipeline::read_search::ReadFilter {

@@ -49,12 +49,9 @@ pub(crate) async fn logout(
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = match crate::auth::presented(&headers) {
-        Some(crate::auth::Presented::Bearer(t) | crate::auth::Presented::Cookie(t)) => Some(t.to_owned()),
-        None => None,
-    };
-    if let Some(token) = token {
-        state.users().logout(&token)?;
+    use crate::auth::Presented;
+    if let Some(Presented::Bearer(token) | Presented::Cookie(token)) = crate::auth::presented(&headers) {
+        state.users().logout(token)?;
     }
     audit(&state, &caller, "logout", Some(&caller.0.name), None, None);
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
