@@ -1,6 +1,6 @@
 """Skew of a plate crop: the same arithmetic as `models/src/plate/deskew.rs`.
 
-The angle (whole degrees, ±15; every third, then the neighbours of the best) whose projection of vertical-edge energy is peakiest is the text
+The angle (whole degrees, ±27; every third, then the neighbours of the best) whose projection of vertical-edge energy is peakiest is the text
 line's; the band around the profile's peak gives the oriented crop. Used to make training views
 that look like what the Rust reader's deskewed view sees.
 """
@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 MIN_SKEW_DEG = 3
-MAX_SKEW_DEG = 15
+MAX_SKEW_DEG = 27
 COARSE_STEP_DEG = 3
 ROWS = 48
 BAND_FRACTION = 0.3
@@ -31,7 +31,7 @@ def bilinear(g, xs, ys):
     return top * (1 - fy) + bottom * fy
 
 
-def estimate(g, box):
+def estimate(g, box, max_deg=MAX_SKEW_DEG, step=COARSE_STEP_DEG):
     """(cx, cy, width, height, angle) of the text line in `box` (x0, y0, x1, y1), or None if level."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
@@ -61,10 +61,10 @@ def estimate(g, box):
         return best
 
     # Every third degree, then the neighbours of the best (as deskew.rs).
-    best = try_angles(range(-MAX_SKEW_DEG, MAX_SKEW_DEG + 1, COARSE_STEP_DEG), best)
+    best = try_angles(range(-max_deg, max_deg + 1, step), best)
     coarse = best[1]
-    best = try_angles([d for d in range(coarse - COARSE_STEP_DEG + 1, coarse + COARSE_STEP_DEG)
-                       if abs(d) <= MAX_SKEW_DEG and d != coarse], best)
+    best = try_angles([d for d in range(coarse - step + 1, coarse + step)
+                       if abs(d) <= max_deg and d != coarse], best)
     _, deg, prof = best
     if abs(deg) < MIN_SKEW_DEG:
         return None

@@ -22,6 +22,10 @@ import gen
 import preprocess
 import real
 
+# Skew searched for training views: the views' tilts are drawn within ±14°, and plate-ocr v2's
+# training views were made when the reader searched ±15° (so they are reproduced exactly).
+VIEW_MAX_SKEW_DEG = 15
+
 
 def _rotated_box(b, angle_deg, cx, cy):
     """Axis-aligned box of `b`'s corners after PIL's `rotate(angle_deg, center=(cx, cy))`."""
@@ -43,7 +47,7 @@ def _on_plate(o, cx, cy, text_h):
     return abs(off) < 0.3 * height and 0.7 * text_h < height < 2.2 * text_h
 
 
-def deskewed_view(rng, scene, box):
+def deskewed_view(rng, scene, box, step=deskew.COARSE_STEP_DEG):
     """A tilted, loosely boxed plate read along its own axis, then degraded like any view."""
     ang = max(-14.0, min(14.0, rng.gauss(0, 7)))
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
@@ -52,7 +56,7 @@ def deskewed_view(rng, scene, box):
     m = rng.uniform(0.08, 0.25) * (b[3] - b[1])
     b = (max(0, b[0] - m), max(0, b[1] - m), min(s.width, b[2] + m), min(s.height, b[3] + m))
     g = preprocess.grey(s)
-    o = deskew.estimate(g, b)
+    o = deskew.estimate(g, b, VIEW_MAX_SKEW_DEG, step)
     if o is not None and not _on_plate(o, cx, cy, box[3] - box[1]):
         o = None  # the band found is not the plate's text line: a label would not fit it
     if o is None:
@@ -65,7 +69,7 @@ def deskewed_view(rng, scene, box):
 
 
 def _chunk(args):
-    seed, rows, plain, tilted = args
+    seed, rows, plain, tilted, step = args
     rng = random.Random(seed)
     np.random.seed(seed % 2**31)
     xs, ys = gen._real_chunk((seed, rows, plain))
@@ -75,7 +79,7 @@ def _chunk(args):
         with Image.open(r["path"]) as im:
             scene = im.convert("RGB")
         for _ in range(tilted):
-            xs.append(deskewed_view(rng, scene, r["box"]))
+            xs.append(deskewed_view(rng, scene, r["box"], step))
             ys.append(r["tokens"])
     return xs, ys
 
@@ -86,12 +90,14 @@ def main():
     ap.add_argument("--plain", type=int, default=60, help="augmented crops per plate")
     ap.add_argument("--tilted", type=int, default=40, help="deskewed views per one-row plate")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--deskew-step", type=int, default=1,
+                    help="skew search step (degrees): plate-ocr v2's views were made with every degree (1); the reader uses 3")
     ap.add_argument("--out", required=True)
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     rows = [r for r in real.moroccan(a.data) + real.openalpr(a.data) if r["usable"] and r["split"] == "train"]
-    jobs = [(a.seed * 7919 + i, rows[i: i + 8], a.plain, a.tilted) for i in range(0, len(rows), 8)]
+    jobs = [(a.seed * 7919 + i, rows[i: i + 8], a.plain, a.tilted, a.deskew_step) for i in range(0, len(rows), 8)]
     xs, ys = [], []
     with Pool(a.workers) as pool:
         for part in pool.imap(_chunk, jobs):

@@ -13,8 +13,9 @@ use crate::image_ops::RgbImage;
 
 /// Skews smaller than this (degrees) are left alone: the recogniser reads them as they are.
 pub const MIN_SKEW_DEG: i32 = 3;
-/// Largest skew searched (degrees, each way), to the nearest degree.
-pub const MAX_SKEW_DEG: i32 = 15;
+/// Largest skew searched (degrees, each way), to the nearest degree: a plate seen from the
+/// kerb or by a body camera can lean 20–25°.
+pub const MAX_SKEW_DEG: i32 = 27;
 /// Rows of the working copy of the crop.
 const ROWS: usize = 48;
 /// The coarse search's step (degrees); the fine search tries the degrees between.
@@ -197,7 +198,7 @@ mod tests {
 
     #[test]
     fn finds_the_angle_and_band_of_tilted_text() {
-        for deg in [-10.0f32, 8.0] {
+        for deg in [-10.0f32, 8.0, -22.0] {
             let img = tilted_text(deg);
             let o = estimate(&img, &whole(&img)).expect("skew found");
             assert!((o.angle.to_degrees() - deg).abs() <= 1.0, "{deg}: {o:?}");
