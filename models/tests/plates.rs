@@ -1,11 +1,19 @@
 //! Plate-region proposals on real photos (skips with a message without `../shared/data`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use raqib_models::face::Bbox;
 use raqib_models::plate::RegionProposer;
 use raqib_models::runtime::{default_library_in, installed_cache_or_skip};
 use raqib_models::{Device, RgbImage, Runtime, SessionOptions};
+
+/// A model loaded from the installed cache on the CPU, or `None` (with a message) without one.
+fn load<M>(loader: impl FnOnce(&'static Runtime, &Path, &SessionOptions) -> raqib_models::Result<M>) -> Option<M> {
+    let cache = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))?;
+    let rt = Runtime::shared(&default_library_in(&cache)).expect("runtime loads");
+    let opts = SessionOptions { device: Device::Cpu, intra_threads: 0 };
+    Some(loader(rt, &cache.join("models"), &opts).expect("model loads"))
+}
 
 #[test]
 fn a_region_covers_the_annotated_plate() {
@@ -14,10 +22,7 @@ fn a_region_covers_the_annotated_plate() {
         eprintln!("SKIPPED: {} is absent", data.display());
         return;
     }
-    let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
-    let rt = Runtime::shared(&default_library_in(&cache)).unwrap();
-    let opts = SessionOptions { device: Device::Cpu, intra_threads: 0 };
-    let mut proposer = RegionProposer::load(rt, &cache.join("models"), &opts).unwrap();
+    let Some(mut proposer) = load(RegionProposer::load) else { return };
     // Annotations from the set's own .txt files: file x y w h TEXT.
     for (set, name, b) in
         [("eu", "eu1.jpg", [396.0, 340.0, 203.0, 46.0]), ("br", "AYO9034.jpg", [528.0, 412.0, 162.0, 52.0])]
@@ -33,10 +38,7 @@ fn a_region_covers_the_annotated_plate() {
 
 #[test]
 fn blank_image_has_no_text_region() {
-    let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
-    let rt = Runtime::shared(&default_library_in(&cache)).unwrap();
-    let opts = SessionOptions { device: Device::Cpu, intra_threads: 0 };
-    let mut proposer = RegionProposer::load(rt, &cache.join("models"), &opts).unwrap();
+    let Some(mut proposer) = load(RegionProposer::load) else { return };
     let img = RgbImage { width: 320, height: 240, data: vec![128; 320 * 240 * 3] };
     assert!(proposer.propose(&img).unwrap().is_empty());
 }
@@ -70,10 +72,7 @@ fn tilted_sample(deg: f32) -> (RgbImage, Bbox) {
 #[test]
 fn a_tilted_plate_is_read_along_its_own_axis() {
     use raqib_models::plate::{Crop, Layout, PlateReader, Views, deskew};
-    let Some(cache) = installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")) else { return };
-    let rt = Runtime::shared(&default_library_in(&cache)).unwrap();
-    let opts = SessionOptions { device: Device::Cpu, intra_threads: 0 };
-    let mut reader = PlateReader::load(rt, &cache.join("models"), &opts).unwrap();
+    let Some(mut reader) = load(PlateReader::load) else { return };
     for deg in [-12.0f32, 10.0] {
         let (img, bbox) = tilted_sample(deg);
         let o = deskew::estimate(&img, &bbox).expect("the tilt is found");

@@ -6,7 +6,7 @@
 //! character strokes are vertical edges, and projected along the right angle their energy piles
 //! up in a narrow band (the text line), so the angle whose projection profile is the peakiest
 //! (largest sum of squares) wins. The band's extent along that angle gives the oriented crop.
-//! Pure arithmetic on a 32-row copy of the crop (figures in BENCHMARKS.md).
+//! Pure arithmetic on a 48-row copy of the crop (figures in BENCHMARKS.md).
 
 use crate::face::Bbox;
 use crate::image_ops::RgbImage;
