@@ -38,22 +38,6 @@ PAD_X, PAD_Y = 0.08, 0.06
 TILTED_SHARE = 0.35
 
 
-def char_boxes(path, W, H):
-    """(class, x0, y0, x1, y1) in pixels, left to right."""
-    out = []
-    label = os.path.join(os.path.dirname(os.path.dirname(path)), "labels_yolo_chars",
-                         os.path.splitext(os.path.basename(path))[0] + ".txt")
-    with open(label) as f:
-        for line in f:
-            p = line.split()
-            if len(p) != 5:
-                continue
-            c = int(p[0])
-            cx, cy, w, h = (float(v) for v in p[1:])
-            out.append((c, (cx - w / 2) * W, (cy - h / 2) * H, (cx + w / 2) * W, (cy + h / 2) * H))
-    return sorted(out, key=lambda b: b[1])
-
-
 def _padded(b, W, H):
     _, x0, y0, x1, y1 = b
     px, py = PAD_X * (x1 - x0), PAD_Y * (y1 - y0)
@@ -87,22 +71,22 @@ def paste(g, box, glyph):
 
 
 def bank(rows):
-    """Glyph patches of every training photo: {class: [grey patch]}, and each photo's own."""
+    """Glyph patches of every training photo: {class: [grey patch]}, and per photo its grey
+    image, boxed characters, own patches and plate box."""
     all_glyphs, per_photo = {}, []
     for r in rows:
         with Image.open(r["path"]) as im:
             g = preprocess.grey(im)
         H, W = g.shape
-        boxes = char_boxes(r["path"], W, H)
         mine = {}
-        for b in boxes:
+        for b in r["chars"]:
             x0, y0, x1, y1 = _padded(b, W, H)
             patch = g[y0:y1, x0:x1].copy()
             if patch.size == 0:
                 continue
             all_glyphs.setdefault(b[0], []).append(patch)
             mine.setdefault(b[0], []).append(patch)
-        per_photo.append((g, boxes, mine))
+        per_photo.append((g, r["chars"], mine, r["box"]))
     return all_glyphs, per_photo
 
 
@@ -138,15 +122,11 @@ def _chunk(args):
     np.random.seed(seed % 2**31)
     xs, ys = [], []
     for i in indices:
-        g, boxes, mine = PER_PHOTO[i]
-        x0 = min(b[1] for b in boxes)
-        y0 = min(b[2] for b in boxes)
-        x1 = max(b[3] for b in boxes)
-        y1 = max(b[4] for b in boxes)
+        g, boxes, mine, box = PER_PHOTO[i]
+        x0, y0, x1, y1 = box
         for _ in range(per):
             img, tokens = swapped(rng, g, boxes, mine, GLYPHS)
             scene = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB")
-            box = (x0, y0, x1, y1)
             if rng.random() < TILTED_SHARE:  # read along the text line, as the Rust reader's deskewed view
                 xs.append(realviews.deskewed_view(rng, scene, box))
                 ys.append(tokens)

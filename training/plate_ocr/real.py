@@ -23,7 +23,8 @@ def split_of(key):
 
 
 def moroccan(data):
-    """Rows of (image path, char box, tokens, two_rows, split, usable) from moroccan-um6p-dev."""
+    """Rows of (image path, char box, boxed characters, tokens, two_rows, split, usable) from
+    moroccan-um6p-dev."""
     root = os.path.join(data, "plates", "moroccan-um6p-dev")
     out = []
     with open(os.path.join(root, "plates.tsv"), encoding="utf-8") as f:
@@ -34,25 +35,29 @@ def moroccan(data):
         label = os.path.join(root, "labels_yolo_chars", os.path.splitext(name)[0] + ".txt")
         with Image.open(path) as im:
             W, H = im.size
-        xs0, ys0, xs1, ys1 = [], [], [], []
-        with open(label) as lf:
-            for line in lf:
-                p = line.split()
-                if len(p) != 5:
-                    continue
-                cx, cy, w, h = (float(v) for v in p[1:])
-                xs0.append((cx - w / 2) * W)
-                ys0.append((cy - h / 2) * H)
-                xs1.append((cx + w / 2) * W)
-                ys1.append((cy + h / 2) * H)
-        if not xs0:
+        chars = char_boxes(label, W, H)
+        if not chars:
             continue
-        box = (min(xs0), min(ys0), max(xs1), max(ys1))
+        box = (min(c[1] for c in chars), min(c[2] for c in chars), max(c[3] for c in chars), max(c[4] for c in chars))
         tokens = alphabet.tokens_of(text.replace("/", "").replace("|", ""))
         usable = "no_arabic_letter_labeled" not in flags
-        out.append(dict(path=path, box=box, tokens=tokens, text=text, two_rows="two_row" in flags,
+        out.append(dict(path=path, box=box, chars=chars, tokens=tokens, text=text, two_rows="two_row" in flags,
                         split=split_of(alphabet_key(text)), usable=usable, standard=flags == "" and _standard(text)))
     return out
+
+
+def char_boxes(label, W, H):
+    """(YOLO class, x0, y0, x1, y1) in pixels of each boxed character of a `labels_yolo_chars`
+    file, left to right."""
+    out = []
+    with open(label) as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 5:
+                continue
+            cx, cy, w, h = (float(v) for v in p[1:])
+            out.append((int(p[0]), (cx - w / 2) * W, (cy - h / 2) * H, (cx + w / 2) * W, (cy + h / 2) * H))
+    return sorted(out, key=lambda b: b[1])
 
 
 def alphabet_key(text):
