@@ -12,6 +12,9 @@ them become thousands of label combinations, which is what the synthetic rendere
     python mix.py --synthetic-from .cache/ds --synthetic-count 30000 --real-from .cache/real5 \
         --real-synthetic-count 0 --extra-from .cache/glyph6 --val-from .cache/ds --out .cache/ft6
 
+`--wear` and `--keystone` add damage (`damage.py`: worn or smudged characters, the plate seen
+from the side); both default to 0, which makes v6's set. Tried for v8, not kept (model card).
+
 Only the training split (real.py) is used; deterministic for a given seed.
 """
 import argparse
@@ -23,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 import augment
+import damage
 import gen
 import preprocess
 import real
@@ -117,16 +121,21 @@ def swapped(rng, g, boxes, mine, glyphs):
 
 
 def _chunk(args):
-    seed, indices, per = args
+    seed, indices, per, worn, keystoned = args
     rng = random.Random(seed)
     np.random.seed(seed % 2**31)
     xs, ys = [], []
     for i in indices:
-        g, boxes, mine, box = PER_PHOTO[i]
-        x0, y0, x1, y1 = box
+        g, boxes, mine, plate = PER_PHOTO[i]
         for _ in range(per):
             img, tokens = swapped(rng, g, boxes, mine, GLYPHS)
+            if worn > 0:
+                damage.wear(rng, img, boxes, worn)
             scene = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB")
+            box = plate
+            if keystoned > 0 and rng.random() < keystoned:
+                scene, box = damage.keystone(rng, scene, box)
+            x0, y0, x1, y1 = box
             if rng.random() < TILTED_SHARE:  # read along the text line, as the Rust reader's deskewed view
                 xs.append(realviews.deskewed_view(rng, scene, box))
                 ys.append(tokens)
@@ -150,6 +159,10 @@ def main():
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--out", required=True)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--wear", type=float, default=0.0,
+                    help="share of characters worn or smudged (damage.wear); 0 reproduces plate-ocr v6's set")
+    ap.add_argument("--keystone", type=float, default=0.0,
+                    help="share of views seen from the side (damage.keystone); 0 reproduces plate-ocr v6's set")
     ap.add_argument("--preview", help="write the first 40 views to this PNG and stop")
     a = ap.parse_args()
     rows = [r for r in real.moroccan(a.data)
@@ -157,11 +170,11 @@ def main():
     GLYPHS, PER_PHOTO = bank(rows)
     idx = list(range(len(PER_PHOTO)))
     if a.preview:
-        xs, ys = _chunk((a.seed, idx[:8], 5))
+        xs, ys = _chunk((a.seed, idx[:8], 5, a.wear, a.keystone))
         Image.fromarray(np.concatenate(xs, axis=0)).save(a.preview)
         print("\n".join("".join(t) for t in ys))
         return
-    jobs = [(a.seed * 7919 + i, idx[i: i + 4], a.per_plate) for i in range(0, len(idx), 4)]
+    jobs = [(a.seed * 7919 + i, idx[i: i + 4], a.per_plate, a.wear, a.keystone) for i in range(0, len(idx), 4)]
     xs, ys = [], []
     with Pool(a.workers) as pool:  # fork: workers share the bank
         for part in pool.imap(_chunk, jobs):
