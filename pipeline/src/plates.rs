@@ -109,23 +109,27 @@ impl PlateTracker {
         image: &RgbImage,
         plates: Vec<PlateRead>,
     ) -> Vec<PlateEvent> {
-        let whole = (!plates.is_empty()).then(|| Arc::new(image.clone()));
         let detections = plates
             .into_iter()
             .map(|read| Detection {
                 bbox: read.bbox,
                 key: Some(read.key.clone()),
-                payload: Observation { crop: crop(image, &read.bbox), read, pts, frame, frame_image: whole.clone() },
+                payload: Observation { crop: crop(image, &read.bbox), read, pts, frame, frame_image: None },
             })
             .collect();
         let ended = self.tracker.update(frame, detections, |o| Some(o.read.key.as_str()));
-        // Each track keeps the whole frame of its best shot only.
+        // Each track keeps the whole frame of its best shot only, and the frame is copied only
+        // when it holds a track's new best shot (a track's best only changes by a new
+        // observation; tracks that ended were not seen in this frame).
+        let mut whole: Option<Arc<RgbImage>> = None;
         for t in self.tracker.live_mut() {
             let best =
                 t.observations.iter().enumerate().max_by(|a, b| shot(&a.1.1).total_cmp(&shot(&b.1.1))).map(|(i, _)| i);
             for (i, (_, o)) in t.observations.iter_mut().enumerate() {
                 if Some(i) != best {
                     o.frame_image = None;
+                } else if o.frame == frame && o.frame_image.is_none() {
+                    o.frame_image = Some(Arc::clone(whole.get_or_insert_with(|| Arc::new(image.clone()))));
                 }
             }
         }
@@ -256,6 +260,49 @@ pub fn crop_jpeg(image: &RgbImage, bbox: &Bbox) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use raqib_core::PlateText;
+    use raqib_models::plate::Layout;
+    use raqib_models::plate::ctc::CharRead;
+
+    fn read(text: &str, confidence: f32) -> PlateRead {
+        let plate = PlateText::parse(text, None).unwrap();
+        let chars = plate
+            .key()
+            .chars()
+            .enumerate()
+            .map(|(i, c)| CharRead { text: c.to_string(), confidence, alternatives: vec![], step: i })
+            .collect();
+        PlateRead {
+            bbox: Bbox { x1: 2.0, y1: 2.0, x2: 12.0, y2: 6.0 },
+            text: plate.canonical().into(),
+            latin: plate.latin_alias(),
+            key: plate.key().into(),
+            format: plate.format(),
+            country: plate.country(),
+            confidence,
+            raw: plate.key().into(),
+            layout: Layout::OneRow,
+            chars,
+        }
+    }
+
+    #[test]
+    fn the_event_keeps_the_whole_frame_of_its_best_shot_and_no_other() {
+        let frame = |v: u8| RgbImage { width: 16, height: 8, data: vec![v; 16 * 8 * 3] };
+        let mut tracker = PlateTracker::new(EventParams::default());
+        let mut kept = Vec::new();
+        for (i, conf) in [0.6f32, 0.95, 0.7].into_iter().enumerate() {
+            assert!(tracker.push(i as u64, None, &frame(10 * i as u8), vec![read("12345-ب-6", conf)]).is_empty());
+            let live = tracker.tracker.live();
+            kept.push(live[0].observations.iter().filter(|(_, o)| o.frame_image.is_some()).count());
+            assert!(live[0].observations[i].1.frame_image.is_some() == (i < 2), "frame {i}");
+        }
+        assert_eq!(kept, [1, 1, 1], "one whole frame per track at any time");
+        let events = tracker.finish();
+        assert_eq!(events.len(), 1);
+        assert_eq!((events[0].best_frame, events[0].reads), (1, 3));
+        assert_eq!(events[0].frame_image.as_ref().map(|f| f.data[0]), Some(10), "the best shot's frame");
+    }
 
     #[test]
     fn crops_are_clamped_jpegs() {
