@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+pub use crate::ingest::{RtspSettings, RtspTransport};
 
 /// One `[[cameras]]` entry of `raqib.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -29,11 +30,26 @@ pub struct CameraConfig {
     /// `host:port` of a gpsd serving this camera's live position (patrol and body cameras).
     #[serde(default)]
     pub gpsd: Option<String>,
+    /// RTSP only: how media travels (`tcp`, the default: passes NAT and firewalls and loses no
+    /// packets; `udp`: less delay on a clean LAN; `auto`: UDP, falling back to TCP).
+    #[serde(default)]
+    pub rtsp_transport: RtspTransport,
+    /// RTSP only: jitter buffer in milliseconds (200); more smooths a lossy mobile link at the
+    /// cost of alert delay.
+    #[serde(default = "default_rtsp_latency_ms")]
+    pub rtsp_latency_ms: u32,
 }
 
 fn default_analysis_fps() -> f32 {
     5.0
 }
+
+fn default_rtsp_latency_ms() -> u32 {
+    RtspSettings::default().latency_ms
+}
+
+/// Longest RTSP jitter buffer accepted: beyond this an alert comes too late to act on.
+pub const MAX_RTSP_LATENCY_MS: u32 = 10_000;
 
 /// Where a camera's frames come from, parsed from [`CameraConfig::url`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +65,21 @@ pub enum CameraSource {
 }
 
 impl CameraConfig {
+    /// A camera with every setting at its default (`--camera ID=URL` on the command line).
+    pub fn with_url(id: impl Into<String>, url: impl Into<String>) -> Self {
+        CameraConfig {
+            id: id.into(),
+            name: None,
+            url: url.into(),
+            analysis_fps: default_analysis_fps(),
+            lat: None,
+            lon: None,
+            gpsd: None,
+            rtsp_transport: RtspTransport::default(),
+            rtsp_latency_ms: default_rtsp_latency_ms(),
+        }
+    }
+
     /// The name to show: `name`, or the id when unset.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.id)
@@ -104,7 +135,18 @@ impl CameraConfig {
         {
             return Err(bad("gpsd", format!("`{g}` must be host:port")));
         }
+        if self.rtsp_latency_ms > MAX_RTSP_LATENCY_MS {
+            return Err(bad(
+                "rtsp_latency_ms",
+                format!("{} must be at most {MAX_RTSP_LATENCY_MS}", self.rtsp_latency_ms),
+            ));
+        }
         Ok(())
+    }
+
+    /// How an RTSP source of this camera is opened.
+    pub fn rtsp(&self) -> RtspSettings {
+        RtspSettings { transport: self.rtsp_transport, latency_ms: self.rtsp_latency_ms }
     }
 }
 
@@ -128,7 +170,7 @@ mod tests {
     use super::*;
 
     fn cam(id: &str, url: &str) -> CameraConfig {
-        CameraConfig { id: id.into(), name: None, url: url.into(), analysis_fps: 5.0, lat: None, lon: None, gpsd: None }
+        CameraConfig::with_url(id, url)
     }
 
     #[test]
@@ -152,5 +194,8 @@ mod tests {
         let err = validate_cameras(&[cam("a", "x.mp4"), cam("a", "y.mp4")]).unwrap_err().to_string();
         assert!(err.starts_with("cameras[1].id") && err.contains("cameras[0]"), "{err}");
         assert!(cam("bad id", "x.mp4").validate(0).unwrap_err().to_string().starts_with("cameras[0].id"));
+        let mut c = cam("gate-1", "rtsp://x");
+        c.rtsp_latency_ms = 60_000;
+        assert!(c.validate(2).unwrap_err().to_string().starts_with("cameras[2].rtsp_latency_ms"));
     }
 }

@@ -26,6 +26,45 @@ pub struct Frame {
     pub index: u64,
 }
 
+/// How RTSP media travels ([`RtspSettings::transport`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RtspTransport {
+    /// Interleaved in the RTSP TCP connection: passes NAT and firewalls, loses no packets.
+    #[default]
+    Tcp,
+    /// RTP over UDP: least delay on a clean network; lost packets smear frames.
+    Udp,
+    /// UDP (unicast, then multicast), falling back to TCP when nothing arrives.
+    Auto,
+}
+
+impl RtspTransport {
+    /// The `rtspsrc` `protocols` value.
+    pub fn protocols(self) -> &'static str {
+        match self {
+            RtspTransport::Tcp => "tcp",
+            RtspTransport::Udp => "udp",
+            RtspTransport::Auto => "udp+udp-mcast+tcp",
+        }
+    }
+}
+
+/// How a live RTSP source is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtspSettings {
+    /// Media transport.
+    pub transport: RtspTransport,
+    /// Jitter buffer, milliseconds.
+    pub latency_ms: u32,
+}
+
+impl Default for RtspSettings {
+    fn default() -> Self {
+        RtspSettings { transport: RtspTransport::Tcp, latency_ms: 200 }
+    }
+}
+
 /// A decoding pipeline that hands out frames in order.
 pub struct FrameSource {
     pipeline: gst::Pipeline,
@@ -53,15 +92,16 @@ impl FrameSource {
     /// Opens any URI `uridecodebin` understands (`file://`, `rtsp://`, `http://`…) for replay
     /// (as fast as it decodes); `name` is used in errors and logs.
     pub fn open_uri(uri: &str, name: &str) -> Result<Self> {
-        Self::open_uri_with(uri, name, false, None)
+        Self::open_uri_with(uri, name, None, None)
     }
 
     /// Opens a URI for live analysis: frames are delivered at their media time (a file plays at
-    /// its own speed, like a camera), RTSP goes over TCP with 200 ms of jitter buffer, and only
-    /// up to `max_rate` frames per second leave GStreamer (`videorate`, dropping only): every
-    /// frame is decoded, as H.264 needs, but only those are converted to RGB and copied.
-    pub fn open_live(uri: &str, name: &str, max_rate: u32) -> Result<Self> {
-        Self::open_uri_with(uri, name, true, Some(max_rate.max(1)))
+    /// its own speed, like a camera), RTSP is opened as `rtsp` says (by default over TCP with
+    /// 200 ms of jitter buffer), and only up to `max_rate` frames per second leave GStreamer
+    /// (dropping only): every frame is decoded, as H.264 needs, but only those are converted to
+    /// RGB and copied.
+    pub fn open_live(uri: &str, name: &str, max_rate: u32, rtsp: RtspSettings) -> Result<Self> {
+        Self::open_uri_with(uri, name, Some(rtsp), Some(max_rate.max(1)))
     }
 
     /// Frames decoded so far (before any rate limiting).
@@ -69,7 +109,8 @@ impl FrameSource {
         self.decoded.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn open_uri_with(uri: &str, name: &str, live: bool, max_rate: Option<u32>) -> Result<Self> {
+    /// `live`: the RTSP settings of a live source, `None` for replay.
+    fn open_uri_with(uri: &str, name: &str, live: Option<RtspSettings>, max_rate: Option<u32>) -> Result<Self> {
         gst::init().map_err(|e| Error::GstInit(e.to_string()))?;
         let bad = |message: String| Error::Source { source_name: name.to_owned(), message };
         let make = |factory: &str| {
@@ -84,17 +125,17 @@ impl FrameSource {
         let sink = gst_app::AppSink::builder()
             .caps(&gst::Caps::builder("video/x-raw").field("format", "RGB").build())
             // Files play at their own speed in live mode; network streams are paced by the sender.
-            .sync(live && !uri.starts_with("rtsp"))
+            .sync(live.is_some() && !uri.starts_with("rtsp"))
             .max_buffers(4)
             .drop(false)
             .build();
-        if live {
-            decode.connect("source-setup", false, |args| {
+        if let Some(rtsp) = live {
+            decode.connect("source-setup", false, move |args| {
                 let source = args.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
                 let is_rtsp = source.factory().is_some_and(|f| f.name() == "rtspsrc");
                 if is_rtsp {
-                    source.set_property("latency", 200u32);
-                    source.set_property_from_str("protocols", "tcp");
+                    source.set_property("latency", rtsp.latency_ms);
+                    source.set_property_from_str("protocols", rtsp.transport.protocols());
                     // Give up on a silent server after 5 s instead of waiting forever.
                     source.set_property("tcp-timeout", 5_000_000u64);
                 }

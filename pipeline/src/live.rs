@@ -227,7 +227,7 @@ fn ingest_loop(index: usize, cam: &CameraConfig, shared: &LiveShared, backoff: B
         set(&|h| h.state = CameraState::Connecting);
         let outcome = uri_of(cam).map_err(|e| e.to_string()).and_then(|uri| {
             let max_rate = cam.analysis_fps.ceil() as u32;
-            let mut source = FrameSource::open_live(&uri, &cam.id, max_rate).map_err(|e| e.to_string())?;
+            let mut source = FrameSource::open_live(&uri, &cam.id, max_rate, cam.rtsp()).map_err(|e| e.to_string())?;
             let mut gate = crate::ingest::RateGate::new(f64::from(cam.analysis_fps));
             let mut window = (Instant::now(), 0u64);
             let decoded_before = health.lock().unwrap_or_else(|p| p.into_inner()).frames_in;

@@ -343,6 +343,22 @@ mod tests {
     }
 
     #[test]
+    fn rtsp_options_parse_and_a_bad_transport_names_the_key() {
+        let c = Config::parse(
+            "[[cameras]]\nid = \"a\"\nurl = \"rtsp://x\"\nrtsp_transport = \"udp\"\nrtsp_latency_ms = 800\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.cameras[0].rtsp().transport.protocols(), "udp");
+        assert_eq!(c.cameras[0].rtsp().latency_ms, 800);
+        let c = Config::parse("[[cameras]]\nid = \"a\"\nurl = \"rtsp://x\"\n").unwrap();
+        assert_eq!(c.cameras[0].rtsp().transport.protocols(), "tcp", "TCP unless asked");
+        let err =
+            Config::parse("[[cameras]]\nid = \"a\"\nurl = \"rtsp://x\"\nrtsp_transport = \"quic\"\n").unwrap_err();
+        assert!(err.contains("rtsp_transport") && err.contains("quic"), "{err}");
+    }
+
+    #[test]
     fn semantic_errors_name_the_key() {
         let c = Config::parse("[[cameras]]\nid = \"a\"\nurl = \"rtsp://x\"\nanalysis_fps = -1\n").unwrap();
         let err = c.validate().unwrap_err().to_string();

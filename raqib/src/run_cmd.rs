@@ -255,7 +255,7 @@ fn cameras(config: &Config, extra: &[String]) -> anyhow::Result<Vec<CameraConfig
             Some((id, url)) if !id.contains("://") => (id.to_owned(), url.to_owned()),
             _ => (format!("cam{}", all.len() + 1), arg.clone()),
         };
-        all.push(CameraConfig { id, name: None, url, analysis_fps: 5.0, lat: None, lon: None, gpsd: None });
+        all.push(CameraConfig::with_url(id, url));
     }
     if all.is_empty() {
         bail!("no cameras: add [[cameras]] blocks to the configuration or pass --camera URL");

@@ -9,7 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// When the test binary is started with `RAQIB_TEST_RTSP=PORT:FILE`, this "test" is an RTSP
-/// server streaming FILE (H.264 MP4) at rtsp://127.0.0.1:PORT/cam until it is killed.
+/// server streaming FILE (H.264 MP4) at rtsp://127.0.0.1:PORT/cam until it is killed; with
+/// `RAQIB_TEST_RTSP_UDP_ONLY` set it refuses to send media over TCP.
 #[test]
 fn rtsp_server_child() {
     let Ok(spec) = std::env::var("RAQIB_TEST_RTSP") else { return };
@@ -25,6 +26,9 @@ fn rtsp_server_child() {
         "( filesrc location={file} ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )"
     ));
     factory.set_shared(true);
+    if std::env::var_os("RAQIB_TEST_RTSP_UDP_ONLY").is_some() {
+        factory.set_protocols(gstreamer_rtsp_server::gst_rtsp::RTSPLowerTrans::UDP);
+    }
     server.mount_points().unwrap().add_factory("/cam", factory);
     let _id = server.attach(None).unwrap();
     eprintln!("rtsp server on {port}");
@@ -36,13 +40,16 @@ fn free_port() -> u16 {
 }
 
 fn serve(port: u16, file: &Path) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "rtsp_server_child", "--nocapture", "--test-threads", "1"])
+    server_command(port, file).spawn().unwrap()
+}
+
+fn server_command(port: u16, file: &Path) -> Command {
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args(["--exact", "rtsp_server_child", "--nocapture", "--test-threads", "1"])
         .env("RAQIB_TEST_RTSP", format!("{port}:{}", file.display()))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::null());
+    c
 }
 
 fn wait_for_port(port: u16) {
@@ -158,4 +165,62 @@ fn a_dead_rtsp_camera_reconnects_while_the_other_camera_keeps_going() {
         let n: i64 = db.query_row("SELECT count(*) FROM plate_reads WHERE source = ?1", [cam], |r| r.get(0)).unwrap();
         assert!(n >= 1, "no read recorded for {cam}: {out}");
     }
+}
+
+#[test]
+fn an_rtsp_camera_told_to_use_udp_streams_from_a_udp_only_server() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let raqib = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_raqib"));
+        c.current_dir(d).env("RAQIB_CACHE_DIR", &cache).env("RAQIB_DATA_DIR", d).env_remove("RAQIB_CONFIG");
+        c
+    };
+    let made = raqib()
+        .args(["samples", "make", "--out", "scene", "--width", "640", "--height", "360"])
+        .args(["--seconds", "6", "--seed", "5", "-q"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let port = free_port();
+    let mut server =
+        server_command(port, &d.join("scene/scene.mp4")).env("RAQIB_TEST_RTSP_UDP_ONLY", "1").spawn().unwrap();
+    wait_for_port(port);
+    // The same stream twice: once as configured over UDP, once with the default (TCP), which
+    // this server refuses — so the UDP camera's frames show the setting reached the source.
+    let url = format!("rtsp://127.0.0.1:{port}/cam");
+    std::fs::write(
+        d.join("raqib.toml"),
+        format!(
+            "[[cameras]]\nid = \"udp\"\nurl = \"{url}\"\nrtsp_transport = \"udp\"\nrtsp_latency_ms = 300\n\n\
+             [[cameras]]\nid = \"tcp\"\nurl = \"{url}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut node = raqib()
+        .args(["run", "--config", "raqib.toml", "--no-server", "--no-store", "--for", "30", "--health-every", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(25);
+    let h = loop {
+        let h = health(d);
+        if camera(&h, "udp")["frames_analysed"].as_u64().unwrap_or(0) >= 3 {
+            break h;
+        }
+        assert!(Instant::now() < until, "the UDP camera did not stream: {h}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(camera(&h, "tcp")["frames_analysed"].as_u64().unwrap_or(0), 0, "the server sends no TCP media: {h}");
+    let pid = node.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = node.wait().unwrap();
+    server.kill().unwrap();
+    let _ = server.wait();
+    let mut err = String::new();
+    node.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(status.success(), "{err}");
 }
