@@ -1,5 +1,7 @@
 """Damage the real plates of `glyphs.py` the way streets do: worn paint and smudges on the
-characters, and the keystone of a plate seen from the side.
+characters, and the keystone of a plate seen from the side; and vary the real glyphs' shapes
+(`reshape`: elastic distortion, bolder or thinner strokes) so that the few real letters of the
+training photos stand for more hands and fonts.
 
 Moroccan plates are often old: strokes lose their paint (a `9` with a broken loop reads `3`, a
 worn `د` reads `ه`), dirt lies across letters, and a kerb-side or body camera sees the plate
@@ -94,3 +96,37 @@ def keystone(rng, scene, box):
     out = part.transform(part.size, Image.PERSPECTIVE, _coefficients(dst, src), resample=Image.BILINEAR)
     xs, ys = [p[0] for p in dst], [p[1] for p in dst]
     return out, (max(0.0, min(xs)), max(0.0, min(ys)), min(float(out.width), max(xs)), min(float(out.height), max(ys)))
+
+
+def _smooth_field(nrng, h, w, sigma):
+    """A random displacement field (h x w), Gaussian-smoothed, scaled to unit peak."""
+    f = Image.fromarray(((nrng.random((h, w)) * 255)).astype(np.uint8)).filter(ImageFilter.GaussianBlur(sigma))
+    a = np.asarray(f, np.float32) - 127.5
+    peak = np.abs(a).max()
+    return a / peak if peak > 0 else a
+
+
+def reshape(rng, patch):
+    """A glyph patch (grey, ink darker or lighter than its paper) elastically distorted (smooth
+    displacements of 2–6 % of its height) and, half the time, with strokes made bolder or
+    thinner by a grey-level min/max filter about 1/30 of its height wide."""
+    h, w = patch.shape
+    if h < 8 or w < 4:
+        return patch
+    nrng = np.random.default_rng(rng.randint(0, 2**31))
+    amp = rng.uniform(0.02, 0.06) * h
+    sigma = max(1.0, rng.uniform(0.12, 0.25) * h)
+    dx, dy = _smooth_field(nrng, h, w, sigma) * amp, _smooth_field(nrng, h, w, sigma) * amp
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    from deskew import bilinear
+    out = bilinear(patch, xx + dx, yy + dy)
+    if rng.random() < 0.5:
+        k = max(3, int(round(h / 30)) | 1)
+        dark_ink = np.median(patch) > (patch.min() + patch.max()) / 2
+        bolder = rng.random() < 0.5
+        # Dark ink grows under a min filter, light ink under a max filter.
+        grow = ImageFilter.MinFilter(k) if dark_ink else ImageFilter.MaxFilter(k)
+        shrink = ImageFilter.MaxFilter(k) if dark_ink else ImageFilter.MinFilter(k)
+        im = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)).filter(grow if bolder else shrink)
+        out = np.asarray(im, np.float32)
+    return out

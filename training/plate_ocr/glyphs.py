@@ -13,7 +13,8 @@ them become thousands of label combinations, which is what the synthetic rendere
         --real-synthetic-count 0 --extra-from .cache/glyph6 --val-from .cache/ds --out .cache/ft6
 
 `--wear` and `--keystone` add damage (`damage.py`: worn or smudged characters, the plate seen
-from the side); both default to 0, which makes v6's set. Tried for v8, not kept (model card).
+from the side), `--reshape` distorts the pasted glyphs; all default to 0, which makes v6's set.
+Tried for v8 and v9, not kept (model card).
 
 Only the training split (real.py) is used; deterministic for a given seed.
 """
@@ -94,8 +95,9 @@ def bank(rows):
     return all_glyphs, per_photo
 
 
-def swapped(rng, g, boxes, mine, glyphs):
-    """A copy of photo `g` with its characters replaced; returns (grey image, tokens)."""
+def swapped(rng, g, boxes, mine, glyphs, reshaped=0.0):
+    """A copy of photo `g` with its characters replaced; returns (grey image, tokens).
+    `reshaped`: share of pasted glyphs distorted first (`damage.reshape`)."""
     out = g.copy()
     H, W = g.shape
     tokens = []
@@ -114,6 +116,8 @@ def swapped(rng, g, boxes, mine, glyphs):
                 src = None
             if src:
                 patch = rng.choice(src)
+                if reshaped > 0 and rng.random() < reshaped:
+                    patch = damage.reshape(rng, patch)
         if patch is not None and not paste(out, _padded(b, W, H), patch):
             new = c  # nothing pasted: the photo keeps its own character
         tokens.append(CLASS_NAMES[new])
@@ -121,14 +125,14 @@ def swapped(rng, g, boxes, mine, glyphs):
 
 
 def _chunk(args):
-    seed, indices, per, worn, keystoned = args
+    seed, indices, per, worn, keystoned, reshaped = args
     rng = random.Random(seed)
     np.random.seed(seed % 2**31)
     xs, ys = [], []
     for i in indices:
         g, boxes, mine, plate = PER_PHOTO[i]
         for _ in range(per):
-            img, tokens = swapped(rng, g, boxes, mine, GLYPHS)
+            img, tokens = swapped(rng, g, boxes, mine, GLYPHS, reshaped)
             if worn > 0:
                 damage.wear(rng, img, boxes, worn)
             scene = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).convert("RGB")
@@ -163,6 +167,8 @@ def main():
                     help="share of characters worn or smudged (damage.wear); 0 reproduces plate-ocr v6's set")
     ap.add_argument("--keystone", type=float, default=0.0,
                     help="share of views seen from the side (damage.keystone); 0 reproduces plate-ocr v6's set")
+    ap.add_argument("--reshape", type=float, default=0.0,
+                    help="share of pasted glyphs distorted (damage.reshape); 0 reproduces plate-ocr v6's set")
     ap.add_argument("--preview", help="write the first 40 views to this PNG and stop")
     a = ap.parse_args()
     rows = [r for r in real.moroccan(a.data)
@@ -170,11 +176,11 @@ def main():
     GLYPHS, PER_PHOTO = bank(rows)
     idx = list(range(len(PER_PHOTO)))
     if a.preview:
-        xs, ys = _chunk((a.seed, idx[:8], 5, a.wear, a.keystone))
+        xs, ys = _chunk((a.seed, idx[:8], 5, a.wear, a.keystone, a.reshape))
         Image.fromarray(np.concatenate(xs, axis=0)).save(a.preview)
         print("\n".join("".join(t) for t in ys))
         return
-    jobs = [(a.seed * 7919 + i, idx[i: i + 4], a.per_plate, a.wear, a.keystone) for i in range(0, len(idx), 4)]
+    jobs = [(a.seed * 7919 + i, idx[i: i + 4], a.per_plate, a.wear, a.keystone, a.reshape) for i in range(0, len(idx), 4)]
     xs, ys = [], []
     with Pool(a.workers) as pool:  # fork: workers share the bank
         for part in pool.imap(_chunk, jobs):
