@@ -60,6 +60,29 @@ fn wait_for_port(port: u16) {
     }
 }
 
+/// The installed models cache, or `None` (the test then skips, saying why).
+fn models_cache() -> Option<PathBuf> {
+    raqib_models::runtime::installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
+}
+
+/// `raqib` run in `dir`, with its data there and the models from `cache`.
+fn raqib_in(dir: &Path, cache: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_raqib"));
+    c.current_dir(dir).env("RAQIB_CACHE_DIR", cache).env("RAQIB_DATA_DIR", dir).env_remove("RAQIB_CONFIG");
+    c
+}
+
+/// A sample scene video (`raqib samples make`) in `dir/scene`; returns its path.
+fn make_scene(dir: &Path, cache: &Path, width: &str, height: &str, seconds: &str, seed: &str) -> PathBuf {
+    let made = raqib_in(dir, cache)
+        .args(["samples", "make", "--out", "scene", "--width", width, "--height", height])
+        .args(["--seconds", seconds, "--seed", seed, "-q"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    dir.join("scene/scene.mp4")
+}
+
 fn health(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("health.json")).unwrap_or_default()).unwrap_or_default()
 }
@@ -70,22 +93,11 @@ fn camera<'a>(h: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
 
 #[test]
 fn a_dead_rtsp_camera_reconnects_while_the_other_camera_keeps_going() {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let Some(cache) = models_cache() else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let raqib = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_raqib"));
-        c.current_dir(d).env("RAQIB_CACHE_DIR", &cache).env("RAQIB_DATA_DIR", d).env_remove("RAQIB_CONFIG");
-        c
-    };
-    let made = raqib()
-        .args(["samples", "make", "--out", "scene", "--width", "960", "--height", "540"])
-        .args(["--seconds", "8", "--seed", "4", "-q"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let video = d.join("scene/scene.mp4");
+    let raqib = || raqib_in(d, &cache);
+    let video = make_scene(d, &cache, "960", "540", "8", "4");
     let port = free_port();
     let mut server = serve(port, &video);
     wait_for_port(port);
@@ -169,24 +181,12 @@ fn a_dead_rtsp_camera_reconnects_while_the_other_camera_keeps_going() {
 
 #[test]
 fn an_rtsp_camera_told_to_use_udp_streams_from_a_udp_only_server() {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let Some(cache) = models_cache() else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let raqib = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_raqib"));
-        c.current_dir(d).env("RAQIB_CACHE_DIR", &cache).env("RAQIB_DATA_DIR", d).env_remove("RAQIB_CONFIG");
-        c
-    };
-    let made = raqib()
-        .args(["samples", "make", "--out", "scene", "--width", "640", "--height", "360"])
-        .args(["--seconds", "6", "--seed", "5", "-q"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let video = make_scene(d, &cache, "640", "360", "6", "5");
     let port = free_port();
-    let mut server =
-        server_command(port, &d.join("scene/scene.mp4")).env("RAQIB_TEST_RTSP_UDP_ONLY", "1").spawn().unwrap();
+    let mut server = server_command(port, &video).env("RAQIB_TEST_RTSP_UDP_ONLY", "1").spawn().unwrap();
     wait_for_port(port);
     // The same stream twice: once as configured over UDP, once with the default (TCP), which
     // this server refuses — so the UDP camera's frames show the setting reached the source.
@@ -199,7 +199,7 @@ fn an_rtsp_camera_told_to_use_udp_streams_from_a_udp_only_server() {
         ),
     )
     .unwrap();
-    let mut node = raqib()
+    let mut node = raqib_in(d, &cache)
         .args(["run", "--config", "raqib.toml", "--no-server", "--no-store", "--for", "30", "--health-every", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
