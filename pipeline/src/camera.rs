@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-pub use crate::ingest::{RtspSettings, RtspTransport};
+use crate::ingest::{RtspSettings, RtspTransport};
 
 /// One `[[cameras]]` entry of `raqib.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

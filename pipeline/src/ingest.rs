@@ -61,7 +61,7 @@ pub struct RtspSettings {
 
 impl Default for RtspSettings {
     fn default() -> Self {
-        RtspSettings { transport: RtspTransport::Tcp, latency_ms: 200 }
+        RtspSettings { transport: RtspTransport::default(), latency_ms: 200 }
     }
 }
 

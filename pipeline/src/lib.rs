@@ -31,5 +31,8 @@ pub mod retention;
 pub mod track;
 pub mod vote;
 
+#[cfg(test)]
+mod test_support;
+
 pub use camera::{CameraConfig, CameraSource};
 pub use error::{Error, Result};

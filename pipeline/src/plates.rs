@@ -260,31 +260,7 @@ pub fn crop_jpeg(image: &RgbImage, bbox: &Bbox) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use raqib_core::PlateText;
-    use raqib_models::plate::Layout;
-    use raqib_models::plate::ctc::CharRead;
-
-    fn read(text: &str, confidence: f32) -> PlateRead {
-        let plate = PlateText::parse(text, None).unwrap();
-        let chars = plate
-            .key()
-            .chars()
-            .enumerate()
-            .map(|(i, c)| CharRead { text: c.to_string(), confidence, alternatives: vec![], step: i })
-            .collect();
-        PlateRead {
-            bbox: Bbox { x1: 2.0, y1: 2.0, x2: 12.0, y2: 6.0 },
-            text: plate.canonical().into(),
-            latin: plate.latin_alias(),
-            key: plate.key().into(),
-            format: plate.format(),
-            country: plate.country(),
-            confidence,
-            raw: plate.key().into(),
-            layout: Layout::OneRow,
-            chars,
-        }
-    }
+    use crate::test_support::plate_read;
 
     #[test]
     fn the_event_keeps_the_whole_frame_of_its_best_shot_and_no_other() {
@@ -292,7 +268,11 @@ mod tests {
         let mut tracker = PlateTracker::new(EventParams::default());
         let mut kept = Vec::new();
         for (i, conf) in [0.6f32, 0.95, 0.7].into_iter().enumerate() {
-            assert!(tracker.push(i as u64, None, &frame(10 * i as u8), vec![read("12345-ب-6", conf)]).is_empty());
+            assert!(
+                tracker
+                    .push(i as u64, None, &frame(10 * i as u8), vec![plate_read("12345-ب-6", &[conf; 7], None)])
+                    .is_empty()
+            );
             let live = tracker.tracker.live();
             kept.push(live[0].observations.iter().filter(|(_, o)| o.frame_image.is_some()).count());
             assert!(live[0].observations[i].1.frame_image.is_some() == (i < 2), "frame {i}");

@@ -91,40 +91,7 @@ pub fn vote(reads: &[&PlateRead]) -> Option<Vote> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use raqib_models::face::Bbox;
-    use raqib_models::plate::Layout;
-    use raqib_models::plate::ctc::{Alternative, CharRead};
-
-    fn read(text: &str, confs: &[f32], alt: Option<(usize, &str, f32)>) -> PlateRead {
-        let plate = PlateText::parse(text, None).unwrap();
-        let chars: Vec<CharRead> = plate
-            .key()
-            .chars()
-            .zip(confs)
-            .enumerate()
-            .map(|(i, (c, &p))| CharRead {
-                text: c.to_string(),
-                confidence: p,
-                alternatives: match alt {
-                    Some((at, a, q)) if at == i => vec![Alternative { text: a.into(), p: q }],
-                    _ => vec![],
-                },
-                step: i,
-            })
-            .collect();
-        PlateRead {
-            bbox: Bbox { x1: 0.0, y1: 0.0, x2: 10.0, y2: 5.0 },
-            text: plate.canonical().into(),
-            latin: plate.latin_alias(),
-            key: plate.key().into(),
-            format: plate.format(),
-            country: plate.country(),
-            confidence: confs.iter().sum::<f32>() / confs.len() as f32,
-            raw: plate.key().into(),
-            layout: Layout::OneRow,
-            chars,
-        }
-    }
+    use crate::test_support::plate_read as read;
 
     #[test]
     fn one_misread_frame_is_outvoted() {

@@ -14,6 +14,8 @@ import math
 import numpy as np
 from PIL import Image, ImageFilter
 
+from deskew import bilinear
+
 
 def _ellipses(rng, h, w, count, rx_share, ry_share):
     """A soft mask (0..1) of `count` random ellipses in an h x w box, sized by the box height."""
@@ -118,7 +120,6 @@ def reshape(rng, patch):
     sigma = max(1.0, rng.uniform(0.12, 0.25) * h)
     dx, dy = _smooth_field(nrng, h, w, sigma) * amp, _smooth_field(nrng, h, w, sigma) * amp
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    from deskew import bilinear
     out = bilinear(patch, xx + dx, yy + dy)
     if rng.random() < 0.5:
         k = max(3, int(round(h / 30)) | 1)
