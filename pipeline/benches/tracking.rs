@@ -18,7 +18,7 @@ fn benches(c: &mut Criterion) {
                     Detection { bbox: Bbox { x1: x, y1: y, x2: x + 50.0, y2: y + 20.0 }, key: None, payload: i }
                 })
                 .collect();
-            let ended = tracker.update(frame, dets, |_| None);
+            let ended = tracker.update(frame, None, dets, |_| None);
             frame += 1;
             ended.len()
         })

@@ -131,7 +131,7 @@ impl FaceAnalyser {
     /// A fresh analyser.
     pub fn new(params: FaceParams) -> Self {
         FaceAnalyser {
-            tracker: Tracker::new(TrackerParams { min_iou: 0.2, max_missed: 5 }),
+            tracker: Tracker::new(TrackerParams { min_iou: 0.2, ..TrackerParams::default() }),
             params,
             state: HashMap::new(),
             unmatched_tracks: 0,
@@ -149,7 +149,7 @@ impl FaceAnalyser {
             .into_iter()
             .map(|(bbox, _)| Detection { bbox, key: None, payload: FaceObs { pts: frame.pts } })
             .collect();
-        let ended = self.tracker.update(frame.index, detections, |_| None);
+        let ended = self.tracker.update(frame.index, frame.pts, detections, |_| None);
         let mut out = Vec::new();
         for t in ended {
             out.extend(self.sighting(t));

@@ -117,7 +117,14 @@ impl PlateTracker {
                 payload: Observation { crop: crop(image, &read.bbox), read, pts, frame, frame_image: None },
             })
             .collect();
-        let ended = self.tracker.update(frame, detections, |o| Some(o.read.key.as_str()));
+        let ended = self.tracker.update(frame, pts, detections, |o| Some(o.read.key.as_str()));
+        if tracing::enabled!(tracing::Level::TRACE) {
+            for t in self.tracker.live().iter().filter(|t| t.observations.last().is_some_and(|(f, _)| *f == frame)) {
+                let b = &t.bbox;
+                tracing::trace!(frame, track = t.id, key = %t.observations[t.observations.len() - 1].1.read.key,
+                    x1 = b.x1, y1 = b.y1, x2 = b.x2, y2 = b.y2, "plate seen");
+            }
+        }
         // Each track keeps the whole frame of its best shot only, and the frame is copied only
         // when it holds a track's new best shot (a track's best only changes by a new
         // observation; tracks that ended were not seen in this frame).
