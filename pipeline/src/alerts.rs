@@ -351,6 +351,14 @@ impl EventStore {
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
     }
 
+    /// The alerts (plate hits) that plate read `read_id` raised, oldest first.
+    pub fn alerts_of_read(&self, read_id: i64) -> Result<Vec<AlertId>> {
+        let e = db_err(&self.path);
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM hits WHERE read_id = ?1 ORDER BY id").map_err(&e)?;
+        let rows = stmt.query_map([read_id], |r| Ok(AlertId { kind: AlertKind::Plate, row: r.get(0)? })).map_err(&e)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
     /// The JPEG crop of an alert (plate crop or face crop).
     pub fn alert_crop(&self, id: AlertId) -> Result<Option<Vec<u8>>> {
         let sql = match id.kind {

@@ -37,6 +37,10 @@ pub enum Error {
     #[error("no alert {0}")]
     NoAlert(String),
 
+    /// An evidence package could not be written.
+    #[error("evidence package {0}")]
+    Evidence(String),
+
     /// Inference failed.
     #[error(transparent)]
     Model(#[from] raqib_models::Error),

@@ -4,9 +4,10 @@
 //! GStreamer ingest, sampling, batching, tracking, multi-frame voting and events. It composes
 //! `raqib-models` (inference) and `raqib-watchlist` (matching); nothing below it knows of video.
 //!
-//! What exists so far: the camera configuration ([`camera`]), the check of the GStreamer
-//! installation that `raqib doctor` prints ([`gst_check`]), IoU tracking ([`track`]) and
-//! multi-frame OCR voting ([`vote`]).
+//! Ingest ([`ingest`], [`live`]), per-frame analysis ([`analyse`], [`faces`]), IoU tracking
+//! ([`track`]), multi-frame OCR voting ([`vote`]), the events store ([`events`], [`alerts`],
+//! [`read_search`], [`retention`]), snapshot redaction ([`redact`]), evidence packages
+//! ([`evidence`]) and the event bus the sinks listen to ([`bus`]).
 //!
 //! ## Dependency choices
 //! - `gstreamer` (gstreamer-rs 0.25, against Debian 12's GStreamer 1.22): the maintained
@@ -19,6 +20,7 @@ pub mod bus;
 pub mod camera;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod faces;
 pub mod gps;
 pub mod gst_check;

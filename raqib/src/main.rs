@@ -10,6 +10,7 @@ mod bench_video;
 mod config;
 mod console_node;
 mod doctor;
+mod evidence_cmd;
 mod faces_cmd;
 mod models_cmd;
 mod plates_cmd;
@@ -152,6 +153,17 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Write an alert's evidence package (ZIP: alert, read or sighting, watchlist entry, snapshots, SHA-256 manifest). Audited
+    Evidence {
+        /// Alert id as the console and `raqib search` show it: `p12` (plate hit) or `f3` (face hit).
+        alert: String,
+        /// Why (case reference); required.
+        #[arg(long)]
+        reason: Option<String>,
+        /// ZIP file to write (default: raqib-evidence-<node>-<alert>.zip here); never overwritten.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Compare the faces in two photos.
     Faces {
@@ -412,6 +424,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search { plate, reason, limit, json } => {
             let paths = paths(config)?;
             search_cmd::search(&paths, &plate, reason.as_deref(), limit, json)?
+        }
+        Command::Evidence { alert, reason, out } => {
+            let (config, paths) = load(config)?;
+            evidence_cmd::export(&config, &paths, &alert, reason.as_deref(), out.as_deref())?;
         }
         Command::Faces { action: FacesAction::Compare { a, b, json } } => {
             let (config, paths) = load(config)?;

@@ -28,15 +28,21 @@ pub fn search(paths: &Paths, pattern: &str, reason: Option<&str>, limit: usize, 
     println!("{} sighting(s) of {pattern}", found.len());
     for r in &found {
         let media = r.media_time.map(|t| format!(" at {t:.2} s")).unwrap_or_default();
+        // A hit names its alerts: `raqib evidence ID` exports one.
+        let hit = if r.hit {
+            let ids: Vec<String> = store.alerts_of_read(r.id)?.iter().map(ToString::to_string).collect();
+            format!("  HIT {}", ids.join(" "))
+        } else {
+            String::new()
+        };
         println!(
-            "  #{:<6} {}  {}{media}  {} ({})  conf {:.2}{}",
+            "  #{:<6} {}  {}{media}  {} ({})  conf {:.2}{hit}",
             r.id,
             r.seen_at.format("%Y-%m-%d %H:%M:%S"),
             r.source,
             r.plate,
             r.latin,
             r.confidence,
-            if r.hit { "  HIT" } else { "" }
         );
     }
     Ok(())

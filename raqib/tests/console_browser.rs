@@ -36,7 +36,7 @@ async fn wait_http(url: &str, path: &str, timeout: Duration) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_and_searches_its_plate() {
+async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_exports_its_evidence_and_searches_its_plate() {
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
     let (Ok(_), Ok(_)) = (which("chromedriver"), which("chromium")) else {
@@ -94,11 +94,17 @@ async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_and_searches_i
     // A profile of its own, so the browser can be found and ended even when the test fails
     // (chromedriver does not take its browser down when it is killed).
     let profile = d.join("chromium-profile");
+    let downloads = d.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
     let _browser_procs = EndBrowser(profile.display().to_string());
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({ "binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000", format!("--user-data-dir={}", profile.display())] }),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000", format!("--user-data-dir={}", profile.display())],
+            "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false },
+        }),
     );
     let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
@@ -147,6 +153,19 @@ async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_and_searches_i
     browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(&acked)).await.expect("acknowledged");
     shot("3-acknowledged.png").await;
 
+    // Export its evidence: the console asks why, the browser saves the package.
+    let alert = browser.find(Locator::Css(&format!("#alert-{id}"))).await.unwrap();
+    alert.find(Locator::Css("a.evidence")).await.unwrap().click().await.unwrap();
+    browser.send_alert_text("CASE-2026-118").await.expect("the console asks for a reason");
+    browser.accept_alert().await.unwrap();
+    let saved = downloads.join(format!("raqib-evidence-raqib-{id}.zip"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !saved.is_file() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let zip = std::fs::read(&saved).unwrap_or_else(|e| panic!("{} not saved: {e}", saved.display()));
+    assert!(zip.starts_with(b"PK"), "the download is a ZIP");
+
     // Search the plate it read (the Latin spelling finds the Arabic one).
     let plate = subject.split(" (").nth(1).map(|s| s.trim_end_matches(')')).unwrap_or(&subject).to_owned();
     browser.find(Locator::Css("[data-view=search]")).await.unwrap().click().await.unwrap();
@@ -168,7 +187,7 @@ async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_and_searches_i
     let audit = raqib(d, &cache).args(["watchlist", "audit", "--limit", "1000"]).output().unwrap();
     let (status, err) = (audit.status, String::from_utf8_lossy(&audit.stderr).to_string());
     let audit = String::from_utf8_lossy(&audit.stdout).to_string();
-    for action in ["login", "alert.acknowledge", "search.reads"] {
+    for action in ["login", "alert.acknowledge", "alert.export", "search.reads"] {
         assert!(audit.contains(action), "audit lacks {action} ({status}):\n{audit}\nstderr:\n{err}");
     }
 }

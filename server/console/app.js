@@ -108,6 +108,19 @@ function render(a, live) {
     try { render(await api("POST", `/api/alerts/${a.id}/${what}`, { comment: comment.value }), false); countNew(); }
     catch (e) { alert(e.message); }
   };
+  // Analysts export an evidence package (ZIP, audited with its reason and SHA-256).
+  const analyst = state.me && (state.me.role === "analyst" || state.me.role === "admin");
+  const evidence = async (ev) => {
+    ev.preventDefault();
+    const reason = prompt("Reason for exporting this alert's evidence (case reference):", "");
+    if (reason === null) return;
+    const r = await fetch(`/api/alerts/${a.id}/evidence.zip?reason=${encodeURIComponent(reason)}`, { credentials: "same-origin" });
+    if (!r.ok) { let m = `HTTP ${r.status}`; try { m = (await r.json()).error || m; } catch (_) { /* not JSON */ } alert(m); return; }
+    const name = (/filename="([^"]+)"/.exec(r.headers.get("content-disposition") || "") || [])[1] || `evidence-${a.id}.zip`;
+    const link = el("a", { href: URL.createObjectURL(await r.blob()), download: name });
+    document.body.append(link); link.click(); link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  };
   const item = el("li", {
       id: `alert-${a.id}`,
       class: `alert p-${a.priority} s-${a.state}${urgent ? " urgent" : ""}${live ? " fresh" : ""}`,
@@ -119,7 +132,8 @@ function render(a, live) {
       el("div", {}, `${a.kind === "face" ? "Person" : "Plate"} on watchlist `, el("b", {}, a.category), ` — priority `, el("b", { class: "priority" }, a.priority),
         ` — entry ${ltr(a.entry)} (${a.match_kind}, ${a.score.toFixed(2)})`),
       el("div", { class: "meta" }, `camera ${a.camera} · ${new Date(a.raised_at).toLocaleString()} · `, where,
-        a.has_frame ? el("span", {}, " · ", el("a", { href: `/api/alerts/${a.id}/frame.jpg`, target: "_blank" }, "full frame")) : ""),
+        a.has_frame ? el("span", {}, " · ", el("a", { href: `/api/alerts/${a.id}/frame.jpg`, target: "_blank" }, "full frame")) : "",
+        analyst ? el("span", {}, " · ", el("a", { href: "#", class: "evidence", onclick: evidence }, "export evidence")) : ""),
       el("div", { class: "meta state" }, `state: ${a.state}`)),
     el("div", { class: "actions" }, comment,
       el("button", { class: "ack", onclick: act("acknowledge") }, "Acknowledge"),

@@ -216,6 +216,55 @@ async fn searches_need_a_reason_and_bad_input_gets_a_clear_4xx() {
 }
 
 /// Reads SSE events (`id`, `data`) until `n` alerts arrived or `timeout`.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_analyst_exports_an_alerts_evidence_package_with_a_reason_and_the_audit_log_keeps_its_hash() {
+    use sha2::Digest;
+    use std::io::Read;
+
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle")]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+    let (op, ana) = (login(&base, "op").await, login(&base, "ana").await);
+    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    let get = |path: String, token: &str| http.get(format!("{base}{path}")).bearer_auth(token).send();
+    let alerts: serde_json::Value = get("/api/alerts".into(), &ana).await.unwrap().json().await.unwrap();
+    let id = alerts["alerts"][0]["id"].as_str().unwrap().to_owned();
+
+    // Operators cannot export; analysts must say why; unknown alerts are 404.
+    assert_eq!(get(format!("/api/alerts/{id}/evidence.zip?reason=CASE-9"), &op).await.unwrap().status(), 403);
+    let r = get(format!("/api/alerts/{id}/evidence.zip"), &ana).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("reason"));
+    assert_eq!(get("/api/alerts/p999/evidence.zip?reason=CASE-9".into(), &ana).await.unwrap().status(), 404);
+
+    let r = get(format!("/api/alerts/{id}/evidence.zip?reason=CASE-9"), &ana).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains(&format!("raqib-evidence-node-1-{id}.zip")));
+    let sent_hash = r.headers()["x-evidence-sha256"].to_str().unwrap().to_owned();
+    let zip = r.bytes().await.unwrap();
+    assert_eq!(hex::encode(sha2::Sha256::digest(&zip)), sent_hash);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+    let mut manifest = String::new();
+    archive.by_name("manifest.json").unwrap().read_to_string(&mut manifest).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!((manifest["node"].as_str(), manifest["exported_by"].as_str()), (Some("node-1"), Some("ana")));
+    assert_eq!(manifest["reason"], "CASE-9");
+    for name in ["alert.json", "crop.jpg", "frame.jpg", "SHA256SUMS"] {
+        assert!(archive.by_name(name).is_ok(), "{name} in the package");
+    }
+
+    // The export is in the audit log, with its reason and the package's hash.
+    let store = Store::open(&dir.path().join("watchlist.db")).unwrap();
+    let export = store.audit_log(100).unwrap().into_iter().find(|r| r.action == "alert.export").unwrap();
+    assert_eq!((export.actor.as_str(), export.target.as_deref()), ("ana", Some(id.as_str())));
+    assert_eq!(export.reason.as_deref(), Some("CASE-9"));
+    assert!(export.detail.unwrap().contains(&sent_hash));
+    server.stop();
+}
+
 async fn alerts_from(resp: reqwest::Response, n: usize, timeout: Duration) -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
     let mut body = resp.bytes_stream();

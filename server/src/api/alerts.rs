@@ -171,3 +171,48 @@ pub(crate) async fn frame(
 ) -> Result<Response, ApiError> {
     snapshot(state, caller, id, "frame", raqib_pipeline::events::EventStore::alert_frame).await
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvidenceQuery {
+    reason: Option<String>,
+}
+
+/// `GET /api/alerts/{id}/evidence.zip?reason=`: the alert's evidence package
+/// ([`raqib_pipeline::evidence`]). Analysts only, with a reason; the export and the package's
+/// SHA-256 (also sent as `X-Evidence-SHA256`) go into the audit log.
+pub(crate) async fn evidence(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<EvidenceQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Role::Analyst, &state, "exporting evidence")?;
+    let reason = crate::auth::require_reason(q.reason.as_deref())?;
+    let id = parse_id(&id)?;
+    let info = raqib_pipeline::evidence::ExportInfo {
+        node: state.node_name.clone(),
+        exported_by: caller.0.name.clone(),
+        reason: reason.to_owned(),
+        at: Utc::now(),
+    };
+    let package = state.events().evidence_package(id, &info)?;
+    let detail = format!("sha256 {}; {}", package.sha256, package.files.join(", "));
+    audit(&state, &caller, "alert.export", Some(&id.to_string()), Some(reason), Some(&detail));
+    let file = format!("attachment; filename=\"raqib-evidence-{}-{id}.zip\"", safe_name(&state.node_name));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_DISPOSITION, file),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::HeaderName::from_static("x-evidence-sha256"), package.sha256),
+        ],
+        package.zip,
+    )
+        .into_response())
+}
+
+/// `name` with anything but ASCII letters, digits, `-` and `_` replaced by `_` (file names).
+fn safe_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}

@@ -31,6 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/alerts/{id}/escalate", post(alerts::escalate))
         .route("/api/alerts/{id}/crop.jpg", get(alerts::crop))
         .route("/api/alerts/{id}/frame.jpg", get(alerts::frame))
+        .route("/api/alerts/{id}/evidence.zip", get(alerts::evidence))
         .route("/api/reads", get(search::reads))
         .route("/api/reads/{id}/crop.jpg", get(search::read_crop))
         .route("/api/search/face", post(search::face))

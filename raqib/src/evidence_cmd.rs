@@ -1,0 +1,66 @@
+//! `raqib evidence ALERT --reason R [--out FILE]`: writes an alert's evidence package (a ZIP:
+//! the alert, its read or sighting, the watchlist entry, snapshots, a manifest with SHA-256
+//! sums; see `raqib_pipeline::evidence`). The export, with its reason and the package's SHA-256,
+//! goes into the audit log, as it does from the console.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use raqib_pipeline::alerts::AlertId;
+use raqib_pipeline::events::EventStore;
+use raqib_pipeline::evidence::ExportInfo;
+use raqib_watchlist::{Actor, Store};
+
+use crate::config::{Config, Paths};
+
+/// Exports alert `id` to `out` (default `raqib-evidence-<node>-<id>.zip` here); returns the path.
+pub fn export(
+    config: &Config,
+    paths: &Paths,
+    id: &str,
+    reason: Option<&str>,
+    out: Option<&Path>,
+) -> anyhow::Result<PathBuf> {
+    let Some(reason) = reason.map(str::trim).filter(|r| r.len() >= 3) else {
+        bail!("exporting evidence needs --reason (case reference or purpose, at least 3 characters); it is audited");
+    };
+    let id: AlertId = id.parse()?;
+    let events_db = paths.data_dir.join("events.db");
+    if !events_db.is_file() {
+        bail!("no events store at {} yet: run `raqib replay` or `raqib run` first", events_db.display());
+    }
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    let info = ExportInfo {
+        node: config.node.name.clone(),
+        exported_by: user.clone(),
+        reason: reason.to_owned(),
+        at: Utc::now(),
+    };
+    let package = EventStore::open(&events_db)?.evidence_package(id, &info)?;
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| {
+        let node: String = config
+            .node
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .collect();
+        PathBuf::from(format!("raqib-evidence-{node}-{id}.zip"))
+    });
+    if out.exists() {
+        bail!("{} exists already: choose another --out (an export never overwrites a file)", out.display());
+    }
+    std::fs::write(&out, &package.zip).with_context(|| format!("writing {}", out.display()))?;
+    let db = paths.data_dir.join("watchlist.db");
+    let audit = Store::open(&db).with_context(|| format!("opening {} for the audit log", db.display()))?;
+    let detail = format!("sha256 {}; {}; to {}", package.sha256, package.files.join(", "), out.display());
+    audit.audit(Actor::new(&user, Some(reason)), "alert.export", Some(&id.to_string()), Some(&detail))?;
+    println!(
+        "{id}: {} ({} bytes, sha256 {}): {}",
+        out.display(),
+        package.zip.len(),
+        package.sha256,
+        package.files.join(", ")
+    );
+    Ok(out)
+}
