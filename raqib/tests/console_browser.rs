@@ -203,6 +203,6 @@ struct EndBrowser(String);
 
 impl Drop for EndBrowser {
     fn drop(&mut self) {
-        let _ = Command::new("pkill").args(["-f", &format!("--user-data-dir={}", self.0)]).status();
+        let _ = Command::new("pkill").args(["-f", "--", &format!("--user-data-dir={}", self.0)]).status();
     }
 }
