@@ -42,6 +42,13 @@ pub enum PlateFormat {
     BrazilOld,
     /// Brazil, Mercosur plates: `ABC1D23`.
     BrazilMercosur,
+    /// `AB-123-CD`: France (SIV, since 2009) or Italy (since 1994); the text alone cannot tell
+    /// which (the blue band's `F` or `I` is not part of it).
+    FranceItaly,
+    /// Spain since 2000: `1234-BCD` (four digits, three consonants).
+    Spain,
+    /// Belgium since 2010: `1-ABC-123`.
+    Belgium,
     /// Anything else: groups joined by `-`.
     Generic,
 }
@@ -214,6 +221,7 @@ impl PlateText {
         }
         let maybe_ma = country.is_none_or(|c| c.eq_ignore_ascii_case("MA"));
         let maybe_br = country.is_none_or(|c| c.eq_ignore_ascii_case("BR"));
+        let maybe = |codes: &[&str]| country.is_none_or(|c| codes.iter().any(|k| c.eq_ignore_ascii_case(k)));
         let joined: String = tokens.iter().map(|t| t.text.as_str()).collect();
         let (canonical, format) = if let Some((serial, letter, code)) =
             moroccan_standard(&tokens).filter(|(_, l, _)| maybe_ma || tokens.iter().any(|t| t.text.starts_with(*l)))
@@ -223,12 +231,19 @@ impl PlateText {
             (format!("WW-{d}"), PlateFormat::MoroccoTemporary)
         } else if let Some(number) = government_number(&tokens, maybe_ma) {
             (format!("{number}-{MOROCCO_WORD}"), PlateFormat::MoroccoGovernment)
+        } else if maybe(&["FR", "IT"]) && is_shape(&joined, "LLDDDLL") {
+            // Before the `CD` rule: `AB-123-CD` is an ordinary French plate.
+            (format!("{}-{}-{}", &joined[..2], &joined[2..5], &joined[5..]), PlateFormat::FranceItaly)
         } else if tokens.iter().any(|t| t.text == "CD") {
             (join(&tokens), PlateFormat::Diplomatic)
         } else if maybe_br && is_shape(&joined, "LLLDDDD") {
             (format!("{}-{}", &joined[..3], &joined[3..]), PlateFormat::BrazilOld)
         } else if maybe_br && is_shape(&joined, "LLLDLDD") {
             (joined.clone(), PlateFormat::BrazilMercosur)
+        } else if maybe(&["ES"]) && is_shape(&joined, "DDDDLLL") && joined[4..].chars().all(|c| !"AEIOUQ".contains(c)) {
+            (format!("{}-{}", &joined[..4], &joined[4..]), PlateFormat::Spain)
+        } else if maybe(&["BE"]) && is_shape(&joined, "DLLLDDD") {
+            (format!("{}-{}-{}", &joined[..1], &joined[1..4], &joined[4..]), PlateFormat::Belgium)
         } else {
             (join(&tokens), PlateFormat::Generic)
         };
@@ -261,7 +276,9 @@ impl PlateText {
         match self.format {
             PlateFormat::MoroccoStandard | PlateFormat::MoroccoTemporary | PlateFormat::MoroccoGovernment => Some("MA"),
             PlateFormat::BrazilOld | PlateFormat::BrazilMercosur => Some("BR"),
-            PlateFormat::Diplomatic | PlateFormat::Generic => None,
+            PlateFormat::Spain => Some("ES"),
+            PlateFormat::Belgium => Some("BE"),
+            PlateFormat::FranceItaly | PlateFormat::Diplomatic | PlateFormat::Generic => None,
         }
     }
 
@@ -368,6 +385,17 @@ mod tests {
         assert_eq!(p("ABC1234").format(), PlateFormat::BrazilOld);
         assert_eq!(p("ABC1D23").format(), PlateFormat::BrazilMercosur);
         assert_eq!(p("ABC1D23").canonical(), "ABC1D23");
+        assert_eq!(p("ab-123-cd").format(), PlateFormat::FranceItaly);
+        assert_eq!(p("AB123CD").canonical(), "AB-123-CD");
+        assert_eq!(p("AB123CD").country(), None, "France or Italy");
+        assert_eq!(p("1234 BCD").canonical(), "1234-BCD");
+        assert_eq!(p("1234BCD").country(), Some("ES"));
+        assert_eq!(p("1234 ABC").format(), PlateFormat::Generic, "Spanish plates have no vowels");
+        assert_eq!(p("1-ABC-123").format(), PlateFormat::Belgium);
+        assert_eq!(p("1ABC123").canonical(), "1-ABC-123");
+        // A hint for another country keeps these shapes generic.
+        assert_eq!(PlateText::parse("AB-123-EF", Some("DE")).unwrap().format(), PlateFormat::Generic);
+        assert_eq!(PlateText::parse("AB-123-CD", Some("it")).unwrap().format(), PlateFormat::FranceItaly);
         // Without a hint this German plate has the shape of an old Brazilian one; the key is the same.
         assert_eq!(p("B-MW 1234").key(), "BMW1234");
         assert_eq!(PlateText::parse("B-MW 1234", Some("DE")).unwrap().canonical(), "B-MW-1234");
