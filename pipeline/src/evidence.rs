@@ -55,6 +55,14 @@ struct FileEntry<'a> {
     sha256: String,
 }
 
+/// The package's file name: `raqib-evidence-<node>-<alert>.zip`, the node's name reduced to
+/// ASCII letters, digits, `-` and `_` (the rest become `_`).
+pub fn file_name(node: &str, id: AlertId) -> String {
+    let node: String =
+        node.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    format!("raqib-evidence-{node}-{id}.zip")
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -267,6 +275,13 @@ mod tests {
             assert_eq!(f["sha256"].as_str(), Some(hash.as_str()), "{name}");
             assert!(sums.contains(&format!("{hash}  {name}\n")), "{sums}");
         }
+    }
+
+    #[test]
+    fn file_names_keep_only_safe_characters() {
+        let id = AlertId { kind: AlertKind::Face, row: 3 };
+        assert_eq!(file_name("gate-1_north", id), "raqib-evidence-gate-1_north-f3.zip");
+        assert_eq!(file_name("../مدخل \"x\"", id), "raqib-evidence-_________x_-f3.zip");
     }
 
     #[test]

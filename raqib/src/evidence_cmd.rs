@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use raqib_pipeline::alerts::AlertId;
 use raqib_pipeline::events::EventStore;
-use raqib_pipeline::evidence::ExportInfo;
+use raqib_pipeline::evidence::{self, ExportInfo};
 use raqib_watchlist::{Actor, Store};
 
 use crate::config::{Config, Paths};
@@ -38,15 +38,7 @@ pub fn export(
         at: Utc::now(),
     };
     let package = EventStore::open(&events_db)?.evidence_package(id, &info)?;
-    let out = out.map(Path::to_path_buf).unwrap_or_else(|| {
-        let node: String = config
-            .node
-            .name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-            .collect();
-        PathBuf::from(format!("raqib-evidence-{node}-{id}.zip"))
-    });
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| evidence::file_name(&config.node.name, id).into());
     if out.exists() {
         bail!("{} exists already: choose another --out (an export never overwrites a file)", out.display());
     }

@@ -199,7 +199,7 @@ pub(crate) async fn evidence(
     let package = state.events().evidence_package(id, &info)?;
     let detail = format!("sha256 {}; {}", package.sha256, package.files.join(", "));
     audit(&state, &caller, "alert.export", Some(&id.to_string()), Some(reason), Some(&detail));
-    let file = format!("attachment; filename=\"raqib-evidence-{}-{id}.zip\"", safe_name(&state.node_name));
+    let file = format!("attachment; filename=\"{}\"", raqib_pipeline::evidence::file_name(&state.node_name, id));
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),
@@ -210,9 +210,4 @@ pub(crate) async fn evidence(
         package.zip,
     )
         .into_response())
-}
-
-/// `name` with anything but ASCII letters, digits, `-` and `_` replaced by `_` (file names).
-fn safe_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
