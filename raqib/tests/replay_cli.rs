@@ -70,6 +70,28 @@ fn replay_reads_a_plate_once_raises_the_hit_and_survives_bad_files() {
     let audit = raqib(d, &cache, &["watchlist", "audit"]);
     assert!(text(&audit).contains("search.sightings") && text(&audit).contains("case 7"), "{}", text(&audit));
 
+    // The search names the hit's alert; its evidence package is exported with a reason, once.
+    let listed = raqib(d, &cache, &["search", &plate, "--reason", "case 7"]);
+    assert!(text(&listed).contains("HIT p1"), "{}", text(&listed));
+    let no_reason = raqib(d, &cache, &["evidence", "p1"]);
+    assert!(!no_reason.status.success() && text(&no_reason).contains("--reason"), "{}", text(&no_reason));
+    let export = raqib(d, &cache, &["evidence", "p1", "--reason", "case 7", "--out", "p1.zip"]);
+    assert!(export.status.success(), "{}", text(&export));
+    let zip = std::fs::read(d.join("p1.zip")).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut alert = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("alert.json").unwrap(), &mut alert).unwrap();
+    let alert: serde_json::Value = serde_json::from_str(&alert).unwrap();
+    assert_eq!(alert["details"]["read"]["key"], key.as_str(), "{alert}");
+    assert_eq!(alert["details"]["watchlist_entry"]["category"], "stolen_vehicle", "{alert}");
+    assert!(archive.by_name("frame.jpg").is_ok() && archive.by_name("SHA256SUMS").is_ok());
+    let again = raqib(d, &cache, &["evidence", "p1", "--reason", "case 7", "--out", "p1.zip"]);
+    assert!(!again.status.success() && text(&again).contains("exists already"), "{}", text(&again));
+    let missing = raqib(d, &cache, &["evidence", "p9", "--reason", "case 7"]);
+    assert!(!missing.status.success() && text(&missing).contains("no alert p9"), "{}", text(&missing));
+    let audit = text(&raqib(d, &cache, &["watchlist", "audit"]));
+    assert_eq!(audit.matches("alert.export").count(), 1, "one export, audited: {audit}");
+
     // The HTML report is self-contained: the snapshot is embedded.
     let html = raqib(d, &cache, &["replay", "-q", "--report", "report.html", "street.mp4"]);
     assert!(html.status.success(), "{}", text(&html));
