@@ -42,11 +42,21 @@ pub fn export(
     if out.exists() {
         bail!("{} exists already: choose another --out (an export never overwrites a file)", out.display());
     }
-    std::fs::write(&out, &package.zip).with_context(|| format!("writing {}", out.display()))?;
+    // Written under a temporary name, audited, then renamed: an export that could not be
+    // audited leaves no package behind.
+    let partial = out.with_extension("zip.partial");
+    std::fs::write(&partial, &package.zip).with_context(|| format!("writing {}", partial.display()))?;
     let db = paths.data_dir.join("watchlist.db");
-    let audit = Store::open(&db).with_context(|| format!("opening {} for the audit log", db.display()))?;
     let detail = format!("sha256 {}; {}; to {}", package.sha256, package.files.join(", "), out.display());
-    audit.audit(Actor::new(&user, Some(reason)), "alert.export", Some(&id.to_string()), Some(&detail))?;
+    let audited =
+        Store::open(&db).with_context(|| format!("opening {} for the audit log", db.display())).and_then(|s| {
+            Ok(s.audit(Actor::new(&user, Some(reason)), "alert.export", Some(&id.to_string()), Some(&detail))?)
+        });
+    if let Err(e) = audited {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e.context("the export could not be audited, so no package was written"));
+    }
+    std::fs::rename(&partial, &out).with_context(|| format!("moving {} to {}", partial.display(), out.display()))?;
     println!(
         "{id}: {} ({} bytes, sha256 {}): {}",
         out.display(),

@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use raqib_pipeline::alerts::{AlertAction, AlertFilter, AlertId};
+use raqib_watchlist::Actor;
 use serde::Deserialize;
 
 use crate::auth::{ApiError, Caller, audit};
@@ -198,7 +199,11 @@ pub(crate) async fn evidence(
     };
     let package = state.events().evidence_package(id, &info)?;
     let detail = format!("sha256 {}; {}", package.sha256, package.files.join(", "));
-    audit(&state, &caller, "alert.export", Some(&id.to_string()), Some(reason), Some(&detail));
+    // No export without its audit record: a failure to write it fails the request.
+    state
+        .watchlist()
+        .audit(Actor::new(&caller.0.name, Some(reason)), "alert.export", Some(&id.to_string()), Some(&detail))
+        .map_err(ApiError::internal)?;
     let file = format!("attachment; filename=\"{}\"", raqib_pipeline::evidence::file_name(&state.node_name, id));
     Ok((
         [
