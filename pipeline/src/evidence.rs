@@ -64,7 +64,7 @@ pub fn file_name(node: &str, id: AlertId) -> String {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 impl EventStore {
