@@ -119,10 +119,12 @@ impl PlateTracker {
             .collect();
         let ended = self.tracker.update(frame, pts, detections, |o| Some(o.read.key.as_str()));
         if tracing::enabled!(tracing::Level::TRACE) {
-            for t in self.tracker.live().iter().filter(|t| t.observations.last().is_some_and(|(f, _)| *f == frame)) {
-                let b = &t.bbox;
-                tracing::trace!(frame, track = t.id, key = %t.observations[t.observations.len() - 1].1.read.key,
-                    x1 = b.x1, y1 = b.y1, x2 = b.x2, y2 = b.y2, "plate seen");
+            for t in self.tracker.live() {
+                if let Some((_, o)) = t.observations.last().filter(|(f, _)| *f == frame) {
+                    let b = &o.read.bbox;
+                    tracing::trace!(frame, track = t.id, key = %o.read.key,
+                        x1 = b.x1, y1 = b.y1, x2 = b.x2, y2 = b.y2, "plate seen");
+                }
             }
         }
         // Each track keeps the whole frame of its best shot only, and the frame is copied only
@@ -152,24 +154,11 @@ impl PlateTracker {
             .live()
             .iter()
             .map(|t| {
-                let obs = &t.observations;
-                let (last_frame, last) = (obs[obs.len() - 1].0, obs[obs.len() - 1].1.read.bbox);
-                let (vx, vy) = match obs.len() {
-                    n if n >= 2 => {
-                        let (f0, b0) = (obs[n - 2].0, obs[n - 2].1.read.bbox);
-                        let df = last_frame.saturating_sub(f0).max(1) as f32;
-                        (
-                            ((last.x1 + last.x2) - (b0.x1 + b0.x2)) / 2.0 / df,
-                            ((last.y1 + last.y2) - (b0.y1 + b0.y2)) / 2.0 / df,
-                        )
-                    }
-                    _ => (0.0, 0.0),
-                };
-                let ahead = frame.saturating_sub(last_frame) as f32;
-                let (dx, dy) = (vx * ahead, vy * ahead);
+                let (last, expected) = (t.bbox, t.predicted(frame));
+                let ahead = frame.saturating_sub(t.last_frame()) as f32;
                 let slack = 1.0 + 0.1 * ahead.min(10.0);
                 let (mw, mh) = (last.width() * slack, 1.5 * last.height() * slack);
-                Bbox { x1: last.x1 + dx - mw, y1: last.y1 + dy - mh, x2: last.x2 + dx + mw, y2: last.y2 + dy + mh }
+                Bbox { x1: expected.x1 - mw, y1: expected.y1 - mh, x2: expected.x2 + mw, y2: expected.y2 + mh }
             })
             .collect()
     }

@@ -59,10 +59,8 @@ pub struct Track<T> {
     missed: u32,
     /// Media time of the last observation.
     last_seen: Option<Duration>,
-    /// Analysed frame of the last observation.
-    last_frame: u64,
-    /// Frame and box of the observation before the last, for the velocity.
-    previous: Option<(u64, Bbox)>,
+    /// Box of the observation before the last, for the velocity.
+    previous: Option<Bbox>,
 }
 
 impl<T> Track<T> {
@@ -70,11 +68,18 @@ impl<T> Track<T> {
     /// last two observations (the last box when there is only one).
     pub fn predicted(&self, frame: u64) -> Bbox {
         let b = self.bbox;
-        let Some((f0, b0)) = self.previous.filter(|(f0, _)| *f0 < self.last_frame) else { return b };
-        let steps = frame.saturating_sub(self.last_frame) as f32 / (self.last_frame - f0) as f32;
+        let last_frame = self.last_frame();
+        let f0 = self.observations.iter().rev().nth(1).map(|(f, _)| *f);
+        let (Some(b0), Some(f0)) = (self.previous, f0.filter(|f0| *f0 < last_frame)) else { return b };
+        let steps = frame.saturating_sub(last_frame) as f32 / (last_frame - f0) as f32;
         let dx = ((b.x1 + b.x2) - (b0.x1 + b0.x2)) / 2.0 * steps;
         let dy = ((b.y1 + b.y2) - (b0.y1 + b0.y2)) / 2.0 * steps;
         Bbox { x1: b.x1 + dx, y1: b.y1 + dy, x2: b.x2 + dx, y2: b.y2 + dy }
+    }
+
+    /// Analysed frame of the last observation.
+    pub fn last_frame(&self) -> u64 {
+        self.observations.last().map_or(0, |(f, _)| *f)
     }
 }
 
@@ -165,9 +170,8 @@ impl<T> Tracker<T> {
             match det_track[d] {
                 Some(t) => {
                     let tr = &mut self.live[t];
-                    tr.previous = Some((tr.last_frame, tr.bbox));
+                    tr.previous = Some(tr.bbox);
                     tr.bbox = det.bbox;
-                    tr.last_frame = frame;
                     tr.missed = 0;
                     tr.last_seen = at;
                     tr.observations.push((frame, det.payload));
@@ -179,7 +183,6 @@ impl<T> Tracker<T> {
                         observations: vec![(frame, det.payload)],
                         missed: 0,
                         last_seen: at,
-                        last_frame: frame,
                         previous: None,
                     });
                     self.next_id += 1;
