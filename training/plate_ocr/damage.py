@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from deskew import bilinear
+from render import perspective_coeffs
 
 
 def _ellipses(rng, h, w, count, rx_share, ry_share):
@@ -61,16 +62,6 @@ def wear(rng, g, boxes, share):
             patch[:] = patch * (1 - m) + ink * m
 
 
-def _coefficients(dst, src):
-    """PIL PERSPECTIVE coefficients mapping output points `dst` onto input points `src`."""
-    rows, rhs = [], []
-    for (x, y), (u, v) in zip(dst, src):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-        rhs += [u, v]
-    return np.linalg.solve(np.asarray(rows, np.float64), np.asarray(rhs, np.float64)).tolist()
-
-
 def keystone(rng, scene, box):
     """`scene` warped so that the plate in `box` is seen from one side: its far end shorter
     (60–95 % of the near end's height), foreshortened, its verticals leaning. Returns the
@@ -95,7 +86,7 @@ def keystone(rng, scene, box):
     else:
         dst = [far_pts[0], near[0], near[1], far_pts[1]]
     src = [(bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)]
-    out = part.transform(part.size, Image.PERSPECTIVE, _coefficients(dst, src), resample=Image.BILINEAR)
+    out = part.transform(part.size, Image.PERSPECTIVE, perspective_coeffs(src, dst), resample=Image.BILINEAR)
     xs, ys = [p[0] for p in dst], [p[1] for p in dst]
     return out, (max(0.0, min(xs)), max(0.0, min(ys)), min(float(out.width), max(xs)), min(float(out.height), max(ys)))
 
