@@ -3,6 +3,9 @@
 //! again: the node logs the failure, reconnects, and the file camera keeps being analysed the
 //! whole time; SIGTERM stops the node cleanly with its events flushed.
 
+mod common;
+
+use common::{command, free_port};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,10 +38,6 @@ fn rtsp_server_child() {
     main_loop.run();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn serve(port: u16, file: &Path) -> Child {
     server_command(port, file).spawn().unwrap()
 }
@@ -65,16 +64,9 @@ fn models_cache() -> Option<PathBuf> {
     raqib_models::runtime::installed_cache_or_skip(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
-/// `raqib` run in `dir`, with its data there and the models from `cache`.
-fn raqib_in(dir: &Path, cache: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_raqib"));
-    c.current_dir(dir).env("RAQIB_CACHE_DIR", cache).env("RAQIB_DATA_DIR", dir).env_remove("RAQIB_CONFIG");
-    c
-}
-
 /// A sample scene video (`raqib samples make`) in `dir/scene`; returns its path.
 fn make_scene(dir: &Path, cache: &Path, width: &str, height: &str, seconds: &str, seed: &str) -> PathBuf {
-    let made = raqib_in(dir, cache)
+    let made = command(dir, cache)
         .args(["samples", "make", "--out", "scene", "--width", width, "--height", height])
         .args(["--seconds", seconds, "--seed", seed, "-q"])
         .output()
@@ -96,7 +88,7 @@ fn a_dead_rtsp_camera_reconnects_while_the_other_camera_keeps_going() {
     let Some(cache) = models_cache() else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let raqib = || raqib_in(d, &cache);
+    let raqib = || command(d, &cache);
     let video = make_scene(d, &cache, "960", "540", "8", "4");
     let port = free_port();
     let mut server = serve(port, &video);
@@ -199,7 +191,7 @@ fn an_rtsp_camera_told_to_use_udp_streams_from_a_udp_only_server() {
         ),
     )
     .unwrap();
-    let mut node = raqib_in(d, &cache)
+    let mut node = command(d, &cache)
         .args(["run", "--config", "raqib.toml", "--no-server", "--no-store", "--for", "30", "--health-every", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
