@@ -34,6 +34,9 @@ async function api(method, path, body) {
   return data;
 }
 
+// Analysts and admins: searches, the watchlist, evidence exports.
+const isAnalyst = () => !!state.me && (state.me.role === "analyst" || state.me.role === "admin");
+
 function showLogin() {
   state.me = null;
   if (state.source) { state.source.close(); state.source = null; }
@@ -55,7 +58,7 @@ async function start() {
   $("login-view").hidden = true; $("nav").hidden = false; $("logout").hidden = false;
   $("who").textContent = `${state.me.name} (${state.me.role})`;
   $("node").textContent = state.me.node;
-  const admin = state.me.role === "admin", analyst = admin || state.me.role === "analyst";
+  const admin = state.me.role === "admin", analyst = isAnalyst();
   document.querySelector('[data-view="search"]').hidden = !analyst;
   document.querySelector('[data-view="watchlist"]').hidden = !analyst;
   document.querySelector('[data-view="audit"]').hidden = !admin;
@@ -109,7 +112,6 @@ function render(a, live) {
     catch (e) { alert(e.message); }
   };
   // Analysts export an evidence package (ZIP, audited with its reason and SHA-256).
-  const analyst = state.me && (state.me.role === "analyst" || state.me.role === "admin");
   const evidence = async (ev) => {
     ev.preventDefault();
     const reason = prompt("Reason for exporting this alert's evidence (case reference):", "");
@@ -133,7 +135,7 @@ function render(a, live) {
         ` — entry ${ltr(a.entry)} (${a.match_kind}, ${a.score.toFixed(2)})`),
       el("div", { class: "meta" }, `camera ${a.camera} · ${new Date(a.raised_at).toLocaleString()} · `, where,
         a.has_frame ? el("span", {}, " · ", el("a", { href: `/api/alerts/${a.id}/frame.jpg`, target: "_blank" }, "full frame")) : "",
-        analyst ? el("span", {}, " · ", el("a", { href: "#", class: "evidence", onclick: evidence }, "export evidence")) : ""),
+        isAnalyst() ? el("span", {}, " · ", el("a", { href: "#", class: "evidence", onclick: evidence }, "export evidence")) : ""),
       el("div", { class: "meta state" }, `state: ${a.state}`)),
     el("div", { class: "actions" }, comment,
       el("button", { class: "ack", onclick: act("acknowledge") }, "Acknowledge"),
