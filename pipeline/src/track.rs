@@ -136,9 +136,9 @@ impl<T> Tracker<T> {
         // Candidate pairs, best first: an equal key, then a key one edit away next to the
         // expected place, then the overlap alone.
         let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
+        let expected: Vec<Bbox> = self.live.iter().map(|tr| tr.predicted(frame)).collect();
         for (d, det) in detections.iter().enumerate() {
-            for (t, tr) in self.live.iter().enumerate() {
-                let expected = tr.predicted(frame);
+            for (t, (tr, expected)) in self.live.iter().zip(&expected).enumerate() {
                 let iou = tr.bbox.iou(&det.bbox).max(expected.iou(&det.bbox));
                 let recent = || tr.observations.iter().rev().take(RECENT_KEYS).filter_map(|(_, p)| key_of(p));
                 let key = det.key.as_deref();
@@ -146,7 +146,7 @@ impl<T> Tracker<T> {
                     Some(k) if recent().any(|r| r == k) => 2.0 + iou,
                     Some(k)
                         if k.chars().count() >= NEAR_KEY_MIN_LEN
-                            && next_to(&det.bbox, &expected)
+                            && next_to(&det.bbox, expected)
                             && recent().any(|r| levenshtein(r, k) <= 1) =>
                     {
                         1.0 + iou
