@@ -2,14 +2,16 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench train-plate-ocr
+.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-det
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
 	@echo "make test   fmt, clippy, unit + integration tests (runs setup first)"
 	@echo "make setup  only install / fetch what is missing (idempotent)"
-	@echo "make bench  model latency, then the sample scene end to end, each next to the plain Python baseline (makes .cache/baseline-venv)"
-	@echo "make train-plate-ocr  re-train the plate recogniser (needs ../shared/data; about 80 minutes on 2 cores)"
+	@echo "make bench  model latency, then the sample scene end to end (plate detector and text detector), each next to the plain Python baseline (makes .cache/baseline-venv)"
+	@echo "make bench-density  end-to-end fps at 0, about 1 and about 3 plates per frame, plate detector next to text detector"
+	@echo "make train-plate-ocr  re-train the plate recogniser (needs ../shared/data; about 60 minutes on 2 cores; resumable)"
+	@echo "make train-plate-det  train the plate detector from scratch (needs ../shared/data; about 60 minutes on 2 cores; resumable)"
 
 setup:
 	@scripts/setup.sh
@@ -36,22 +38,48 @@ bench: baseline
 	@target/release/raqib watchlist --db var/samples/bench/watchlist.db --reason bench import var/samples/bench/watchlist.csv >/dev/null
 	@target/release/raqib watchlist --db var/samples/bench/watchlist.db --reason bench import-persons var/samples/bench/persons.json >/dev/null
 	@target/release/raqib bench video var/samples/bench/scene.mp4 --watchlist var/samples/bench/watchlist.db \
-	  --python .cache/baseline-venv/bin/python --json var/bench.json
+	  --localiser detector --localiser text --python .cache/baseline-venv/bin/python --json var/bench.json
+
+# Frames per second against plate density, the way LPR SDKs publish it: sample scenes of 20 s
+# with no vehicle, 8 (the bench scene's default, about 1.2 plates per frame) and 21 (about 3).
+bench-density: setup
+	@cargo build --locked --release --quiet -p raqib
+	@for v in 0 8 21; do test -s var/samples/density$$v/truth.json || \
+	  target/release/raqib samples make --out var/samples/density$$v --seconds 20 --seed 1 --vehicles $$v -q; done
+	@target/release/raqib bench video var/samples/density0/scene.mp4 var/samples/density8/scene.mp4 \
+	  var/samples/density21/scene.mp4 --localiser detector --localiser text --json var/bench-density.json
 
 # Re-trains the plate recogniser deterministically and writes models/weights/plate-ocr.onnx
 # (then update its sha256 in models/manifest.toml). See training/plate_ocr/MODEL_CARD.md.
+# v10 (shipped) fine-tunes v6 (kept as training/plate_ocr/init/plate-ocr-v6.onnx; v6's own recipe
+# is in the model card) on 30 000 synthetic plates, real views of every real training plate
+# (UM6P close-ups, Moroccan scenes, OpenALPR br/eu, US crops) and real-glyph Moroccan plates.
+# Every step skips its output when it is already there, and train.py resumes from its checkpoint,
+# so an interrupted run continues where it stopped when the same target is run again.
 DATA ?= ../shared/data
-train-plate-ocr:
+OCR = cd training/plate_ocr && nice ../../.cache/train-venv/bin/python
+train-venv:
 	@test -x .cache/train-venv/bin/python || python3 -m venv .cache/train-venv
 	@.cache/train-venv/bin/pip install -q -r training/plate_ocr/requirements.txt
-	@cd training/plate_ocr && ../../.cache/train-venv/bin/python gen.py --data $(abspath $(DATA)) --out .cache/ds
-	@cd training/plate_ocr && ../../.cache/train-venv/bin/python train.py --ds .cache/ds --out .cache/plate_ocr.onnx
-	@# v6 (shipped): a 2-epoch fine-tune of v1 on synthetic + real views + real-glyph plates.
-	@cd training/plate_ocr && ../../.cache/train-venv/bin/python realviews.py --data $(abspath $(DATA)) --out .cache/real5
-	@cd training/plate_ocr && ../../.cache/train-venv/bin/python glyphs.py --data $(abspath $(DATA)) --out .cache/glyph6
-	@cd training/plate_ocr && ../../.cache/train-venv/bin/python mix.py --synthetic-from .cache/ds --synthetic-count 30000 \
-		--real-from .cache/real5 --real-synthetic-count 0 --extra-from .cache/glyph6 --val-from .cache/ds --out .cache/ft6
-	@cd training/plate_ocr && ../../.cache/train-venv/bin/python train.py --ds .cache/ft6 --epochs 2 --lr 1e-3 \
-		--init .cache/plate_ocr.onnx.pt --out .cache/plate_ocr6.onnx
-	@cp training/plate_ocr/.cache/plate_ocr6.onnx models/weights/plate-ocr.onnx
+
+train-plate-ocr: train-venv
+	@test -s training/plate_ocr/.cache/ds10/val_synth.npz || ($(OCR) gen.py --data $(abspath $(DATA)) --synthetic 30000 --real-per-item 0 --out .cache/ds10)
+	@test -s training/plate_ocr/.cache/real10/train.npz || ($(OCR) realviews.py --data $(abspath $(DATA)) --plain 40 --tilted 20 --out .cache/real10)
+	@test -s training/plate_ocr/.cache/glyph10/train.npz || ($(OCR) glyphs.py --data $(abspath $(DATA)) --per-plate 60 --out .cache/glyph10)
+	@test -s training/plate_ocr/.cache/ft10/train.npz || ($(OCR) mix.py --synthetic-from .cache/ds10 --synthetic-count 30000 \
+		--real-from .cache/real10 --real-synthetic-count 0 --extra-from .cache/glyph10 --val-from .cache/ds10 --out .cache/ft10)
+	@$(OCR) train.py --ds .cache/ft10 --epochs 2 --lr 1e-3 --threads 2 --init-onnx init/plate-ocr-v6.onnx --out .cache/plate_ocr10.onnx
+	@cp training/plate_ocr/.cache/plate_ocr10.onnx models/weights/plate-ocr.onnx
 	@sha256sum models/weights/plate-ocr.onnx
+
+# Trains the plate detector from scratch (training/plate_det/MODEL_CARD.md) and writes
+# models/weights/plate-detect.onnx (then update its sha256 in models/manifest.toml). Resumable.
+DET_STEPS ?= 3000
+train-plate-det: train-venv
+	@cargo build --locked --release --quiet -p raqib
+	@training/plate_det/frames.sh target/release/raqib training/plate_det/.cache/frames
+	@cd training/plate_det && nice ../../.cache/train-venv/bin/python train.py --data $(abspath $(DATA)) \
+		--frames .cache/frames --steps $(DET_STEPS) --threads 2 --out .cache/plate_det.onnx
+	@cd training/plate_det && ../../.cache/train-venv/bin/python evaluate.py --data $(abspath $(DATA)) --model .cache/plate_det.onnx
+	@cp training/plate_det/.cache/plate_det.onnx models/weights/plate-detect.onnx
+	@sha256sum models/weights/plate-detect.onnx

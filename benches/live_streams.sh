@@ -4,6 +4,7 @@
 # prints sampled/analysed/dropped frames per N from <data_dir>/health.json. "Sustained" = no
 # camera dropped more than 1 % of its sampled frames.
 #   benches/live_streams.sh var/samples/bench/scene.mp4 [MAX=6] [SECONDS=30] [RATE=5]
+# LOCALISER=text measures the general text detector instead of the plate detector.
 set -euo pipefail
 video=${1:?video}; max=${2:-6}; secs=${3:-30}; rate=${4:-5}
 raqib=${RAQIB:-$PWD/target/release/raqib}
@@ -13,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 printf '| streams | sampled | analysed | dropped | drop %% | sustained |\n|---|---|---|---|---|---|\n'
 for n in $(seq 1 "$max"); do
   cfg="$work/raqib.toml"
-  : > "$cfg"
+  printf '[runtime]\nplate_localiser = "%s"\n' "${LOCALISER:-detector}" > "$cfg"
   for i in $(seq 1 "$n"); do
     printf '[[cameras]]\nid = "c%d"\nurl = "%s"\nanalysis_fps = %s\n' "$i" "$(realpath "$video")" "$rate" >> "$cfg"
   done

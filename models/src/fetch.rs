@@ -143,6 +143,7 @@ fn extract_verified(spec: &ModelSpec, archive: &Path, models_dir: &Path) -> Resu
 pub fn bundled(path: &str) -> Option<&'static [u8]> {
     match path {
         "weights/plate-ocr.onnx" => Some(include_bytes!("../weights/plate-ocr.onnx")),
+        "weights/plate-detect.onnx" => Some(include_bytes!("../weights/plate-detect.onnx")),
         _ => None,
     }
 }

@@ -24,6 +24,7 @@ pub mod image_ops;
 pub mod manifest;
 pub mod plate;
 pub mod reference;
+pub mod resample;
 pub mod runtime;
 
 pub use error::{Error, Result};

@@ -16,6 +16,8 @@ pub fn input_shape(spec: &crate::ModelSpec) -> [usize; 4] {
     let channels = if spec.input.colour == "GRAY" { 1 } else { 3 };
     match spec.task {
         crate::Task::TextRegionProposal => [1, channels, 64, 128],
+        // A 720p frame scaled to the detector's longest side.
+        crate::Task::PlateDetection => [1, channels, 288, 512],
         _ => [1, channels, spec.input.height as usize, spec.input.width as usize],
     }
 }

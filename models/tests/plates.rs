@@ -81,3 +81,74 @@ fn a_tilted_plate_is_read_along_its_own_axis() {
         assert_eq!(read.text, "49755ش46", "{deg}°: {read:?}");
     }
 }
+
+/// A sample plate photo (`samples/plates/NAME`) scaled by `scale` and pasted at `(x, y)` into a
+/// 1280 × 720 street-grey frame, and the box of the plate body (the photo's pixels that differ
+/// from its own background, whose colour is its corner pixel).
+fn plate_in_frame(name: &str, scale: f32, x: u32, y: u32) -> (RgbImage, Bbox) {
+    let plate =
+        RgbImage::open(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples/plates").join(name)).unwrap();
+    let (w, h) = (1280u32, 720u32);
+    let mut data = vec![0u8; (w * h * 3) as usize];
+    for (i, px) in data.chunks_mut(3).enumerate() {
+        let (fx, fy) = (i as u32 % w, i as u32 / w);
+        px.copy_from_slice(&[70 + (fx / 40 % 3) as u8 * 10, 75, 80 + (fy / 30 % 2) as u8 * 8]);
+    }
+    let bg = [plate.data[0], plate.data[1], plate.data[2]];
+    let (pw, ph) = ((plate.width as f32 * scale) as u32, (plate.height as f32 * scale) as u32);
+    let (mut x1, mut y1, mut x2, mut y2) = (f32::MAX, f32::MAX, 0f32, 0f32);
+    for py in 0..ph {
+        for px in 0..pw {
+            let (sx, sy) = ((px as f32 + 0.5) / scale - 0.5, (py as f32 + 0.5) / scale - 0.5);
+            let rgb: Vec<u8> = (0..3).map(|k| plate.sample(sx, sy, k).round() as u8).collect();
+            let o = (((y + py) * w + x + px) * 3) as usize;
+            data[o..o + 3].copy_from_slice(&rgb);
+            if rgb.iter().zip(bg).any(|(a, b)| a.abs_diff(b) > 40) {
+                let (fx, fy) = ((x + px) as f32, (y + py) as f32);
+                (x1, y1, x2, y2) = (x1.min(fx), y1.min(fy), x2.max(fx + 1.0), y2.max(fy + 1.0));
+            }
+        }
+    }
+    (RgbImage { width: w, height: h, data }, Bbox { x1, y1, x2, y2 })
+}
+
+#[test]
+fn the_plate_detector_finds_each_sample_plate_in_a_frame_and_nothing_else() {
+    use raqib_models::plate::PlateDetector;
+    let Some(mut detector) = load(PlateDetector::load) else { return };
+    for (name, scale, x, y) in [
+        ("ma-standard.png", 0.35, 200, 420),
+        ("ma-two-row.png", 0.4, 800, 300),
+        ("ma-ww.png", 0.3, 600, 500),
+        ("fr.png", 0.3, 100, 200),
+        ("br-mercosul.png", 0.3, 900, 520),
+        ("us.png", 0.35, 500, 150),
+    ] {
+        let (img, truth) = plate_in_frame(name, scale, x, y);
+        let found = detector.detect(&img).unwrap();
+        let best = found.iter().map(|r| r.bbox.iou(&truth)).fold(0f32, f32::max);
+        assert!(best >= 0.5, "{name}: best IoU {best} with {truth:?} among {found:?}");
+        assert_eq!(found.len(), 1, "{name}: one plate in the frame, found {found:?}");
+    }
+    let blank = RgbImage { width: 1280, height: 720, data: vec![90; 1280 * 720 * 3] };
+    assert!(detector.detect(&blank).unwrap().is_empty(), "a blank frame has no plate");
+}
+
+#[test]
+fn frames_of_several_cameras_are_detected_in_one_batch_as_one_by_one() {
+    use raqib_models::plate::PlateDetector;
+    let Some(mut detector) = load(PlateDetector::load) else { return };
+    let (a, _) = plate_in_frame("ma-standard.png", 0.35, 200, 420);
+    let (b, _) = plate_in_frame("fr.png", 0.3, 700, 100);
+    // 4:3, so the batch is padded below the 16:9 frames (black, as a single frame's padding).
+    let small = RgbImage { width: 640, height: 480, data: vec![90; 640 * 480 * 3] };
+    let batch = detector.detect_batch(&[&a, &b, &small]).unwrap();
+    let single = [detector.detect(&a).unwrap(), detector.detect(&b).unwrap(), detector.detect(&small).unwrap()];
+    assert_eq!(batch.len(), 3);
+    for (got, want) in batch.iter().zip(&single) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            assert!(g.bbox.iou(&w.bbox) > 0.9 && (g.score - w.score).abs() < 0.05, "{g:?} vs {w:?}");
+        }
+    }
+}

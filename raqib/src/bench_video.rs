@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::Utc;
+use raqib_models::plate::LocaliserKind;
 use raqib_models::reference;
 use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
 use raqib_pipeline::faces::{FaceAnalyser, FaceParams};
@@ -41,6 +42,9 @@ pub struct VideoBenchOptions {
     pub json: Option<PathBuf>,
     /// Longest media time between full-frame detections (zero: every frame).
     pub full_frame_interval: std::time::Duration,
+    /// Plate localisers to measure, each over every video, in this order (the first one's run
+    /// also runs the baseline); empty: the configured one.
+    pub localisers: Vec<LocaliserKind>,
 }
 
 /// One model's inference-only time on preloaded tensors.
@@ -59,12 +63,16 @@ pub struct ModelTime {
 pub struct VideoFigures {
     /// The file.
     pub file: PathBuf,
+    /// The plate localiser used.
+    pub localiser: String,
     /// Frame size.
     pub width: u32,
     /// Frame size.
     pub height: u32,
     /// Frames decoded.
     pub frames: u64,
+    /// Plates in view per frame, mean, from the ground truth.
+    pub plates_per_frame: Option<f64>,
     /// Decode to fakesink, frames per second.
     pub decode_only_fps: f64,
     /// Inference only, per model.
@@ -104,7 +112,6 @@ pub struct VideoFigures {
 
 /// Runs the bench and prints a Markdown table per video.
 pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::Result<()> {
-    let mut finder = crate::plates_cmd::load_video_finder(config, paths)?;
     let snapshot = match &opts.watchlist {
         Some(db) => {
             let store = Store::open(db).with_context(|| format!("opening watchlist {}", db.display()))?;
@@ -117,16 +124,29 @@ pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::
         _ => None,
     };
     let mut all = Vec::new();
-    for video in &opts.videos {
-        let truth_path = opts.truth.clone().or_else(|| {
-            let sibling = video.with_file_name("truth.json");
-            sibling.is_file().then_some(sibling)
-        });
-        let truth = truth_path.as_deref().map(Truth::load).transpose()?;
-        let ctx = BenchContext { snapshot: snapshot.as_ref(), faces: faces.as_mut(), models_dir: &paths.models_dir };
-        let figures = bench_one(&mut finder, ctx, video, truth.as_ref(), opts)?;
-        print_markdown(&figures);
-        all.push(figures);
+    let localisers =
+        if opts.localisers.is_empty() { vec![config.runtime.plate_localiser] } else { opts.localisers.clone() };
+    for (k, &kind) in localisers.iter().enumerate() {
+        let mut finder = crate::plates_cmd::load_video_finder_with(config, paths, kind)?;
+        for video in &opts.videos {
+            let truth_path = opts.truth.clone().or_else(|| {
+                let sibling = video.with_file_name("truth.json");
+                sibling.is_file().then_some(sibling)
+            });
+            let truth = truth_path.as_deref().map(Truth::load).transpose()?;
+            let ctx = BenchContext {
+                snapshot: snapshot.as_ref(),
+                faces: faces.as_mut(),
+                models_dir: &paths.models_dir,
+                baseline: k == 0,
+            };
+            let figures = bench_one(&mut finder, ctx, video, truth.as_ref(), opts)?;
+            print_markdown(&figures);
+            all.push(figures);
+        }
+    }
+    if localisers.len() > 1 {
+        print_comparison(&all, &localisers);
     }
     if let Some(path) = &opts.json {
         let doc = serde_json::json!({
@@ -146,6 +166,45 @@ struct BenchContext<'a> {
     snapshot: Option<&'a Snapshot>,
     faces: Option<&'a mut raqib_models::FacePipeline>,
     models_dir: &'a Path,
+    /// Whether this run also runs the Python baseline (once per video).
+    baseline: bool,
+}
+
+/// One row per video: each localiser's end-to-end fps and exact plates, and the first one's fps
+/// over each other's (same run, same machine).
+fn print_comparison(all: &[VideoFigures], localisers: &[LocaliserKind]) {
+    let names: Vec<String> = localisers.iter().map(|k| k.to_string()).collect();
+    println!("\n### Plate localisers, same run\n");
+    let mut header = "| video | plates/frame |".to_owned();
+    for n in &names {
+        header += &format!(" {n}: fps | {n}: plates exact | {n}: hits |");
+    }
+    println!("{header} ratio {}/{} |", names[0], names.get(1).cloned().unwrap_or_default());
+    println!("|---|---|{}---|", "---|---|---|".repeat(names.len()));
+    let mut videos: Vec<&PathBuf> = Vec::new();
+    for f in all {
+        if !videos.contains(&&f.file) {
+            videos.push(&f.file);
+        }
+    }
+    for v in videos {
+        let rows: Vec<&VideoFigures> =
+            names.iter().filter_map(|n| all.iter().find(|f| &f.file == v && &f.localiser == n)).collect();
+        let density = rows.first().and_then(|f| f.plates_per_frame).map(|p| format!("{p:.2}")).unwrap_or("—".into());
+        let mut line = format!("| {} | {density} |", v.display());
+        for f in &rows {
+            let (plates, hits) = match &f.accuracy {
+                Some(a) => (format!("{}/{}", a.plates_read, a.plates), format!("{}/{}", a.listed_hit, a.listed)),
+                None => ("—".into(), "—".into()),
+            };
+            line += &format!(" {:.2} | {plates} | {hits} |", f.e2e_fps);
+        }
+        let ratio = match rows.as_slice() {
+            [a, b, ..] => format!("{:.2}", a.e2e_fps / b.e2e_fps.max(1e-9)),
+            _ => "—".into(),
+        };
+        println!("{line} {ratio} |");
+    }
 }
 
 fn bench_one(
@@ -155,7 +214,7 @@ fn bench_one(
     truth: Option<&Truth>,
     opts: &VideoBenchOptions,
 ) -> anyhow::Result<VideoFigures> {
-    let BenchContext { snapshot, mut faces, models_dir } = ctx;
+    let BenchContext { snapshot, mut faces, models_dir, baseline: run_baseline } = ctx;
     let mut face_analyser = FaceAnalyser::new(FaceParams::default());
     let mut sightings = Vec::new();
     let mut t_faces = Vec::new();
@@ -223,15 +282,19 @@ fn bench_one(
     let crops_per_frame = crops as f64 / frames.max(1) as f64;
 
     eprintln!("{}: inference only…", video.display());
-    let (tw, th) = finder.proposer.input_size(width, height);
+    let (tw, th) = finder.localiser.input_size(width, height);
     let det_input = reference::pattern([1, 3, th, tw]);
-    let det_ms = time_ms(20, || finder.proposer.infer(&det_input).map_err(anyhow::Error::from))?;
+    let det_ms = time_ms(20, || finder.localiser.infer(&det_input).map_err(anyhow::Error::from))?;
     let (oh, ow) = finder.reader.input_size();
     let batch = finder.reader.batch.max(1);
     let ocr_input = reference::pattern([batch, 1, oh, ow]);
     let ocr_ms = time_ms(20, || finder.reader.infer(&ocr_input).map_err(anyhow::Error::from))?;
     let inference = vec![
-        ModelTime { model: format!("text-detect-ppocrv4 [1,3,{th},{tw}]"), ms_per_call: det_ms, ms_per_item: det_ms },
+        ModelTime {
+            model: format!("{} [1,3,{th},{tw}]", finder.localiser.model_id()),
+            ms_per_call: det_ms,
+            ms_per_item: det_ms,
+        },
         ModelTime {
             model: format!("plate-ocr [{batch},1,{oh},{ow}]"),
             ms_per_call: ocr_ms,
@@ -253,14 +316,18 @@ fn bench_one(
 
     let accuracy = truth.map(|t| score(t, &events, faces.is_some().then_some(sightings.as_slice())));
     let baseline_fps = match &opts.python {
-        Some(py) => Some(baseline(py, video, models_dir)?),
-        None => None,
+        Some(py) if run_baseline => Some(baseline(py, video, models_dir)?),
+        _ => None,
     };
     Ok(VideoFigures {
         file: video.to_owned(),
+        localiser: finder.localiser.kind().to_string(),
         width,
         height,
         frames,
+        plates_per_frame: truth.map(|t| {
+            t.per_frame.iter().map(|f| f.plates.len()).sum::<usize>() as f64 / t.per_frame.len().max(1) as f64
+        }),
         decode_only_fps,
         inference,
         crops_per_frame,
@@ -272,7 +339,7 @@ fn bench_one(
         share_of_limit: e2e_fps / limit_fps.max(1e-9),
         stages: vec![
             StageStat::of("decode + RGB (wait)", &t_decode),
-            StageStat::of("propose (detector)", &t_propose),
+            StageStat::of("localise (plate or text detector)", &t_propose),
             StageStat::of("read (recogniser)", &t_read),
             StageStat::of("track + vote", &t_track),
             StageStat::of("watchlist (per event)", &t_match),
@@ -321,8 +388,11 @@ fn baseline(python: &Path, video: &Path, models: &Path) -> anyhow::Result<f64> {
 }
 
 fn print_markdown(f: &VideoFigures) {
-    println!("\n### {} ({}×{}, {} frames)\n", f.file.display(), f.width, f.height, f.frames);
+    println!("\n### {} ({}×{}, {} frames), {} localiser\n", f.file.display(), f.width, f.height, f.frames, f.localiser);
     println!("| figure | value |\n|---|---|");
+    if let Some(p) = f.plates_per_frame {
+        println!("| plates in view per frame (truth) | {p:.2} |");
+    }
     println!("| decode only (GStreamer → fakesink) | {:.1} fps |", f.decode_only_fps);
     for m in &f.inference {
         println!("| inference only: {} | {:.2} ms/call, {:.3} ms/item |", m.model, m.ms_per_call, m.ms_per_item);

@@ -113,6 +113,9 @@ pub struct RuntimeConfig {
     pub device: Device,
     /// Threads per inference operator; 0 = one per core.
     pub intra_threads: usize,
+    /// What finds plates in a frame: `detector` (the project's plate detector, default) or
+    /// `text` (the general text detector; slower, kept as a fallback).
+    pub plate_localiser: raqib_models::plate::LocaliserKind,
 }
 
 impl RuntimeConfig {
@@ -340,6 +343,16 @@ mod tests {
         assert!(err.contains("runtime.device") && err.contains("gpu"), "{err}");
         let err = Config::parse("[server]\nbind = \"localhost\"\n").unwrap_err();
         assert!(err.contains("server.bind"), "{err}");
+    }
+
+    #[test]
+    fn the_plate_localiser_is_the_detector_unless_the_text_detector_is_asked_for() {
+        use raqib_models::plate::LocaliserKind;
+        assert_eq!(Config::parse("").unwrap().runtime.plate_localiser, LocaliserKind::Detector);
+        let c = Config::parse("[runtime]\nplate_localiser = \"text\"\n").unwrap();
+        assert_eq!(c.runtime.plate_localiser, LocaliserKind::Text);
+        let err = Config::parse("[runtime]\nplate_localiser = \"yolo\"\n").unwrap_err();
+        assert!(err.contains("runtime.plate_localiser") && err.contains("yolo"), "{err}");
     }
 
     #[test]

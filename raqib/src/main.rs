@@ -232,6 +232,10 @@ enum BenchWhat {
         /// Full-frame plate detection at least every this many ms of video (0: every frame).
         #[arg(long, default_value_t = 200)]
         full_frame_ms: u64,
+        /// Plate localiser to measure (`detector` or `text`); repeat to measure several in the
+        /// same run, with their fps ratio (default: `runtime.plate_localiser`).
+        #[arg(long)]
+        localiser: Vec<raqib_models::plate::LocaliserKind>,
     },
     /// Inference time per model on preloaded tensors, with the Python reference next to it.
     Models {
@@ -247,7 +251,8 @@ enum BenchWhat {
 #[derive(Debug, Subcommand)]
 enum EvalWhat {
     /// Plate localisation, detection and exact reads on annotated folders: `file x y w h TEXT`
-    /// per image (OpenALPR) or plates.tsv + per-character YOLO labels (moroccan-um6p-dev).
+    /// per image (OpenALPR), plates.tsv + per-character YOLO labels (moroccan-um6p-*), plates.tsv +
+    /// plate YOLO boxes (moroccan-scenes), or groundtruth.csv of plate crops (openalpr-us-crops).
     Plates {
         /// e.g. ../shared/data/plates/openalpr-endtoend (every annotated subfolder is a set); repeatable
         #[arg(long, required = true)]
@@ -262,6 +267,9 @@ enum EvalWhat {
         /// what the views add.
         #[arg(long)]
         single_view: bool,
+        /// What finds the plates: `detector` or `text` (default: `runtime.plate_localiser`).
+        #[arg(long)]
+        localiser: Option<raqib_models::plate::LocaliserKind>,
     },
     /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision), or 1:N
     /// identification on a folder with gallery/<identity>/<photos>.
@@ -298,9 +306,10 @@ enum SamplesAction {
         /// Random seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Vehicles (0: one every 2.5 s).
-        #[arg(long, default_value_t = 0)]
-        vehicles: u32,
+        /// Vehicles in the scene (default: one every 2.5 s; 0: an empty road). Each is in view
+        /// about 3.1 s, so N vehicles in S seconds put about 3.1·N/S plates in a frame.
+        #[arg(long)]
+        vehicles: Option<u32>,
         /// Pedestrians (0: one every 5 s).
         #[arg(long, default_value_t = 0)]
         pedestrians: u32,
@@ -434,7 +443,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             faces_cmd::existing(&[a.clone(), b.clone()])?;
             faces_cmd::compare(&config, &paths, &a, &b, json)?
         }
-        Command::Bench { what: BenchWhat::Video { videos, truth, watchlist, rate, python, json, full_frame_ms } } => {
+        Command::Bench {
+            what: BenchWhat::Video { videos, truth, watchlist, rate, python, json, full_frame_ms, localiser },
+        } => {
             let (config, paths) = load(config)?;
             let opts = bench_video::VideoBenchOptions {
                 videos,
@@ -444,6 +455,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 python,
                 json,
                 full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
+                localisers: localiser,
             };
             bench_video::run(&config, &paths, &opts)?
         }
@@ -451,9 +463,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
         }
-        Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view } } => {
+        Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view, localiser } } => {
             let (config, paths) = load(config)?;
-            plates_eval::eval(&config, &paths, &data, json, mistakes, !single_view)?
+            plates_eval::eval(&config, &paths, &data, json, mistakes, !single_view, localiser)?
         }
         Command::Samples {
             action:

@@ -26,8 +26,8 @@ pub struct SceneSpec {
     pub seconds: f32,
     /// Random seed.
     pub seed: u64,
-    /// Vehicles (0: one every 2.5 s).
-    pub vehicles: u32,
+    /// Vehicles in the whole scene (none given: one every 2.5 s; 0: an empty road).
+    pub vehicles: Option<u32>,
     /// Pedestrians (0: one every 5 s).
     pub pedestrians: u32,
     /// Sensor noise standard deviation, 0–255 scale.
@@ -46,7 +46,7 @@ impl Default for SceneSpec {
             fps: 25,
             seconds: 20.0,
             seed: 1,
-            vehicles: 0,
+            vehicles: None,
             pedestrians: 0,
             noise: 3.0,
             night: false,
@@ -142,8 +142,8 @@ impl Scene {
         let (w, h) = (spec.width as f32, spec.height as f32);
         let frames = spec.frames();
         let fps = spec.fps as f32;
-        let n_vehicles = if spec.vehicles > 0 { spec.vehicles } else { ((spec.seconds / 2.5) as u32).max(1) };
-        let slot = frames as f32 / n_vehicles as f32;
+        let n_vehicles = spec.vehicles.unwrap_or(((spec.seconds / 2.5) as u32).max(1));
+        let slot = frames as f32 / n_vehicles.max(1) as f32;
         let mut vehicles = Vec::new();
         let mut watch_plates = Vec::new();
         for i in 0..n_vehicles {

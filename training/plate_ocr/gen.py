@@ -85,7 +85,7 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    rows = [r for r in real.moroccan(a.data) + real.openalpr(a.data) if r["usable"]]
+    rows = [r for r in real.all_sets(a.data) if r["usable"]]
     train_rows = [r for r in rows if r["split"] == "train"]
     chunk = 1000
     jobs = [(a.seed * 100003 + i, min(chunk, a.synthetic - i * chunk)) for i in range((a.synthetic + chunk - 1) // chunk)]
@@ -102,7 +102,7 @@ def main():
     np.savez(os.path.join(a.out, "train.npz"), x=x, y=y, n=n)
     vrows = [r for r in rows if r["split"] == "val"]
     vx, vy, vn = pack([val_view(r) for r in vrows], [r["tokens"] for r in vrows])
-    kind = np.array(["ma" if "moroccan" in r["path"] else r["path"].split("/")[-2] for r in vrows])
+    kind = np.array([r["set"] for r in vrows])
     np.savez(os.path.join(a.out, "val.npz"), x=vx, y=vy, n=vn, kind=kind)
     sx, sy = _synthetic_chunk((a.seed + 999331, 2000))
     sx, sy, sn = pack(sx, sy)

@@ -171,7 +171,7 @@ def main():
                     help="share of pasted glyphs distorted (damage.reshape); 0 reproduces plate-ocr v6's set")
     ap.add_argument("--preview", help="write the first 40 views to this PNG and stop")
     a = ap.parse_args()
-    rows = [r for r in real.moroccan(a.data)
+    rows = [r for r in real.moroccan(a.data) + real.moroccan(a.data, "moroccan-um6p-train")
             if r["usable"] and r["split"] == "train" and not r["two_rows"]]
     GLYPHS, PER_PHOTO = bank(rows)
     idx = list(range(len(PER_PHOTO)))

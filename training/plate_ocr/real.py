@@ -22,10 +22,12 @@ def split_of(key):
     return "val" if _bucket(key) < VAL_PERCENT else "train"
 
 
-def moroccan(data):
-    """Rows of (image path, char box, boxed characters, tokens, two_rows, split, usable) from
-    moroccan-um6p-dev."""
-    root = os.path.join(data, "plates", "moroccan-um6p-dev")
+def moroccan(data, folder="moroccan-um6p-dev"):
+    """Rows of (image path, char box, boxed characters, tokens, two_rows, split, usable) from a
+    UM6P close-up folder (`moroccan-um6p-dev` or `moroccan-um6p-train`: same format)."""
+    root = os.path.join(data, "plates", folder)
+    if not os.path.isdir(root):
+        return []
     out = []
     with open(os.path.join(root, "plates.tsv"), encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
@@ -42,8 +44,74 @@ def moroccan(data):
         tokens = alphabet.tokens_of(text.replace("/", "").replace("|", ""))
         usable = "no_arabic_letter_labeled" not in flags
         out.append(dict(path=path, box=box, chars=chars, tokens=tokens, text=text, two_rows="two_row" in flags,
-                        split=split_of(alphabet_key(text)), usable=usable, standard=flags == "" and _standard(text)))
+                        split=split_of(alphabet_key(text)), usable=usable, standard=flags == "" and _standard(text),
+                        set="ma" if folder.endswith("dev") else "ma-train", letter=_letter(text)))
     return out
+
+
+def moroccan_all(data):
+    """Every real Moroccan plate: both UM6P halves and the whole-car scenes, with one split rule
+    (the plate text's hash), so a plate string is never on both sides, whatever folder it is in."""
+    return moroccan(data) + moroccan(data, "moroccan-um6p-train") + scenes(data)
+
+
+def scenes(data):
+    """Rows from moroccan-scenes: whole 640x640 car photos, one YOLO plate box each, text in
+    plates.tsv. The `unreadable` rows are skipped (their label is not trustworthy)."""
+    root = os.path.join(data, "plates", "moroccan-scenes")
+    if not os.path.isdir(root):
+        return []
+    with open(os.path.join(root, "plates.tsv"), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    out = []
+    for r in rows:
+        if r["check"] == "unreadable":
+            continue
+        name, text = r["file"], r["plate_text"]
+        box = plate_box(os.path.join(root, "labels_yolo", os.path.splitext(name)[0] + ".txt"), 640, 640)
+        if box is None:
+            continue
+        out.append(dict(path=os.path.join(root, "images", name), box=box, tokens=alphabet.tokens_of(text.replace("|", "")),
+                        text=text, two_rows=False, split=split_of(alphabet_key(text)), usable=True,
+                        standard=_standard(text), set="ma-scenes", letter=_letter(text)))
+    return out
+
+
+def plate_box(label, W, H):
+    """The first YOLO box of a label file, in pixels (x0, y0, x1, y1)."""
+    with open(label) as f:
+        for line in f:
+            p = line.split()
+            if len(p) == 5:
+                cx, cy, w, h = (float(v) for v in p[1:])
+                return ((cx - w / 2) * W, (cy - h / 2) * H, (cx + w / 2) * W, (cy + h / 2) * H)
+    return None
+
+
+def us(data):
+    """Rows from openalpr-us-crops-train: rectified US plate crops (the whole image is the plate,
+    state names and slogans included; only the number is the label). Split by plate text, the
+    same rule as the Moroccan plates."""
+    root = os.path.join(data, "plates", "openalpr-us-crops-train")
+    if not os.path.isdir(root):
+        return []
+    out = []
+    with open(os.path.join(root, "groundtruth.csv")) as f:
+        for line in f:
+            p = line.strip().split(",")
+            if len(p) < 3:
+                continue
+            path = os.path.join(root, "images", p[0])
+            with Image.open(path) as im:
+                W, H = im.size
+            out.append(dict(path=path, box=(0, 0, W, H), tokens=alphabet.tokens_of(p[2]), text=p[2], two_rows=False,
+                            split=split_of(alphabet_key(p[2])), usable=True, set="us", state=p[1]))
+    return out
+
+
+def _letter(text):
+    parts = text.replace("/", "|").split("|")
+    return next((p for p in parts if p and not p.isdigit()), "")
 
 
 def char_boxes(label, W, H):
@@ -69,6 +137,11 @@ def _standard(text):
     return len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit() and len(parts[1]) == 1
 
 
+def all_sets(data):
+    """Every real set the recogniser trains on or is scored on, each row marked `set` and `split`."""
+    return moroccan_all(data) + openalpr(data) + us(data)
+
+
 def openalpr(data):
     """Rows from openalpr-endtoend/{br,eu}: GT box `x y w h TEXT`."""
     out = []
@@ -87,5 +160,6 @@ def openalpr(data):
             x, y, w, h = (float(v) for v in parts[1:5])
             text = parts[5]
             out.append(dict(path=img, box=(x, y, x + w, y + h), tokens=alphabet.tokens_of(text), text=text,
-                            two_rows=False, split=split_of(region + "/" + parts[0]), usable=True, region=region))
+                            two_rows=False, split=split_of(region + "/" + parts[0]), usable=True, region=region,
+                            set=region))
     return out

@@ -96,7 +96,7 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    rows = [r for r in real.moroccan(a.data) + real.openalpr(a.data) if r["usable"] and r["split"] == "train"]
+    rows = [r for r in real.all_sets(a.data) if r["usable"] and r["split"] == "train"]
     jobs = [(a.seed * 7919 + i, rows[i: i + 8], a.plain, a.tilted, a.deskew_step) for i in range(0, len(rows), 8)]
     xs, ys = [], []
     with Pool(a.workers) as pool:

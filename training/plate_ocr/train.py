@@ -2,9 +2,14 @@
 
     python train.py --ds .cache/ds --epochs 5 --out .cache/plate_ocr.onnx
     python train.py --ds .cache/ds2 --epochs 2 --lr 1e-3 --init .cache/plate_ocr.onnx.pt --out .cache/plate_ocr2.onnx
+    python train.py --ds .cache/ft10 --epochs 2 --lr 1e-3 --init-onnx init/plate-ocr-v6.onnx --out .cache/plate_ocr10.onnx
 
-Deterministic for a given seed on CPU (torch.use_deterministic_algorithms).
+Deterministic for a given seed on CPU (torch.use_deterministic_algorithms), and resumable: every
+`--checkpoint-every` steps the model, optimiser, schedule, random states and position are saved to
+`<out>.ckpt`; run the same command again after an interruption and it continues from there (a
+checkpoint made with other arguments is refused, not mixed in).
 """
+import os
 import argparse
 import json
 import time
@@ -68,7 +73,9 @@ def main():
     ap.add_argument("--out", default=".cache/plate_ocr.onnx")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init", help="start from these weights (.pt) to fine-tune")
+    ap.add_argument("--init-onnx", help="start from this exported recogniser (onnx_init.py) to fine-tune")
     ap.add_argument("--warmup", type=float, default=0.15, help="share of steps spent warming up")
+    ap.add_argument("--checkpoint-every", type=int, default=100, help="steps between resumable checkpoints")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
@@ -81,15 +88,44 @@ def main():
     model = PlateOcr()
     if a.init:
         model.load_state_dict(torch.load(a.init))
+    if a.init_onnx:
+        import onnx_init
+        onnx_init.load(model, a.init_onnx, to_tensor(x[np.random.default_rng(a.seed).choice(len(x), 512, replace=False)]))
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
-    steps = a.epochs * (len(x) // a.batch)
+    per_epoch = len(x) // a.batch
+    steps = a.epochs * per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=a.warmup)
     t0 = time.time()
     history = []
-    for epoch in range(a.epochs):
-        order = rng.permutation(len(x))
-        total = 0.0
-        for s in range(len(x) // a.batch):
+    ckpt_path = a.out + ".ckpt"
+    signature = dict(ds=os.path.abspath(a.ds), rows=len(x), epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
+                     init=a.init, init_onnx=a.init_onnx, warmup=a.warmup)
+    start_epoch, start_step, order, total = 0, 0, None, 0.0
+    if os.path.exists(ckpt_path):
+        c = torch.load(ckpt_path, weights_only=False)
+        if c["signature"] != signature:
+            raise SystemExit(f"{ckpt_path} was made with other arguments ({c['signature']}); remove it to start over")
+        model.load_state_dict(c["model"])
+        opt.load_state_dict(c["opt"])
+        sched.load_state_dict(c["sched"])
+        rng.bit_generator.state = c["rng"]
+        torch.set_rng_state(c["torch_rng"])
+        start_epoch, start_step, order, total, history = c["epoch"], c["step"], c["order"], c["total"], c["history"]
+        t0 -= c["seconds"]
+        print(f"resuming from {ckpt_path}: epoch {start_epoch + 1} step {start_step}", flush=True)
+
+    def save(epoch, step, order, total):
+        tmp = ckpt_path + ".tmp"
+        torch.save(dict(signature=signature, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
+                        rng=rng.bit_generator.state, torch_rng=torch.get_rng_state(), epoch=epoch, step=step,
+                        order=order, total=total, history=history, seconds=time.time() - t0), tmp)
+        os.replace(tmp, ckpt_path)
+
+    for epoch in range(start_epoch, a.epochs):
+        if order is None:
+            order = rng.permutation(len(x))
+            total = 0.0
+        for s in range(start_step, per_epoch):
             idx = order[s * a.batch: (s + 1) * a.batch]
             xb = to_tensor(shift(x[idx], rng))
             logp = model(xb).permute(1, 0, 2)  # T, N, C
@@ -105,6 +141,9 @@ def main():
             total += loss.item()
             if s % 100 == 0:
                 print(f"epoch {epoch + 1} step {s} loss {loss.item():.3f} {(time.time() - t0) / 60:.1f} min", flush=True)
+            if (s + 1) % a.checkpoint_every == 0 and s + 1 < per_epoch:
+                save(epoch, s + 1, order, total)
+        start_step = 0
         real = evaluate(model, va["x"], va["y"], va["n"], va["kind"])
         synth = evaluate(model, vs["x"], vs["y"], vs["n"])
         row = dict(epoch=epoch + 1, loss=round(total / (len(x) // a.batch), 4), val_real=real, val_synthetic=synth,
@@ -112,6 +151,8 @@ def main():
         history.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
         torch.save(model.state_dict(), a.out + ".pt")
+        order = None
+        save(epoch + 1, 0, None, 0.0)
     export(model, a.out)
     with open(a.out + ".history.json", "w") as f:
         json.dump(history, f, ensure_ascii=False, indent=1)

@@ -1,17 +1,21 @@
-//! Plates in a whole image: text regions → candidate crops → recogniser → plates.
+//! Plates in a whole image: plate regions → candidate crops → recogniser → plates.
 //!
-//! The region proposer marks every line of text, so a region becomes a plate only when the
-//! recogniser reads something plate-shaped in it with enough confidence. Candidate crops per
-//! region: the region itself as one row when it is wide, as two rows when it is squarish (both
-//! when in between), and the union of two vertically stacked regions as a two-row plate (the
-//! proposer often sees the rows of a square plate as two lines). A close-up photo whose shape is
-//! a plate's is also read whole. Overlapping plates keep the most confident read.
+//! Regions come from a [`Localiser`]: by default the project's plate detector
+//! ([`PlateDetector`], one region per plate), or the general text detector ([`RegionProposer`],
+//! one region per line of text, so regions of rows and groups are also joined). Either way a
+//! region becomes a plate only when the recogniser reads something plate-shaped in it with
+//! enough confidence. Candidate crops per region: the region itself as one row when it is wide,
+//! as two rows when it is squarish (both when in between); for text regions also the union of two
+//! vertically stacked regions as a two-row plate (the proposer often sees the rows of a square
+//! plate as two lines) and groups of one line split at wide gaps. A close-up photo whose shape
+//! is a plate's is also read whole. Overlapping plates keep the most confident read.
 
 use std::path::Path;
 
 use raqib_core::{PlateFormat, PlateText};
 use serde::Serialize;
 
+use super::detector::PlateDetector;
 use super::ocr::{Crop, Layout, OcrRead, PlateReader};
 use super::views::{self, Views};
 use super::{Region, RegionProposer};
@@ -55,10 +59,115 @@ pub struct PlateRead {
     pub chars: Vec<super::ctc::CharRead>,
 }
 
-/// Region proposer plus recogniser.
+/// Which model finds plate regions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocaliserKind {
+    /// The project's plate detector (`plate-detect`).
+    #[default]
+    Detector,
+    /// The general text detector (`text-detect-ppocrv4`): every line of text is a candidate.
+    Text,
+}
+
+impl std::str::FromStr for LocaliserKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "detector" => Ok(LocaliserKind::Detector),
+            "text" => Ok(LocaliserKind::Text),
+            other => Err(format!("unknown plate localiser `{other}`: expected detector or text")),
+        }
+    }
+}
+
+impl std::fmt::Display for LocaliserKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LocaliserKind::Detector => "detector",
+            LocaliserKind::Text => "text",
+        })
+    }
+}
+
+/// The model that finds plate regions in a frame.
+pub enum Localiser {
+    /// The plate detector: one region per plate.
+    Detector(PlateDetector),
+    /// The text detector: one region per line of text.
+    Text(RegionProposer),
+}
+
+impl Localiser {
+    /// Loads the localiser of `kind` from `models_dir`.
+    pub fn load(kind: LocaliserKind, rt: &Runtime, models_dir: &Path, opts: &SessionOptions) -> Result<Self> {
+        Ok(match kind {
+            LocaliserKind::Detector => Localiser::Detector(PlateDetector::load(rt, models_dir, opts)?),
+            LocaliserKind::Text => Localiser::Text(RegionProposer::load(rt, models_dir, opts)?),
+        })
+    }
+
+    /// Which one this is.
+    pub fn kind(&self) -> LocaliserKind {
+        match self {
+            Localiser::Detector(_) => LocaliserKind::Detector,
+            Localiser::Text(_) => LocaliserKind::Text,
+        }
+    }
+
+    /// Manifest id of the model.
+    pub fn model_id(&self) -> &'static str {
+        match self {
+            Localiser::Detector(_) => super::detector::MODEL_ID,
+            Localiser::Text(_) => "text-detect-ppocrv4",
+        }
+    }
+
+    /// Regions in the whole image, best first.
+    pub fn propose(&mut self, img: &RgbImage) -> Result<Vec<Region>> {
+        match self {
+            Localiser::Detector(d) => d.detect(img),
+            Localiser::Text(p) => p.propose(img),
+        }
+    }
+
+    /// Regions inside `window` of `img`, at the whole image's scale.
+    pub fn propose_in(&mut self, img: &RgbImage, window: &Bbox) -> Result<Vec<Region>> {
+        match self {
+            Localiser::Detector(d) => d.detect_in(img, window),
+            Localiser::Text(p) => p.propose_in(img, window),
+        }
+    }
+
+    /// Model input size `(width, height)` for a whole `w × h` frame.
+    pub fn input_size(&self, w: u32, h: u32) -> (usize, usize) {
+        match self {
+            Localiser::Detector(d) => d.input_size(w, h),
+            Localiser::Text(p) => p.input_size(w, h),
+        }
+    }
+
+    /// Runs the model alone on a prepared `[1, 3, h, w]` input (benchmarks).
+    pub fn infer(&mut self, input: &ndarray::Array4<f32>) -> Result<()> {
+        match self {
+            Localiser::Detector(d) => d.infer(input),
+            Localiser::Text(p) => p.infer(input),
+        }
+    }
+
+    /// Model input pixels processed so far.
+    pub fn pixels_in(&self) -> u64 {
+        match self {
+            Localiser::Detector(d) => d.pixels_in,
+            Localiser::Text(p) => p.pixels_in,
+        }
+    }
+}
+
+/// Plate localiser plus recogniser.
 pub struct PlateFinder {
-    /// Text-region proposer.
-    pub proposer: RegionProposer,
+    /// Finds plate regions.
+    pub localiser: Localiser,
     /// Recogniser.
     pub reader: PlateReader,
     /// Reads below this mean confidence are dropped.
@@ -83,10 +192,15 @@ pub struct FindTiming {
 }
 
 impl PlateFinder {
-    /// Loads both models from `models_dir`.
+    /// Loads the default localiser (the plate detector) and the recogniser from `models_dir`.
     pub fn load(rt: &Runtime, models_dir: &Path, opts: &SessionOptions) -> Result<Self> {
+        Self::load_with(LocaliserKind::default(), rt, models_dir, opts)
+    }
+
+    /// Loads the localiser of `kind` and the recogniser from `models_dir`.
+    pub fn load_with(kind: LocaliserKind, rt: &Runtime, models_dir: &Path, opts: &SessionOptions) -> Result<Self> {
         Ok(PlateFinder {
-            proposer: RegionProposer::load(rt, models_dir, opts)?,
+            localiser: Localiser::load(kind, rt, models_dir, opts)?,
             reader: PlateReader::load(rt, models_dir, opts)?,
             min_confidence: DEFAULT_MIN_CONFIDENCE,
             views: Views::All,
@@ -104,10 +218,10 @@ impl PlateFinder {
     /// windows' regions are merged.
     pub fn find_in(&mut self, img: &RgbImage, windows: &[Bbox]) -> Result<Vec<PlateRead>> {
         let started = std::time::Instant::now();
-        let pixels = self.proposer.pixels_in;
+        let pixels = self.localiser.pixels_in();
         let mut regions: Vec<Region> = Vec::new();
         for w in windows {
-            for r in self.proposer.propose_in(img, w)? {
+            for r in self.localiser.propose_in(img, w)? {
                 if regions.iter().all(|k| k.bbox.iou(&r.bbox) < 0.5) {
                     regions.push(r);
                 }
@@ -117,11 +231,11 @@ impl PlateFinder {
         self.read_regions(img, &regions, started, pixels)
     }
 
-    /// The proposer's regions and the plates found in them.
+    /// The localiser's regions and the plates found in them.
     pub fn find_with_regions(&mut self, img: &RgbImage) -> Result<(Vec<Region>, Vec<PlateRead>)> {
         let started = std::time::Instant::now();
-        let pixels = self.proposer.pixels_in;
-        let regions = self.proposer.propose(img)?;
+        let pixels = self.localiser.pixels_in();
+        let regions = self.localiser.propose(img)?;
         let plates = self.read_regions(img, &regions, started, pixels)?;
         Ok((regions, plates))
     }
@@ -134,7 +248,11 @@ impl PlateFinder {
         pixels_before: u64,
     ) -> Result<Vec<PlateRead>> {
         let proposed = std::time::Instant::now();
-        let crops = candidate_crops(regions, img.width as f32, img.height as f32);
+        let (w, h) = (img.width as f32, img.height as f32);
+        let crops = match self.localiser.kind() {
+            LocaliserKind::Detector => plate_crops(regions, w, h),
+            LocaliserKind::Text => candidate_crops(regions, w, h),
+        };
         let reads = self.reader.read(img, &crops)?;
         let mut plates = select(crops.iter().zip(reads), self.min_confidence);
         let mut extra = self.complete_bare_numbers(img, &mut plates)?;
@@ -143,7 +261,7 @@ impl PlateFinder {
             propose: proposed - started,
             read: proposed.elapsed(),
             crops: crops.len() + extra,
-            detector_pixels: self.proposer.pixels_in - pixels_before,
+            detector_pixels: self.localiser.pixels_in() - pixels_before,
         };
         Ok(plates)
     }
@@ -211,20 +329,35 @@ impl PlateFinder {
     }
 }
 
-/// The crops worth reading for these regions of a `w × h` image.
+/// The crops worth reading for plate regions (the plate detector's) of a `w × h` image: each
+/// region as one row, two rows or both by its shape, and a plate-shaped photo whole.
+pub fn plate_crops(regions: &[Region], w: f32, h: f32) -> Vec<Crop> {
+    let mut crops = Vec::new();
+    for r in regions {
+        shaped_crops(r.bbox, &mut crops);
+    }
+    if w / h.max(1.0) >= 2.0 && !crops.iter().any(|c| c.bbox.width() * c.bbox.height() > 0.5 * w * h) {
+        crops.push(Crop { bbox: Bbox { x1: 0.0, y1: 0.0, x2: w, y2: h }, layout: Layout::OneRow });
+    }
+    crops
+}
+
+/// One row when wide, two rows when squarish, both in between.
+fn shaped_crops(bbox: Bbox, crops: &mut Vec<Crop>) {
+    let aspect = bbox.width() / bbox.height().max(1.0);
+    if aspect > TWO_ROW_ASPECT {
+        crops.push(Crop { bbox, layout: Layout::OneRow });
+    }
+    if aspect < ONE_ROW_ASPECT {
+        crops.push(Crop { bbox, layout: Layout::TwoRows });
+    }
+}
+
+/// The crops worth reading for these text regions of a `w × h` image.
 pub fn candidate_crops(regions: &[Region], w: f32, h: f32) -> Vec<Crop> {
     let mut crops = Vec::new();
-    let mut add = |bbox: Bbox| {
-        let aspect = bbox.width() / bbox.height().max(1.0);
-        if aspect > TWO_ROW_ASPECT {
-            crops.push(Crop { bbox, layout: Layout::OneRow });
-        }
-        if aspect < ONE_ROW_ASPECT {
-            crops.push(Crop { bbox, layout: Layout::TwoRows });
-        }
-    };
     for r in regions {
-        add(r.bbox);
+        shaped_crops(r.bbox, &mut crops);
     }
     for (i, a) in regions.iter().enumerate() {
         for b in &regions[i + 1..] {
@@ -383,6 +516,38 @@ mod tests {
         assert!(same_line(&bx(0.0, 0.0, 50.0, 20.0), &bx(60.0, 40.0, 110.0, 60.0)).is_none(), "another line");
         // A photo shaped like a plate is read whole as well.
         assert_eq!(candidate_crops(&[], 300.0, 100.0).len(), 1);
+    }
+
+    #[test]
+    fn detector_boxes_become_one_or_two_row_crops_by_shape_and_are_not_joined() {
+        let one_row = region(bx(100.0, 100.0, 300.0, 140.0)); // 5:1, a Moroccan one-row plate
+        let two_row = region(bx(400.0, 100.0, 480.0, 160.0)); // 4:3, a two-row plate
+        let us = region(bx(600.0, 100.0, 700.0, 150.0)); // 2:1, either
+        let crops = plate_crops(&[one_row, two_row, us], 1280.0, 720.0);
+        assert_eq!(
+            crops,
+            vec![
+                Crop { bbox: one_row.bbox, layout: Layout::OneRow },
+                Crop { bbox: two_row.bbox, layout: Layout::TwoRows },
+                Crop { bbox: us.bbox, layout: Layout::OneRow },
+                Crop { bbox: us.bbox, layout: Layout::TwoRows },
+            ]
+        );
+        // Two plates side by side stay two plates (the text proposer's line joining is not applied).
+        let left = region(bx(0.0, 100.0, 200.0, 140.0));
+        let right = region(bx(230.0, 100.0, 430.0, 140.0));
+        assert_eq!(plate_crops(&[left, right], 1280.0, 720.0).len(), 2);
+        // A plate-shaped close-up is read whole, unless a box already covers most of it.
+        assert_eq!(plate_crops(&[], 300.0, 100.0).len(), 1);
+        assert_eq!(plate_crops(&[region(bx(5.0, 5.0, 295.0, 95.0))], 300.0, 100.0).len(), 1);
+    }
+
+    #[test]
+    fn localiser_kinds_parse_and_print() {
+        assert_eq!("detector".parse::<LocaliserKind>(), Ok(LocaliserKind::Detector));
+        assert_eq!("text".parse::<LocaliserKind>(), Ok(LocaliserKind::Text));
+        assert!("yolo".parse::<LocaliserKind>().unwrap_err().contains("detector or text"));
+        assert_eq!(LocaliserKind::default().to_string(), "detector");
     }
 
     fn read(text: &str, confidence: f32) -> OcrRead {

@@ -1,8 +1,10 @@
-//! Plates: text-region proposals ([`RegionProposer`]), the recogniser ([`ocr::PlateReader`], CTC
-//! with per-position alternatives) and both together ([`finder::PlateFinder`]).
+//! Plates: the plate detector ([`detector::PlateDetector`]), text-region proposals
+//! ([`RegionProposer`], the fallback localiser), the recogniser ([`ocr::PlateReader`], CTC with
+//! per-position alternatives) and a localiser and the recogniser together ([`finder::PlateFinder`]).
 
 pub mod ctc;
 pub mod deskew;
+pub mod detector;
 pub mod finder;
 pub mod ocr;
 pub mod regions;
@@ -17,7 +19,8 @@ use crate::face::Bbox;
 use crate::image_ops::{Channels, RgbImage, resize_tensor};
 use crate::manifest::Manifest;
 use crate::runtime::{LoadedModel, Runtime, SessionOptions};
-pub use finder::{FindTiming, PlateFinder, PlateRead};
+pub use detector::PlateDetector;
+pub use finder::{FindTiming, Localiser, LocaliserKind, PlateFinder, PlateRead};
 pub use ocr::{Crop, Layout, OcrRead, PlateReader};
 pub use regions::{Region, RegionParams};
 pub use views::Views;

@@ -32,11 +32,14 @@ pub struct RegionParams {
     pub min_score: f32,
     /// DB unclip ratio.
     pub unclip: f32,
+    /// The box is that of the component's cells at or above this probability (its core), when
+    /// it has any; 0: of all its cells.
+    pub core: f32,
 }
 
 impl Default for RegionParams {
     fn default() -> Self {
-        RegionParams { threshold: 0.3, dilate_x: 2, min_area: 12, min_score: 0.5, unclip: 1.6 }
+        RegionParams { threshold: 0.3, dilate_x: 2, min_area: 12, min_score: 0.5, unclip: 1.6, core: 0.0 }
     }
 }
 
@@ -77,6 +80,7 @@ pub fn regions(map: &ProbMap, img_w: f32, img_h: f32, p: &RegionParams) -> Vec<R
         seen[start] = true;
         stack.push(start);
         let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+        let (mut cx0, mut cy0, mut cx1, mut cy1) = (w, h, 0, 0);
         let (mut area, mut sum, mut text_px) = (0usize, 0f32, 0usize);
         while let Some(i) = stack.pop() {
             let (x, y) = (i % w, i / w);
@@ -85,6 +89,9 @@ pub fn regions(map: &ProbMap, img_w: f32, img_h: f32, p: &RegionParams) -> Vec<R
             y0 = y0.min(y);
             y1 = y1.max(y);
             area += 1;
+            if prob[i] >= p.core {
+                (cx0, cy0, cx1, cy1) = (cx0.min(x), cy0.min(y), cx1.max(x), cy1.max(y));
+            }
             if prob[i] > p.threshold {
                 sum += prob[i];
                 text_px += 1;
@@ -112,6 +119,9 @@ pub fn regions(map: &ProbMap, img_w: f32, img_h: f32, p: &RegionParams) -> Vec<R
         let score = sum / text_px.max(1) as f32;
         if area < p.min_area || score < p.min_score {
             continue;
+        }
+        if p.core > 0.0 && cx0 <= cx1 {
+            (x0, y0, x1, y1) = (cx0, cy0, cx1, cy1);
         }
         let (bw, bh) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
         let d = bw * bh * p.unclip / (2.0 * (bw + bh));

@@ -1,0 +1,304 @@
+//! The annotated plates of `raqib eval plates`, read from the folders' own annotation styles:
+//! - OpenALPR end-to-end (`file x y w h TEXT` per `.txt`): whole scenes, one annotated plate each;
+//! - UM6P close-ups (`plates.tsv` + `labels_yolo_chars/`, moroccan-um6p-dev and -train): per-character
+//!   boxes; the plate box is the union of the character boxes;
+//! - whole-car scenes (`plates.tsv` + `labels_yolo/`, moroccan-scenes): one YOLO plate box per
+//!   photo and the plate text; rows checked `unreadable` are not scored;
+//! - plate crops (`groundtruth.csv` of `file,state,TEXT`, openalpr-us-crops): the whole image is
+//!   the plate.
+//!
+//! Each item is marked *held out* or not with the one split rule of the training scripts
+//! (`training/plate_ocr/real.py`): SHA-256 of the plate text's characters for every Moroccan and
+//! US folder (so a plate string is never on both sides, whatever folder it is in), of
+//! `region/file` for OpenALPR scenes; first 8 hex digits mod 100 < 40 is held out.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use raqib_core::PlateText;
+use raqib_core::plate::normalise_char;
+use raqib_models::face::Bbox;
+use raqib_models::plate::Layout;
+use sha2::{Digest, Sha256};
+
+/// Share of items (percent) the training split holds out.
+const HELD_OUT_PERCENT: u32 = 40;
+
+/// One annotated plate.
+pub struct Item {
+    pub image: PathBuf,
+    pub bbox: Bbox,
+    pub key: String,
+    pub layout: Layout,
+    pub held_out: bool,
+    /// Counts for exact-match scoring (its text is completely annotated and readable).
+    pub scored: bool,
+    /// Moroccan `digits|letter|digits` plate.
+    pub standard: bool,
+    /// The plate's letter group (`أ`, `WW`, …), Moroccan plates only.
+    pub letter: Option<String>,
+    /// `standard`, `WW`, `two-row` or `other` (Moroccan plates), else none.
+    pub format: Option<&'static str>,
+}
+
+/// Whether the split rule holds `split_key` out of training.
+pub fn held_out(split_key: &str) -> bool {
+    let digest = Sha256::digest(split_key.as_bytes());
+    let first = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    first % 100 < HELD_OUT_PERCENT
+}
+
+/// Separator-free match key of an annotation.
+pub fn key_of(text: &str) -> anyhow::Result<String> {
+    Ok(PlateText::parse(&text.replace(['|', '/'], " "), None).map_err(|e| anyhow::anyhow!("{e}"))?.key().to_owned())
+}
+
+/// The split key of a plate text: its characters without separators, as the training scripts
+/// write them (`alphabet.tokens_of`).
+fn split_key(text: &str) -> String {
+    text.chars().filter(|c| !matches!(c, '|' | '/')).filter_map(normalise_char).collect()
+}
+
+/// The letter group of a Moroccan `a|b|c` text: its first group that is not all digits.
+fn letter_of(text: &str) -> Option<String> {
+    text.split(['|', '/']).find(|g| !g.is_empty() && !g.bytes().all(|b| b.is_ascii_digit())).map(str::to_owned)
+}
+
+fn is_standard(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('|').collect();
+    parts.len() == 3
+        && parts[0].bytes().all(|b| b.is_ascii_digit())
+        && parts[2].bytes().all(|b| b.is_ascii_digit())
+        && parts[1].chars().count() == 1
+}
+
+/// Items of an OpenALPR end-to-end folder (`region` names it in the split key).
+pub fn openalpr(dir: &Path, region: &str) -> anyhow::Result<Vec<Item>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let line = std::fs::read_to_string(&f)?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [name, x, y, w, h, text, ..] = fields[..] else { bail!("{}: expected `file x y w h TEXT`", f.display()) };
+        let n = |s: &str| s.parse::<f32>().with_context(|| format!("{}: `{s}` is not a number", f.display()));
+        let (x, y) = (n(x)?.max(0.0), n(y)?.max(0.0));
+        out.push(Item {
+            image: dir.join(name),
+            bbox: Bbox { x1: x, y1: y, x2: x + n(w)?, y2: y + n(h)? },
+            key: key_of(text)?,
+            layout: Layout::OneRow,
+            held_out: held_out(&format!("{region}/{name}")),
+            scored: true,
+            standard: false,
+            letter: None,
+            format: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Pixel box of a normalised YOLO line `class cx cy w h` in a `w × h` image.
+fn yolo_box(line: &str, w: f32, h: f32) -> Option<Bbox> {
+    let v: Vec<f32> = line.split_whitespace().skip(1).filter_map(|s| s.parse().ok()).collect();
+    let [cx, cy, bw, bh] = v[..] else { return None };
+    Some(Bbox { x1: (cx - bw / 2.0) * w, y1: (cy - bh / 2.0) * h, x2: (cx + bw / 2.0) * w, y2: (cy + bh / 2.0) * h })
+}
+
+/// Items of a Moroccan folder with `plates.tsv`: UM6P close-ups (character boxes) or whole-car
+/// scenes (one plate box).
+pub fn moroccan(dir: &Path) -> anyhow::Result<Vec<Item>> {
+    let scenes = dir.join("labels_yolo").is_dir();
+    let tsv = std::fs::read_to_string(dir.join("plates.tsv")).context("reading plates.tsv")?;
+    let mut lines = tsv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name);
+    let (Some(c_file), Some(c_text)) = (col("file"), col("plate_text").or(col("plate_text_derived"))) else {
+        bail!("{}: plates.tsv needs the columns file and plate_text (or plate_text_derived)", dir.display())
+    };
+    let (c_flags, c_check) = (col("flags"), col("check"));
+    let mut out = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let get = |c: Option<usize>| c.and_then(|c| cols.get(c).copied()).unwrap_or("");
+        let (file, text) = (get(Some(c_file)), get(Some(c_text)));
+        if file.is_empty() || text.is_empty() {
+            bail!("{}: plates.tsv line {}: no file or text", dir.display(), i + 2);
+        }
+        let flags = get(c_flags);
+        let image = dir.join("images").join(file);
+        let (w, h) = image::image_dimensions(&image).with_context(|| format!("reading {}", image.display()))?;
+        let (w, h) = (w as f32, h as f32);
+        let stem = Path::new(file).with_extension("txt");
+        let labels_dir = if scenes { "labels_yolo" } else { "labels_yolo_chars" };
+        let labels = std::fs::read_to_string(dir.join(labels_dir).join(&stem))
+            .with_context(|| format!("reading {labels_dir}/{}", stem.display()))?;
+        let mut boxes = labels.lines().filter_map(|l| yolo_box(l, w, h));
+        let bbox = if scenes {
+            boxes.next()
+        } else {
+            boxes.reduce(|a, b| Bbox { x1: a.x1.min(b.x1), y1: a.y1.min(b.y1), x2: a.x2.max(b.x2), y2: a.y2.max(b.y2) })
+        };
+        let Some(bbox) = bbox else { continue };
+        let two_rows = flags.contains("two_row");
+        let standard = flags.is_empty() && is_standard(text);
+        let letter = letter_of(text);
+        let format = Some(if two_rows {
+            "two-row"
+        } else if letter.as_deref() == Some("WW") || text.contains("WW") {
+            "WW"
+        } else if standard {
+            "standard"
+        } else {
+            "other"
+        });
+        out.push(Item {
+            image,
+            bbox,
+            key: key_of(text)?,
+            layout: if two_rows { Layout::TwoRows } else { Layout::OneRow },
+            held_out: held_out(&split_key(text)),
+            scored: !flags.contains("no_arabic_letter_labeled") && get(c_check) != "unreadable",
+            standard,
+            letter,
+            format,
+        });
+    }
+    Ok(out)
+}
+
+/// Items of a plate-crop folder with `groundtruth.csv` (`file,state,TEXT`, no header).
+pub fn crops(dir: &Path) -> anyhow::Result<Vec<Item>> {
+    let csv = std::fs::read_to_string(dir.join("groundtruth.csv")).context("reading groundtruth.csv")?;
+    let mut out = Vec::new();
+    for (i, line) in csv.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.trim().split(',').collect();
+        let [file, _state, text, ..] = fields[..] else {
+            bail!("{}: groundtruth.csv line {}: expected file,state,TEXT", dir.display(), i + 1)
+        };
+        let image = dir.join("images").join(file);
+        let (w, h) = image::image_dimensions(&image).with_context(|| format!("reading {}", image.display()))?;
+        out.push(Item {
+            image,
+            bbox: Bbox { x1: 0.0, y1: 0.0, x2: w as f32, y2: h as f32 },
+            key: key_of(text)?,
+            layout: Layout::OneRow,
+            held_out: held_out(&split_key(text)),
+            scored: true,
+            standard: false,
+            letter: None,
+            format: None,
+        });
+    }
+    Ok(out)
+}
+
+/// The annotated sets under `data`: `data` itself or its subfolders, in any of the styles.
+pub fn sets(data: &Path) -> anyhow::Result<Vec<(String, Vec<Item>)>> {
+    let name_of = |p: &Path| p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let load = |dir: &Path| -> anyhow::Result<Option<Vec<Item>>> {
+        if dir.join("plates.tsv").is_file() {
+            return Ok(Some(moroccan(dir)?));
+        }
+        if dir.join("groundtruth.csv").is_file() {
+            return Ok(Some(crops(dir)?));
+        }
+        let items = openalpr(dir, &name_of(dir))?;
+        Ok((!items.is_empty()).then_some(items))
+    };
+    if let Some(items) = load(data)? {
+        return Ok(vec![(name_of(data), items)]);
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(data)
+        .with_context(|| format!("reading {}", data.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for d in dirs {
+        if let Some(items) = load(&d)? {
+            out.push((name_of(&d), items));
+        }
+    }
+    if out.is_empty() {
+        bail!(
+            "{}: no plates.tsv, groundtruth.csv or `file x y w h TEXT` annotations here or in its subfolders",
+            data.display()
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_matches_the_training_script() {
+        // Values computed with training/plate_ocr/real.py::split_of.
+        assert!(!held_out("558أ1"));
+        assert!(held_out("br/AYO9034.jpg"));
+        assert_eq!(split_key("94687|أ|40"), "94687أ40");
+    }
+
+    #[test]
+    fn keys_of_annotations() {
+        assert_eq!(key_of("15741|ب|15").unwrap(), "15741ب15");
+        assert_eq!(key_of("599625|WW").unwrap(), key_of("WW 599625").unwrap());
+        assert_eq!(key_of("AYO9034").unwrap(), "AYO9034");
+    }
+
+    #[test]
+    fn letter_groups_and_formats() {
+        assert_eq!(letter_of("94687|أ|40").as_deref(), Some("أ"));
+        assert_eq!(letter_of("599625|WW").as_deref(), Some("WW"));
+        assert_eq!(letter_of("12|ب/3456").as_deref(), Some("ب"));
+        assert!(is_standard("94687|أ|40"));
+        assert!(!is_standard("599625|WW"));
+    }
+
+    #[test]
+    fn every_annotation_style_loads_from_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Whole-car scene: one plate box and a text, an unreadable row not scored.
+        let scenes = d.join("scenes");
+        std::fs::create_dir_all(scenes.join("images")).unwrap();
+        std::fs::create_dir_all(scenes.join("labels_yolo")).unwrap();
+        for name in ["a", "b"] {
+            image::RgbImage::new(100, 50).save(scenes.join("images").join(format!("{name}.jpg"))).unwrap();
+            std::fs::write(scenes.join("labels_yolo").join(format!("{name}.txt")), "0 0.5 0.5 0.4 0.2\n").unwrap();
+        }
+        std::fs::write(
+            scenes.join("plates.tsv"),
+            "file\tplate_text\tcheck\na.jpg\t94687|أ|40\tok\nb.jpg\t12|ب|3\tunreadable\n",
+        )
+        .unwrap();
+        let items = moroccan(&scenes).unwrap();
+        assert_eq!(items.len(), 2);
+        let b = items[0].bbox;
+        assert!(b.iou(&Bbox { x1: 30.0, y1: 20.0, x2: 70.0, y2: 30.0 }) > 0.999, "{b:?}");
+        assert_eq!(items[0].key, key_of("94687|أ|40").unwrap());
+        assert_eq!((items[0].format, items[0].letter.as_deref()), (Some("standard"), Some("أ")));
+        assert!(items[0].scored && !items[1].scored);
+        // Plate crops: the whole image is the plate.
+        let us = d.join("us");
+        std::fs::create_dir_all(us.join("images")).unwrap();
+        image::RgbImage::new(320, 160).save(us.join("images/ak1.jpg")).unwrap();
+        std::fs::write(us.join("groundtruth.csv"), "ak1.jpg,ak,FUW999\n").unwrap();
+        let items = crops(&us).unwrap();
+        assert_eq!(items[0].bbox, Bbox { x1: 0.0, y1: 0.0, x2: 320.0, y2: 160.0 });
+        assert_eq!(items[0].key, "FUW999");
+        let found = sets(d).unwrap();
+        assert_eq!(found.iter().map(|(n, i)| (n.as_str(), i.len())).collect::<Vec<_>>(), [("scenes", 2), ("us", 1)]);
+        // A malformed line is an error naming the file and the line.
+        std::fs::write(us.join("groundtruth.csv"), "ak1.jpg\n").unwrap();
+        let e = crops(&us).err().unwrap().to_string();
+        assert!(e.contains("groundtruth.csv line 1"), "{e}");
+    }
+}
