@@ -101,7 +101,7 @@ impl Default for NodeConfig {
 }
 
 /// `[runtime]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeConfig {
     /// `libonnxruntime.so` to load (env `ORT_DYLIB_PATH`); default: the one `make setup` installs
@@ -113,9 +113,26 @@ pub struct RuntimeConfig {
     pub device: Device,
     /// Threads per inference operator; 0 = one per core.
     pub intra_threads: usize,
-    /// What finds plates in a frame: `detector` (the project's plate detector, default) or
-    /// `text` (the general text detector; slower, kept as a fallback).
+    /// What finds plates in video frames (`raqib run`, `replay`, `bench video`): `detector` (the
+    /// project's plate detector, default), `text` (the general text detector; slower) or `both`.
     pub plate_localiser: raqib_models::plate::LocaliserKind,
+    /// What finds plates in still photos (`raqib read`, `raqib eval plates`, the frames stored
+    /// with hits when they are redacted): `both` by default (close-ups, where the plate fills the
+    /// picture, are found by the text detector; whole scenes by the plate detector).
+    pub still_localiser: raqib_models::plate::LocaliserKind,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            ort_library: None,
+            models_dir: None,
+            device: Device::default(),
+            intra_threads: 0,
+            plate_localiser: raqib_models::plate::LocaliserKind::Detector,
+            still_localiser: raqib_models::plate::LocaliserKind::Both,
+        }
+    }
 }
 
 impl RuntimeConfig {
@@ -353,6 +370,7 @@ mod tests {
         assert_eq!(c.runtime.plate_localiser, LocaliserKind::Text);
         let err = Config::parse("[runtime]\nplate_localiser = \"yolo\"\n").unwrap_err();
         assert!(err.contains("runtime.plate_localiser") && err.contains("yolo"), "{err}");
+        assert_eq!(Config::parse("").unwrap().runtime.still_localiser, LocaliserKind::Both);
     }
 
     #[test]

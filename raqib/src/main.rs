@@ -232,8 +232,8 @@ enum BenchWhat {
         /// Full-frame plate detection at least every this many ms of video (0: every frame).
         #[arg(long, default_value_t = 200)]
         full_frame_ms: u64,
-        /// Plate localiser to measure (`detector` or `text`); repeat to measure several in the
-        /// same run, with their fps ratio (default: `runtime.plate_localiser`).
+        /// Plate localiser to measure (`detector`, `text` or `both`); repeat to measure several in
+        /// the same run, with their fps ratio (default: `runtime.plate_localiser`).
         #[arg(long)]
         localiser: Vec<raqib_models::plate::LocaliserKind>,
     },
@@ -267,7 +267,7 @@ enum EvalWhat {
         /// what the views add.
         #[arg(long)]
         single_view: bool,
-        /// What finds the plates: `detector` or `text` (default: `runtime.plate_localiser`).
+        /// What finds the plates: `detector`, `text` or `both` (default: `runtime.still_localiser`).
         #[arg(long)]
         localiser: Option<raqib_models::plate::LocaliserKind>,
     },

@@ -68,6 +68,9 @@ pub enum LocaliserKind {
     Detector,
     /// The general text detector (`text-detect-ppocrv4`): every line of text is a candidate.
     Text,
+    /// Both, their candidates read together (still photos: close-ups, where the plate fills the
+    /// picture, are found by the text detector, whole scenes by the plate detector).
+    Both,
 }
 
 impl std::str::FromStr for LocaliserKind {
@@ -76,7 +79,8 @@ impl std::str::FromStr for LocaliserKind {
         match s {
             "detector" => Ok(LocaliserKind::Detector),
             "text" => Ok(LocaliserKind::Text),
-            other => Err(format!("unknown plate localiser `{other}`: expected detector or text")),
+            "both" => Ok(LocaliserKind::Both),
+            other => Err(format!("unknown plate localiser `{other}`: expected detector, text or both")),
         }
     }
 }
@@ -86,6 +90,7 @@ impl std::fmt::Display for LocaliserKind {
         f.write_str(match self {
             LocaliserKind::Detector => "detector",
             LocaliserKind::Text => "text",
+            LocaliserKind::Both => "both",
         })
     }
 }
@@ -96,6 +101,9 @@ pub enum Localiser {
     Detector(PlateDetector),
     /// The text detector: one region per line of text.
     Text(RegionProposer),
+    /// Both: the detector's regions first, then the text detector's; `split` is how many of the
+    /// last proposal's regions came from the detector.
+    Both { detector: PlateDetector, text: RegionProposer, split: usize },
 }
 
 impl Localiser {
@@ -104,6 +112,11 @@ impl Localiser {
         Ok(match kind {
             LocaliserKind::Detector => Localiser::Detector(PlateDetector::load(rt, models_dir, opts)?),
             LocaliserKind::Text => Localiser::Text(RegionProposer::load(rt, models_dir, opts)?),
+            LocaliserKind::Both => Localiser::Both {
+                detector: PlateDetector::load(rt, models_dir, opts)?,
+                text: RegionProposer::load(rt, models_dir, opts)?,
+                split: 0,
+            },
         })
     }
 
@@ -112,6 +125,7 @@ impl Localiser {
         match self {
             Localiser::Detector(_) => LocaliserKind::Detector,
             Localiser::Text(_) => LocaliserKind::Text,
+            Localiser::Both { .. } => LocaliserKind::Both,
         }
     }
 
@@ -119,7 +133,7 @@ impl Localiser {
     pub fn model_id(&self) -> &'static str {
         match self {
             Localiser::Detector(_) => super::detector::MODEL_ID,
-            Localiser::Text(_) => "text-detect-ppocrv4",
+            Localiser::Text(_) | Localiser::Both { .. } => "text-detect-ppocrv4",
         }
     }
 
@@ -128,6 +142,12 @@ impl Localiser {
         match self {
             Localiser::Detector(d) => d.detect(img),
             Localiser::Text(p) => p.propose(img),
+            Localiser::Both { detector, text, split } => {
+                let mut regions = detector.detect(img)?;
+                *split = regions.len();
+                regions.extend(text.propose(img)?);
+                Ok(regions)
+            }
         }
     }
 
@@ -136,6 +156,7 @@ impl Localiser {
         match self {
             Localiser::Detector(d) => d.detect_in(img, window),
             Localiser::Text(p) => p.propose_in(img, window),
+            Localiser::Both { detector, .. } => detector.detect_in(img, window),
         }
     }
 
@@ -143,7 +164,7 @@ impl Localiser {
     pub fn input_size(&self, w: u32, h: u32) -> (usize, usize) {
         match self {
             Localiser::Detector(d) => d.input_size(w, h),
-            Localiser::Text(p) => p.input_size(w, h),
+            Localiser::Text(p) | Localiser::Both { text: p, .. } => p.input_size(w, h),
         }
     }
 
@@ -151,7 +172,7 @@ impl Localiser {
     pub fn infer(&mut self, input: &ndarray::Array4<f32>) -> Result<()> {
         match self {
             Localiser::Detector(d) => d.infer(input),
-            Localiser::Text(p) => p.infer(input),
+            Localiser::Text(p) | Localiser::Both { text: p, .. } => p.infer(input),
         }
     }
 
@@ -160,6 +181,21 @@ impl Localiser {
         match self {
             Localiser::Detector(d) => d.pixels_in,
             Localiser::Text(p) => p.pixels_in,
+            Localiser::Both { detector, text, .. } => detector.pixels_in + text.pixels_in,
+        }
+    }
+
+    /// The crops worth reading for `regions` (this localiser's last proposal) of a `w × h` image.
+    fn crops(&self, regions: &[Region], w: f32, h: f32) -> Vec<Crop> {
+        match self {
+            Localiser::Detector(_) => plate_crops(regions, w, h),
+            Localiser::Text(_) => candidate_crops(regions, w, h),
+            Localiser::Both { split, .. } => {
+                let split = (*split).min(regions.len());
+                let mut crops = plate_crops(&regions[..split], w, h);
+                crops.extend(candidate_crops(&regions[split..], w, h));
+                crops
+            }
         }
     }
 }
@@ -228,6 +264,9 @@ impl PlateFinder {
             }
         }
         regions.sort_by(|a, b| b.score.total_cmp(&a.score));
+        if let Localiser::Both { split, .. } = &mut self.localiser {
+            *split = regions.len(); // windows are searched by the detector alone
+        }
         self.read_regions(img, &regions, started, pixels)
     }
 
@@ -248,11 +287,7 @@ impl PlateFinder {
         pixels_before: u64,
     ) -> Result<Vec<PlateRead>> {
         let proposed = std::time::Instant::now();
-        let (w, h) = (img.width as f32, img.height as f32);
-        let crops = match self.localiser.kind() {
-            LocaliserKind::Detector => plate_crops(regions, w, h),
-            LocaliserKind::Text => candidate_crops(regions, w, h),
-        };
+        let crops = self.localiser.crops(regions, img.width as f32, img.height as f32);
         let reads = self.reader.read(img, &crops)?;
         let mut plates = select(crops.iter().zip(reads), self.min_confidence);
         let mut extra = self.complete_bare_numbers(img, &mut plates)?;
@@ -546,7 +581,8 @@ mod tests {
     fn localiser_kinds_parse_and_print() {
         assert_eq!("detector".parse::<LocaliserKind>(), Ok(LocaliserKind::Detector));
         assert_eq!("text".parse::<LocaliserKind>(), Ok(LocaliserKind::Text));
-        assert!("yolo".parse::<LocaliserKind>().unwrap_err().contains("detector or text"));
+        assert_eq!("both".parse::<LocaliserKind>(), Ok(LocaliserKind::Both));
+        assert!("yolo".parse::<LocaliserKind>().unwrap_err().contains("detector, text or both"));
         assert_eq!(LocaliserKind::default().to_string(), "detector");
     }
 

@@ -225,7 +225,7 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
 
 /// Runs the evaluation and prints a table (or JSON with `json`); `views`: plates are re-read
 /// from several views and voted (as `raqib run` does), else from their one crop; `localiser`:
-/// which localiser finds the plates (default: as configured).
+/// which localiser finds the plates (default: the one configured for still photos).
 pub fn eval(
     config: &Config,
     paths: &Paths,
@@ -235,7 +235,7 @@ pub fn eval(
     views: bool,
     localiser: Option<LocaliserKind>,
 ) -> anyhow::Result<()> {
-    let kind = localiser.unwrap_or(config.runtime.plate_localiser);
+    let kind = localiser.unwrap_or(config.runtime.still_localiser);
     let mut finder = crate::plates_cmd::load_finder_with(config, paths, kind)?;
     finder.views = if views { Views::All } else { Views::One };
     let mut reports = Vec::new();
