@@ -20,8 +20,8 @@ use super::regions::{self, ProbMap, Region, RegionParams};
 use crate::error::{Error, Result};
 use crate::face::Bbox;
 use crate::image_ops::RgbImage;
-use crate::resample::resize_rgb_antialiased;
 use crate::manifest::Manifest;
+use crate::resample::resize_rgb_antialiased;
 use crate::runtime::{LoadedModel, Runtime, SessionOptions};
 
 /// Manifest id of the detector.
