@@ -152,3 +152,18 @@ fn frames_of_several_cameras_are_detected_in_one_batch_as_one_by_one() {
         }
     }
 }
+
+#[test]
+fn a_recogniser_of_another_input_size_is_read_from_its_metadata_with_no_code_change() {
+    use raqib_models::plate::{Crop, Layout, PlateReader, Views};
+    // An untrained 48 × 240 model (60 time steps; training/plate_ocr/model.py with 4 channels,
+    // exported by train.export with HEIGHT = 48, WIDTH = 240): only its shape matters here.
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plate-ocr-48px-untrained.onnx");
+    let Some(mut reader) = load(|rt, _, opts| PlateReader::from_model(rt.session(&fixture, opts)?)) else { return };
+    assert_eq!(reader.input_size(), (48, 240));
+    let (img, bbox) = tilted_sample(0.0);
+    for layout in [Layout::OneRow, Layout::TwoRows] {
+        let reads = reader.read_views(&img, &[Crop { bbox, layout }], Views::All).unwrap();
+        assert_eq!(reads.len(), 1, "{layout:?}");
+    }
+}
