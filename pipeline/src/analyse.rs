@@ -1,4 +1,4 @@
-//! Per-frame plate analysis with keyframes: the text detector runs on the whole frame only every
+//! Per-frame plate analysis with keyframes: the plate localiser runs on the whole frame only every
 //! `full_frame_interval` of media time; in between it runs only in windows around the plates
 //! being tracked (predicted from their motion), and the recogniser reads every analysed frame
 //! for the vote. On 720p this cuts the detector's work per frame several-fold; a new plate is
