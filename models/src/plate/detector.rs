@@ -87,21 +87,6 @@ impl PlateDetector {
         Letterbox::of(w as f32, h as f32, self.max_side).input
     }
 
-    /// The input tensor of the rectangle `(x0, y0, rw, rh)` of `img` laid out by `lb`.
-    fn tensor(img: &RgbImage, rect: (f32, f32, f32, f32), lb: &Letterbox) -> Array4<f32> {
-        let (cw, ch) = lb.content;
-        let (iw, ih) = lb.input;
-        // Antialiased, as the training images were resized (Pillow's bilinear filter).
-        let scaled = resize_rgb_antialiased(img, rect, cw, ch, 127.5, 127.5);
-        if (cw, ch) == (iw, ih) {
-            return scaled;
-        }
-        // Black padding, as in training: pixel 0 → (0 − 127.5) / 127.5 = −1.
-        let mut t = Array4::<f32>::from_elem((1, 3, ih, iw), -1.0);
-        t.slice_mut(s![.., .., ..ch, ..cw]).assign(&scaled);
-        t
-    }
-
     /// Runs the model alone on a prepared `[n, 3, h, w]` input (benchmarks).
     pub fn infer(&mut self, input: &Array4<f32>) -> Result<()> {
         self.model.session.run(ort::inputs![TensorRef::from_array_view(input)?])?;
@@ -159,11 +144,13 @@ impl PlateDetector {
         }
         let iw = boxes.iter().map(|b| b.input.0).max().unwrap_or(MULTIPLE);
         let ih = boxes.iter().map(|b| b.input.1).max().unwrap_or(MULTIPLE);
+        // Black padding, as in training: pixel 0 → (0 − 127.5) / 127.5 = −1.
         let mut input = Array4::<f32>::from_elem((imgs.len(), 3, ih, iw), -1.0);
         for (k, ((img, rect), lb)) in imgs.iter().zip(rects).zip(boxes).enumerate() {
-            let t = Self::tensor(img, *rect, lb);
-            let (th, tw) = (t.shape()[2], t.shape()[3]);
-            input.slice_mut(s![k..=k, .., ..th, ..tw]).assign(&t);
+            // Antialiased, as the training images were resized (Pillow's bilinear filter).
+            let (cw, ch) = lb.content;
+            let scaled = resize_rgb_antialiased(img, *rect, cw, ch, 127.5, 127.5);
+            input.slice_mut(s![k..=k, .., ..ch, ..cw]).assign(&scaled);
         }
         self.pixels_in += (imgs.len() * iw * ih) as u64;
         let outputs = self.model.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;

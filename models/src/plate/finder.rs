@@ -101,9 +101,8 @@ pub enum Localiser {
     Detector(PlateDetector),
     /// The text detector: one region per line of text.
     Text(RegionProposer),
-    /// Both: the detector's regions first, then the text detector's; `split` is how many of the
-    /// last proposal's regions came from the detector.
-    Both { detector: PlateDetector, text: RegionProposer, split: usize },
+    /// Both: the detector's regions first, then the text detector's.
+    Both { detector: PlateDetector, text: RegionProposer },
 }
 
 impl Localiser {
@@ -115,7 +114,6 @@ impl Localiser {
             LocaliserKind::Both => Localiser::Both {
                 detector: PlateDetector::load(rt, models_dir, opts)?,
                 text: RegionProposer::load(rt, models_dir, opts)?,
-                split: 0,
             },
         })
     }
@@ -137,18 +135,33 @@ impl Localiser {
         }
     }
 
-    /// Regions in the whole image, best first.
+    /// Regions in the whole image, best first (with [`Localiser::Both`], the detector's first).
     pub fn propose(&mut self, img: &RgbImage) -> Result<Vec<Region>> {
+        Ok(self.propose_split(img)?.0)
+    }
+
+    /// [`Localiser::propose`], and how many of the regions (the first ones) are the plate
+    /// detector's.
+    fn propose_split(&mut self, img: &RgbImage) -> Result<(Vec<Region>, usize)> {
         match self {
-            Localiser::Detector(d) => d.detect(img),
-            Localiser::Text(p) => p.propose(img),
-            Localiser::Both { detector, text, split } => {
+            Localiser::Detector(d) => {
+                let regions = d.detect(img)?;
+                let n = regions.len();
+                Ok((regions, n))
+            }
+            Localiser::Text(p) => Ok((p.propose(img)?, 0)),
+            Localiser::Both { detector, text } => {
                 let mut regions = detector.detect(img)?;
-                *split = regions.len();
+                let n = regions.len();
                 regions.extend(text.propose(img)?);
-                Ok(regions)
+                Ok((regions, n))
             }
         }
+    }
+
+    /// Whether [`Localiser::propose_in`]'s regions are the plate detector's.
+    fn windows_by_detector(&self) -> bool {
+        !matches!(self, Localiser::Text(_))
     }
 
     /// Regions inside `window` of `img`, at the whole image's scale.
@@ -185,15 +198,21 @@ impl Localiser {
         }
     }
 
-    /// The crops worth reading for `regions` (this localiser's last proposal) of a `w × h` image.
-    fn crops(&self, regions: &[Region], w: f32, h: f32) -> Vec<Crop> {
+    /// The crops worth reading for `regions` of a `w × h` image, the first `from_detector` of
+    /// them the plate detector's.
+    fn crops(&self, regions: &[Region], from_detector: usize, w: f32, h: f32) -> Vec<Crop> {
         match self {
             Localiser::Detector(_) => plate_crops(regions, w, h),
             Localiser::Text(_) => candidate_crops(regions, w, h),
-            Localiser::Both { split, .. } => {
-                let split = (*split).min(regions.len());
-                let mut crops = plate_crops(&regions[..split], w, h);
-                crops.extend(candidate_crops(&regions[split..], w, h));
+            Localiser::Both { .. } => {
+                let n = from_detector.min(regions.len());
+                let mut crops = plate_crops(&regions[..n], w, h);
+                // Both may add the same crop (a plate-shaped photo read whole): read it once.
+                for c in candidate_crops(&regions[n..], w, h) {
+                    if !crops.contains(&c) {
+                        crops.push(c);
+                    }
+                }
                 crops
             }
         }
@@ -264,18 +283,16 @@ impl PlateFinder {
             }
         }
         regions.sort_by(|a, b| b.score.total_cmp(&a.score));
-        if let Localiser::Both { split, .. } = &mut self.localiser {
-            *split = regions.len(); // windows are searched by the detector alone
-        }
-        self.read_regions(img, &regions, started, pixels)
+        let from_detector = if self.localiser.windows_by_detector() { regions.len() } else { 0 };
+        self.read_regions(img, &regions, from_detector, started, pixels)
     }
 
     /// The localiser's regions and the plates found in them.
     pub fn find_with_regions(&mut self, img: &RgbImage) -> Result<(Vec<Region>, Vec<PlateRead>)> {
         let started = std::time::Instant::now();
         let pixels = self.localiser.pixels_in();
-        let regions = self.localiser.propose(img)?;
-        let plates = self.read_regions(img, &regions, started, pixels)?;
+        let (regions, from_detector) = self.localiser.propose_split(img)?;
+        let plates = self.read_regions(img, &regions, from_detector, started, pixels)?;
         Ok((regions, plates))
     }
 
@@ -283,11 +300,12 @@ impl PlateFinder {
         &mut self,
         img: &RgbImage,
         regions: &[Region],
+        from_detector: usize,
         started: std::time::Instant,
         pixels_before: u64,
     ) -> Result<Vec<PlateRead>> {
         let proposed = std::time::Instant::now();
-        let crops = self.localiser.crops(regions, img.width as f32, img.height as f32);
+        let crops = self.localiser.crops(regions, from_detector, img.width as f32, img.height as f32);
         let reads = self.reader.read(img, &crops)?;
         let mut plates = select(crops.iter().zip(reads), self.min_confidence);
         let mut extra = self.complete_bare_numbers(img, &mut plates)?;
