@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use raqib_models::plate::PlateFinder;
+use raqib_core::AnalysisPolicy;
+use raqib_models::face::Bbox;
+use raqib_models::plate::{PlateFinder, PlateRead};
 
 use crate::error::Result;
 use crate::ingest::Frame;
@@ -23,8 +25,25 @@ pub struct AnalysisParams {
 
 impl Default for AnalysisParams {
     fn default() -> Self {
-        AnalysisParams { full_frame_interval: Duration::from_millis(200), events: EventParams::default() }
+        AnalysisParams::from(&AnalysisPolicy::default())
     }
+}
+
+impl From<&AnalysisPolicy> for AnalysisParams {
+    fn from(p: &AnalysisPolicy) -> Self {
+        AnalysisParams { full_frame_interval: p.full_frame_interval(), events: EventParams::from(p) }
+    }
+}
+
+/// What the plate localiser looks at in one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    /// The whole frame (a key frame).
+    Full,
+    /// Only these windows around tracked plates.
+    Windows(Vec<Bbox>),
+    /// Nothing: no plate is tracked and it is not time for a key frame.
+    Nothing,
 }
 
 /// Plate analysis of one stream: finder (borrowed, shared between streams in turn) + tracker.
@@ -51,6 +70,20 @@ impl PlateAnalyser {
 
     /// Analyses one frame; returns the events of tracks that ended.
     pub fn push(&mut self, finder: &mut PlateFinder, frame: &Frame) -> Result<Vec<PlateEvent>> {
+        let plates = match self.plan(frame) {
+            Work::Full => finder.find(&frame.image)?,
+            Work::Windows(windows) => finder.find_in(&frame.image, &windows)?,
+            Work::Nothing => {
+                finder.last_timing = Default::default();
+                Vec::new()
+            }
+        };
+        Ok(self.record(frame, plates))
+    }
+
+    /// What the localiser must look at in this frame: the whole of it (a key frame), windows
+    /// around the tracked plates, or nothing (no plate tracked between key frames).
+    pub fn plan(&mut self, frame: &Frame) -> Work {
         let full = match (frame.pts, self.last_full) {
             _ if self.params.full_frame_interval.is_zero() => true,
             (Some(now), Some(last)) => now < last || now - last >= self.params.full_frame_interval,
@@ -58,22 +91,21 @@ impl PlateAnalyser {
             (None, Some(_)) => self.frames_since_full as f64 / 25.0 >= self.params.full_frame_interval.as_secs_f64(),
             (_, None) => true,
         };
-        let plates = if full {
+        self.last_was_full = full;
+        if full {
             self.last_full = Some(frame.pts.unwrap_or_default());
             self.frames_since_full = 0;
-            finder.find(&frame.image)?
-        } else {
-            self.frames_since_full += 1;
-            let windows = self.tracker.windows(frame.index);
-            if windows.is_empty() {
-                finder.last_timing = Default::default();
-                Vec::new()
-            } else {
-                finder.find_in(&frame.image, &windows)?
-            }
-        };
-        self.last_was_full = full;
-        Ok(self.tracker.push(frame.index, frame.pts, &frame.image, plates))
+            return Work::Full;
+        }
+        self.frames_since_full += 1;
+        let windows = self.tracker.windows(frame.index);
+        if windows.is_empty() { Work::Nothing } else { Work::Windows(windows) }
+    }
+
+    /// Adds the plates found in `frame` (as [`plan`](Self::plan) asked); returns the events of
+    /// tracks that ended.
+    pub fn record(&mut self, frame: &Frame, plates: Vec<PlateRead>) -> Vec<PlateEvent> {
+        self.tracker.push(frame.index, frame.pts, &frame.image, plates)
     }
 
     /// Ends every track (end of stream).

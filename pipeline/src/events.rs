@@ -7,7 +7,6 @@
 //! (`?` one character, `*` any run) and by time range and source is indexed.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use raqib_watchlist::{Pattern, PlateMatch};
@@ -145,45 +144,29 @@ pub struct EventStore {
 }
 
 pub(crate) fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |e| Error::Events { path: path.to_path_buf(), message: e.to_string() }
+    move |e| Error::Events { path: path.to_path_buf(), message: raqib_core::db::cause_of(&e) }
+}
+
+fn open_err(e: raqib_core::db::DbError) -> Error {
+    Error::Events { path: e.path, message: e.cause }
 }
 
 impl EventStore {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens (creating if needed) the store at `path` ([`raqib_core::db::open`]: the node's
+    /// key, WAL, `secure_delete`, versioned schema).
     pub fn open(path: &Path) -> Result<Self> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::Events { path: parent.to_path_buf(), message: e.to_string() })?;
-        }
-        let conn = Connection::open(path).map_err(db_err(path))?;
-        if let Some(key) = raqib_core::db_key::get() {
-            conn.pragma_update(None, "key", key).map_err(db_err(path))?;
-        }
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|e| {
-            Error::Events {
-                path: path.to_path_buf(),
-                message: format!("{e} (encrypted with another key, or RAQIB_DB_KEY / node.db_key_file missing)"),
-            }
-        })?;
-        Self::init(conn, path.to_path_buf())
+        Self::init(raqib_core::db::open(path).map_err(open_err)?, path.to_path_buf())
     }
 
     /// An in-memory store for tests.
     pub fn open_in_memory() -> Result<Self> {
-        let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(db_err(&path))?;
-        Self::init(conn, path)
+        Self::init(raqib_core::db::open_in_memory().map_err(open_err)?, PathBuf::from(":memory:"))
     }
 
-    fn init(conn: Connection, path: PathBuf) -> Result<Self> {
+    fn init(mut conn: Connection, path: PathBuf) -> Result<Self> {
+        raqib_core::db::migrate(&mut conn, &path, &[SCHEMA]).map_err(open_err)?;
         {
             let e = db_err(&path);
-            conn.busy_timeout(Duration::from_secs(10)).map_err(&e)?;
-            conn.pragma_update(None, "journal_mode", "WAL").map_err(&e)?;
-            conn.pragma_update(None, "foreign_keys", true).map_err(&e)?;
-            // Deleted rows (retention) are overwritten, not left in free pages.
-            conn.pragma_update(None, "secure_delete", true).map_err(&e)?;
-            conn.execute_batch(SCHEMA).map_err(&e)?;
             // Columns added after the first release of the store.
             for (column, kind) in [("lat", "REAL"), ("lon", "REAL"), ("frame_jpeg", "BLOB")] {
                 let exists: bool = conn

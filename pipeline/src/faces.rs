@@ -42,13 +42,19 @@ pub struct FaceParams {
 
 impl Default for FaceParams {
     fn default() -> Self {
+        FaceParams::from(&raqib_core::AnalysisPolicy::default())
+    }
+}
+
+impl From<&raqib_core::AnalysisPolicy> for FaceParams {
+    fn from(p: &raqib_core::AnalysisPolicy) -> Self {
         FaceParams {
             detect_threshold: raqib_models::face::DEFAULT_DETECT_THRESHOLD,
             min_height: 40.0,
             embed_every: 5,
             max_embeddings: 8,
-            match_threshold: 0.40,
-            repeat_after: Duration::from_secs(30),
+            match_threshold: p.face_match_threshold,
+            repeat_after: p.face_repeat(),
         }
     }
 }

@@ -4,7 +4,8 @@
 //! GStreamer ingest, sampling, batching, tracking, multi-frame voting and events. It composes
 //! `raqib-models` (inference) and `raqib-watchlist` (matching); nothing below it knows of video.
 //!
-//! Ingest ([`ingest`], [`live`]), per-frame analysis ([`analyse`], [`faces`]), IoU tracking
+//! One analysis path for live, replay and bench ([`stream`]: [`stream::StreamAnalysis`] and its
+//! sinks). Ingest ([`ingest`], [`live`]), per-frame analysis ([`analyse`], [`faces`]), IoU tracking
 //! ([`track`]), multi-frame OCR voting ([`vote`]), the events store ([`events`], [`alerts`],
 //! [`read_search`], [`retention`]), snapshot redaction ([`redact`]), evidence packages
 //! ([`evidence`]) and the event bus the sinks listen to ([`bus`]).
@@ -30,6 +31,7 @@ pub mod plates;
 pub mod read_search;
 pub mod redact;
 pub mod retention;
+pub mod stream;
 pub mod track;
 pub mod vote;
 

@@ -85,7 +85,17 @@ pub struct EventParams {
 
 impl Default for EventParams {
     fn default() -> Self {
-        EventParams { min_reads: 2, single_read_confidence: 0.9, min_vote_confidence: 0.5 }
+        EventParams::from(&raqib_core::AnalysisPolicy::default())
+    }
+}
+
+impl From<&raqib_core::AnalysisPolicy> for EventParams {
+    fn from(p: &raqib_core::AnalysisPolicy) -> Self {
+        EventParams {
+            min_reads: p.min_reads as usize,
+            single_read_confidence: p.single_read_confidence,
+            min_vote_confidence: p.min_vote_confidence,
+        }
     }
 }
 

@@ -15,11 +15,10 @@ use anyhow::Context;
 use chrono::Utc;
 use raqib_models::plate::LocaliserKind;
 use raqib_models::reference;
-use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
-use raqib_pipeline::faces::{FaceAnalyser, FaceParams};
 use raqib_pipeline::ingest::{FrameSource, decode_only};
+use raqib_pipeline::stream::{Models, Outcome, StreamAnalysis};
 use raqib_samples::Truth;
-use raqib_watchlist::{FuzzyQuery, Snapshot, Store};
+use raqib_watchlist::{Snapshot, Store};
 use serde::Serialize;
 
 use crate::bench_accuracy::{Accuracy, score};
@@ -40,8 +39,6 @@ pub struct VideoBenchOptions {
     pub python: Option<PathBuf>,
     /// Also write the figures as JSON here.
     pub json: Option<PathBuf>,
-    /// Longest media time between full-frame detections (zero: every frame).
-    pub full_frame_interval: std::time::Duration,
     /// Plate localisers to measure, each over every video, in this order (the first one's run
     /// also runs the baseline); empty: the configured one.
     pub localisers: Vec<LocaliserKind>,
@@ -139,6 +136,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::
                 faces: faces.as_mut(),
                 models_dir: &paths.models_dir,
                 baseline: k == 0,
+                policy: &config.analysis,
             };
             let figures = bench_one(&mut finder, ctx, video, truth.as_ref(), opts)?;
             print_markdown(&figures);
@@ -168,6 +166,8 @@ struct BenchContext<'a> {
     models_dir: &'a Path,
     /// Whether this run also runs the Python baseline (once per video).
     baseline: bool,
+    /// The `[analysis]` policy.
+    policy: &'a raqib_core::AnalysisPolicy,
 }
 
 /// One row per video: each localiser's end-to-end fps and exact plates, and the first one's fps
@@ -214,8 +214,7 @@ fn bench_one(
     truth: Option<&Truth>,
     opts: &VideoBenchOptions,
 ) -> anyhow::Result<VideoFigures> {
-    let BenchContext { snapshot, mut faces, models_dir, baseline: run_baseline } = ctx;
-    let mut face_analyser = FaceAnalyser::new(FaceParams::default());
+    let BenchContext { snapshot, mut faces, models_dir, baseline: run_baseline, policy } = ctx;
     let mut sightings = Vec::new();
     let mut t_faces = Vec::new();
     eprintln!("{}: decode only…", video.display());
@@ -224,10 +223,8 @@ fn bench_one(
 
     eprintln!("{}: end to end…", video.display());
     let mut source = FrameSource::open_file(video)?;
-    let mut analyser = PlateAnalyser::new(AnalysisParams {
-        full_frame_interval: opts.full_frame_interval,
-        ..AnalysisParams::default()
-    });
+    // The replay path itself: the same `StreamAnalysis` as `raqib run` and `raqib replay`.
+    let mut analysis = StreamAnalysis::new(policy);
     let mut full_frames = 0u64;
     let mut detector_pixels = 0u64;
     let (mut t_decode, mut t_propose, mut t_read, mut t_track, mut t_match, mut t_frame) =
@@ -238,43 +235,37 @@ fn bench_one(
     let cpu0 = cpu_seconds();
     let started = Instant::now();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    let mut check = |event: raqib_pipeline::plates::PlateEvent, t_match: &mut Vec<f64>| {
-        let t = Instant::now();
-        let hits = snapshot
-            .map(|s| s.match_plate(&FuzzyQuery::with_alternatives(event.positions.clone()), 1.0, Utc::now()))
-            .unwrap_or_default();
-        t_match.push(ms(t.elapsed()));
-        events.push((event, hits));
+    let take = |outcomes: Vec<Outcome>, events: &mut Vec<_>, sightings: &mut Vec<_>| {
+        for o in outcomes {
+            match o {
+                Outcome::Plate { read, hits } => events.push((read, hits)),
+                Outcome::Face(f) => sightings.push(f),
+            }
+        }
     };
     loop {
         let t0 = Instant::now();
         let Some(frame) = source.next_frame()? else { break };
         let t1 = Instant::now();
         (width, height) = (frame.image.width, frame.image.height);
-        let ended = analyser.push(finder, &frame)?;
-        let t3 = Instant::now();
-        let timing = finder.last_timing;
+        let mut models = Models { plates: &mut *finder, faces: faces.as_deref_mut() };
+        let (outcomes, stats) = analysis.push(&mut models, &frame, snapshot, Utc::now())?;
+        let timing = stats.finder;
         crops += timing.crops;
         detector_pixels += timing.detector_pixels;
-        full_frames += u64::from(analyser.last_was_full);
-        for event in ended {
-            check(event, &mut t_match);
-        }
+        full_frames += u64::from(stats.full_frame);
+        take(outcomes, &mut events, &mut sightings);
         t_decode.push(ms(t1 - t0));
         t_propose.push(ms(timing.propose));
         t_read.push(ms(timing.read));
-        t_track.push(ms((t3 - t1).saturating_sub(timing.propose + timing.read)));
-        if let (Some(pipeline), Some(gallery)) = (faces.as_deref_mut(), snapshot) {
-            let t = Instant::now();
-            sightings.extend(face_analyser.push(pipeline, gallery, &frame)?);
-            t_faces.push(ms(t.elapsed()));
+        t_track.push(ms(stats.plates.saturating_sub(timing.propose + timing.read)));
+        t_match.push(ms(stats.matching));
+        if let Some(f) = stats.faces {
+            t_faces.push(ms(f));
         }
         t_frame.push(ms(t0.elapsed()));
     }
-    sightings.extend(face_analyser.finish());
-    for event in analyser.finish() {
-        check(event, &mut t_match);
-    }
+    take(analysis.finish(snapshot, Utc::now()), &mut events, &mut sightings);
     let wall = started.elapsed().as_secs_f64();
     let cpu_percent = (cpu_seconds() - cpu0) / wall.max(1e-9) * 100.0;
     let frames = t_frame.len() as u64;
@@ -331,7 +322,7 @@ fn bench_one(
         decode_only_fps,
         inference,
         crops_per_frame,
-        full_frame_interval_ms: opts.full_frame_interval.as_millis() as u64,
+        full_frame_interval_ms: policy.full_frame_interval_ms,
         full_frames,
         detector_area_share: det_share,
         limit_fps,

@@ -30,6 +30,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// What stored evidence shows.
     pub privacy: PrivacyConfig,
+    /// Every analysis policy knob (fuzzy distance, face threshold, key frames, events).
+    pub analysis: raqib_core::AnalysisPolicy,
 }
 
 /// `[privacy]`.
@@ -242,6 +244,7 @@ impl Config {
             bail!("runtime.intra_threads: {} is more than 256", self.runtime.intra_threads);
         }
         self.server.validate()?;
+        self.analysis.validate()?;
         raqib_pipeline::camera::validate_cameras(&self.cameras)?;
         let r = &self.retention;
         if r.hits_days == Some(0) {
@@ -256,6 +259,19 @@ impl Config {
         if r.purge_every_minutes == 0 {
             bail!("retention.purge_every_minutes: must be > 0");
         }
+        Ok(())
+    }
+
+    /// Applies command-line overrides of `[analysis]` (`--full-frame-ms`, `--max-distance`),
+    /// checked against the same bounds.
+    pub fn override_analysis(&mut self, full_frame_ms: Option<u64>, max_distance: Option<f32>) -> anyhow::Result<()> {
+        if let Some(ms) = full_frame_ms {
+            self.analysis.full_frame_interval_ms = ms;
+        }
+        if let Some(d) = max_distance {
+            self.analysis.plate_max_distance = d;
+        }
+        self.analysis.validate().context("a command-line option is out of bounds")?;
         Ok(())
     }
 
@@ -394,6 +410,24 @@ mod tests {
         let c = Config::parse("[[cameras]]\nid = \"a\"\nurl = \"rtsp://x\"\nanalysis_fps = -1\n").unwrap();
         let err = c.validate().unwrap_err().to_string();
         assert!(err.starts_with("cameras[0].analysis_fps"), "{err}");
+    }
+
+    #[test]
+    fn the_analysis_section_has_defaults_bounds_and_overrides() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.analysis, raqib_core::AnalysisPolicy::default());
+        let c = Config::parse("[analysis]\nplate_max_distance = 5\n").unwrap();
+        let err = format!("{:#}", c.validate().unwrap_err());
+        assert!(err.contains("analysis.plate_max_distance"), "{err}");
+        let err = Config::parse("[analysis]\nface_threshold = 0.5\n").unwrap_err();
+        assert!(err.contains("face_threshold"), "{err}");
+        let mut c = Config::parse("[analysis]\nfull_frame_interval_ms = 600\n").unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.analysis.full_frame_interval(), std::time::Duration::from_millis(600));
+        c.override_analysis(Some(0), Some(2.0)).unwrap();
+        assert_eq!((c.analysis.full_frame_interval_ms, c.analysis.plate_max_distance), (0, 2.0));
+        let err = format!("{:#}", c.override_analysis(None, Some(-1.0)).unwrap_err());
+        assert!(err.contains("analysis.plate_max_distance"), "{err}");
     }
 
     #[test]

@@ -22,9 +22,9 @@ pub fn export(
     reason: Option<&str>,
     out: Option<&Path>,
 ) -> anyhow::Result<PathBuf> {
-    let Some(reason) = reason.map(str::trim).filter(|r| r.len() >= 3) else {
-        bail!("exporting evidence needs --reason (case reference or purpose, at least 3 characters); it is audited");
-    };
+    let reason =
+        raqib_core::Reason::required(reason).map_err(|e| anyhow::anyhow!("exporting evidence needs --reason: {e}"))?;
+    let reason = reason.as_str();
     let id: AlertId = id.parse()?;
     let events_db = paths.data_dir.join("events.db");
     if !events_db.is_file() {

@@ -10,10 +10,6 @@ use raqib_models::{FacePipeline, RgbImage, Runtime};
 
 use crate::config::{Config, Paths};
 
-/// Cosine similarity at or above which two faces are called the same person (chosen on
-/// `faces/deepface-pairs`; see BENCHMARKS.md).
-pub const SAME_PERSON_THRESHOLD: f32 = 0.40;
-
 /// Loads ONNX Runtime and the face models as configured.
 pub fn load_pipeline(config: &Config, paths: &Paths) -> anyhow::Result<FacePipeline> {
     let rt = Runtime::shared(&paths.ort_library)?;
@@ -37,16 +33,17 @@ pub fn compare(config: &Config, paths: &Paths, a: &Path, b: &Path, json: bool) -
     let (fa, ea) = best_face(&mut p, a)?;
     let (fb, eb) = best_face(&mut p, b)?;
     let sim = ea.cosine(&eb).unwrap_or(0.0);
-    let same = sim >= SAME_PERSON_THRESHOLD;
+    let threshold = config.analysis.face_match_threshold;
+    let same = sim >= threshold;
     if json {
         println!(
             "{}",
-            serde_json::json!({ "similarity": sim, "same_person": same, "threshold": SAME_PERSON_THRESHOLD,
+            serde_json::json!({ "similarity": sim, "same_person": same, "threshold": threshold,
                 "face_a": fa, "face_b": fb })
         );
     } else {
         println!(
-            "similarity {sim:.3}: {} (threshold {SAME_PERSON_THRESHOLD})",
+            "similarity {sim:.3}: {} (threshold {threshold}, analysis.face_match_threshold)",
             if same { "same person" } else { "different persons" }
         );
     }
@@ -70,6 +67,7 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path, json: bool) -> anyhow::
         pairs.push((a.to_owned(), b.to_owned(), d.eq_ignore_ascii_case("yes")));
     }
     let mut p = load_pipeline(config, paths)?;
+    let threshold = config.analysis.face_match_threshold;
     let mut emb: HashMap<String, Option<Embedding>> = HashMap::new();
     let start = std::time::Instant::now();
     for name in pairs.iter().flat_map(|(a, b, _)| [a, b]) {
@@ -105,7 +103,7 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path, json: bool) -> anyhow::
     if json {
         let v = serde_json::json!({ "faces_verification": {
             "data": data, "pairs": pairs.len(), "images": emb.len(), "images_without_face": no_face,
-            "threshold": SAME_PERSON_THRESHOLD, "accuracy": acc(SAME_PERSON_THRESHOLD),
+            "threshold": threshold, "accuracy": acc(threshold),
             "best_threshold_on_this_set": best_t, "best_accuracy": best_acc,
             "tar_at_far_0": tar0, "far_0_threshold": max_impostor, "impostor_pairs": impostors,
             "ms_per_image": per_image_ms,
@@ -119,7 +117,7 @@ pub fn eval(config: &Config, paths: &Paths, data: &Path, json: bool) -> anyhow::
         pairs.len(),
         emb.len()
     );
-    println!("  accuracy at default threshold {SAME_PERSON_THRESHOLD}: {:.1} %", acc(SAME_PERSON_THRESHOLD) * 100.0);
+    println!("  accuracy at analysis.face_match_threshold {threshold}: {:.1} %", acc(threshold) * 100.0);
     println!("  best accuracy {:.1} % at threshold {best_t:.2} (chosen on this set)", best_acc * 100.0);
     println!(
         "  TAR {:.1} % at FAR 0 (threshold > {max_impostor:.3}, the highest of {impostors} impostor scores; FAR 1e-3 needs ≥ 1000 impostor pairs)",

@@ -15,6 +15,7 @@ mod faces_cmd;
 mod models_cmd;
 mod plates_cmd;
 mod plates_eval;
+mod print_sink;
 mod purge_cmd;
 mod read_cmd;
 mod redactor;
@@ -79,10 +80,10 @@ enum Command {
         #[arg(long)]
         no_store: bool,
         /// Whole-frame plate detection at least every this many ms per camera, windows around
-        /// tracked plates in between (0: whole frame always). At 5 analysed fps, 600 ms is one
-        /// frame in three.
-        #[arg(long, default_value_t = 600)]
-        full_frame_ms: u64,
+        /// tracked plates in between (0: whole frame always); overrides
+        /// `analysis.full_frame_interval_ms`.
+        #[arg(long)]
+        full_frame_ms: Option<u64>,
         /// Append every event (reads, hits, face sightings) as a JSON line to this file.
         #[arg(long)]
         jsonl: Option<PathBuf>,
@@ -126,9 +127,10 @@ enum Command {
         /// Analyse one frame in N (all frames are decoded).
         #[arg(long, default_value_t = 1)]
         every: u64,
-        /// Largest weighted edit distance for fuzzy watchlist matches (0 = exact only).
-        #[arg(long, default_value_t = 1.0)]
-        max_distance: f32,
+        /// Largest weighted edit distance for fuzzy watchlist matches (0 = exact only); overrides
+        /// `analysis.plate_max_distance`.
+        #[arg(long)]
+        max_distance: Option<f32>,
         /// No progress line.
         #[arg(long, short)]
         quiet: bool,
@@ -136,9 +138,10 @@ enum Command {
         #[arg(long)]
         no_store: bool,
         /// Run the plate detector on the whole frame at least every this many ms of video, and
-        /// in between only around tracked plates (0: whole frame every time).
-        #[arg(long, default_value_t = 200)]
-        full_frame_ms: u64,
+        /// in between only around tracked plates (0: whole frame every time); overrides
+        /// `analysis.full_frame_interval_ms`.
+        #[arg(long)]
+        full_frame_ms: Option<u64>,
     },
     /// Every stored sighting of a plate: any spelling, `?` one character, `*` any run. Audited.
     Search {
@@ -229,9 +232,10 @@ enum BenchWhat {
         /// Also write the figures as JSON.
         #[arg(long)]
         json: Option<PathBuf>,
-        /// Full-frame plate detection at least every this many ms of video (0: every frame).
-        #[arg(long, default_value_t = 200)]
-        full_frame_ms: u64,
+        /// Full-frame plate detection at least every this many ms of video (0: every frame);
+        /// overrides `analysis.full_frame_interval_ms`.
+        #[arg(long)]
+        full_frame_ms: Option<u64>,
         /// Plate localiser to measure (`detector`, `text` or `both`); repeat to measure several in
         /// the same run, with their fps ratio (default: `runtime.plate_localiser`).
         #[arg(long)]
@@ -389,17 +393,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             read_cmd::read(&config, &paths, &images, json)?
         }
         Command::Replay { videos, watchlist, report, every, max_distance, quiet, no_store, full_frame_ms } => {
-            let (config, paths) = load(config)?;
-            let opts = replay_cmd::ReplayOptions {
-                videos,
-                watchlist,
-                report,
-                every,
-                max_distance,
-                quiet,
-                store: !no_store,
-                full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
-            };
+            let (mut config, paths) = load(config)?;
+            config.override_analysis(full_frame_ms, max_distance)?;
+            let opts = replay_cmd::ReplayOptions { videos, watchlist, report, every, quiet, store: !no_store };
             replay_cmd::replay(&config, &paths, &opts)?
         }
         Command::Audit { db, action } => {
@@ -417,13 +413,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             user_cmd::run(&paths, action)?
         }
         Command::Run { cameras, duration, health_every, no_store, full_frame_ms, jsonl, listen, no_server } => {
-            let (config, paths) = load(config)?;
+            let (mut config, paths) = load(config)?;
+            config.override_analysis(full_frame_ms, None)?;
             let opts = run_cmd::RunOptions {
                 cameras,
                 duration: duration.map(|d| std::time::Duration::from_secs_f64(d.max(0.0))),
                 health_every: std::time::Duration::from_secs_f64(health_every.max(0.5)),
                 store: !no_store,
-                full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
                 jsonl,
                 listen,
                 server: !no_server,
@@ -446,17 +442,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench {
             what: BenchWhat::Video { videos, truth, watchlist, rate, python, json, full_frame_ms, localiser },
         } => {
-            let (config, paths) = load(config)?;
-            let opts = bench_video::VideoBenchOptions {
-                videos,
-                truth,
-                watchlist,
-                rate,
-                python,
-                json,
-                full_frame_interval: std::time::Duration::from_millis(full_frame_ms),
-                localisers: localiser,
-            };
+            let (mut config, paths) = load(config)?;
+            config.override_analysis(full_frame_ms, None)?;
+            let opts =
+                bench_video::VideoBenchOptions { videos, truth, watchlist, rate, python, json, localisers: localiser };
             bench_video::run(&config, &paths, &opts)?
         }
         Command::Bench { what: BenchWhat::Models { iterations, python } } => {

@@ -12,15 +12,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use base64::Engine;
 use chrono::Utc;
-use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
 use raqib_pipeline::events::EventStore;
-use raqib_pipeline::faces::{FaceAnalyser, FaceParams, FaceSighting};
+use raqib_pipeline::faces::FaceSighting;
 use raqib_pipeline::ingest::FrameSource;
 use raqib_pipeline::plates::PlateEvent;
-use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot, Store};
+use raqib_pipeline::stream::{Models, Outcome, Sink, Source, StreamAnalysis, deliver};
+use raqib_watchlist::{PlateMatch, Snapshot, Store};
 use serde::Serialize;
 
 use crate::config::{Config, Paths};
+use crate::print_sink::{PrintSink, Style};
 
 /// Options of one replay.
 pub struct ReplayOptions {
@@ -32,14 +33,10 @@ pub struct ReplayOptions {
     pub report: Option<PathBuf>,
     /// Analyse one frame in N.
     pub every: u64,
-    /// Largest weighted edit distance for fuzzy watchlist matches.
-    pub max_distance: f32,
     /// No progress line.
     pub quiet: bool,
     /// Record reads and hits in `<data_dir>/events.db` (for `raqib search`).
     pub store: bool,
-    /// Longest media time between full-frame detections (zero: every frame).
-    pub full_frame_interval: Duration,
 }
 
 /// One read in the report, with its watchlist matches.
@@ -107,6 +104,7 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         }
     }
     let mut videos = Vec::new();
+    let mut printer = PrintSink(Style::Replay);
     for path in &opts.videos {
         let mut video = ReportVideo {
             file: path.clone(),
@@ -121,34 +119,21 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
             unmatched_face_tracks: 0,
         };
         let start = Instant::now();
-        let face_ctx = faces.as_mut().zip(snapshot.as_ref());
-        let result = replay_one(&mut finder, face_ctx, path, opts, &mut video, |event| {
-            let hits = snapshot
-                .as_ref()
-                .map(|s| {
-                    s.match_plate(
-                        &FuzzyQuery::with_alternatives(event.positions.clone()),
-                        opts.max_distance,
-                        Utc::now(),
-                    )
-                })
-                .unwrap_or_default();
-            print_read(path, &event, &hits);
-            if let Some(store) = events.as_mut()
-                && let Err(e) = store.record(&path.display().to_string(), Utc::now(), &event, &hits)
-            {
-                eprintln!("cannot record the read in the events store: {e}");
+        let source = Source { id: path.display().to_string(), location: None };
+        // Every outcome is printed, recorded (unless --no-store) and kept for the report.
+        let mut take = |outcome: Outcome, video: &mut ReportVideo| {
+            let mut sinks: Vec<&mut dyn Sink> = vec![&mut printer];
+            if let Some(store) = events.as_mut() {
+                sinks.push(store);
             }
-            ReportRead { event, hits }
-        });
-        for f in &video.faces {
-            print_face(path, f);
-            if let Some(store) = events.as_mut()
-                && let Err(e) = store.record_face(&path.display().to_string(), Utc::now(), f)
-            {
-                eprintln!("cannot record the face hit in the events store: {e}");
+            deliver(&mut sinks, &source, Utc::now(), &outcome);
+            match outcome {
+                Outcome::Plate { read, hits } => video.reads.push(ReportRead { event: read, hits }),
+                Outcome::Face(f) => video.faces.push(f),
             }
-        }
+        };
+        let models = Models { plates: &mut finder, faces: faces.as_mut() };
+        let result = replay_one(models, snapshot.as_ref(), config, path, opts, &mut video, &mut take);
         video.seconds = start.elapsed().as_secs_f64();
         video.fps = video.frames as f64 / video.seconds.max(1e-9);
         if let Err(e) = result {
@@ -187,24 +172,23 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
     Ok(())
 }
 
+/// Replays one file through the shared analysis path ([`StreamAnalysis`]), handing each
+/// outcome to `take`.
 fn replay_one(
-    finder: &mut raqib_models::plate::PlateFinder,
-    mut faces: Option<(&mut raqib_models::FacePipeline, &Snapshot)>,
+    mut models: Models<'_>,
+    gallery: Option<&Snapshot>,
+    config: &Config,
     path: &Path,
     opts: &ReplayOptions,
     video: &mut ReportVideo,
-    mut on_event: impl FnMut(PlateEvent) -> ReportRead,
+    take: &mut impl FnMut(Outcome, &mut ReportVideo),
 ) -> anyhow::Result<()> {
     let mut source = FrameSource::open_file(path)?;
-    let mut analyser = PlateAnalyser::new(AnalysisParams {
-        full_frame_interval: opts.full_frame_interval,
-        ..AnalysisParams::default()
-    });
+    let mut analysis = StreamAnalysis::new(&config.analysis);
     let mut last_progress = Instant::now();
     let started = Instant::now();
     let every = opts.every.max(1);
     let mut last_pts = None;
-    let mut face_analyser = FaceAnalyser::new(FaceParams::default());
     let outcome = loop {
         let frame = match source.next_frame() {
             Ok(Some(f)) => f,
@@ -223,11 +207,12 @@ fn replay_one(
             continue;
         }
         video.analysed += 1;
-        for event in analyser.push(finder, &frame)? {
-            video.reads.push(on_event(event));
-        }
-        if let Some((pipeline, gallery)) = faces.as_mut() {
-            video.faces.extend(face_analyser.push(pipeline, gallery, &frame)?);
+        let (outcomes, _) = match analysis.push(&mut models, &frame, gallery, Utc::now()) {
+            Ok(r) => r,
+            Err(e) => break Err(anyhow::Error::from(e)),
+        };
+        for o in outcomes {
+            take(o, video);
         }
         if !opts.quiet && std::io::stderr().is_terminal() && last_progress.elapsed() > Duration::from_secs(1) {
             last_progress = Instant::now();
@@ -235,11 +220,10 @@ fn replay_one(
         }
     };
     // Tracks still open at the end (or at a decoding error) are reported too: nothing seen is lost.
-    for event in analyser.finish() {
-        video.reads.push(on_event(event));
+    for o in analysis.finish(gallery, Utc::now()) {
+        take(o, video);
     }
-    video.faces.extend(face_analyser.finish());
-    video.unmatched_face_tracks = face_analyser.unmatched_tracks;
+    video.unmatched_face_tracks = analysis.unmatched_face_tracks();
     if !opts.quiet {
         eprint!("{}", clear_line());
     }
@@ -276,51 +260,6 @@ fn progress(path: &Path, pts: Option<Duration>, duration: Option<Duration>, fram
     };
     eprint!("{}{}: {pct} {frames} frames {fps:.1} fps {eta}", clear_line(), path.display());
     let _ = std::io::stderr().flush();
-}
-
-fn print_read(path: &Path, e: &PlateEvent, hits: &[PlateMatch]) {
-    let when = e.first_seen_s.map(|s| format!("{s:.2}s")).unwrap_or_else(|| "?".into());
-    let alias = if e.latin != e.text { format!(" ({})", e.latin) } else { String::new() };
-    // Over the progress line only when both go to the terminal.
-    let clear = if std::io::stdout().is_terminal() { clear_line() } else { "" };
-    let mut line = format!(
-        "{clear}{} @ {when}: {}{alias} conf {:.2} ({}/{} frames)",
-        path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        e.text,
-        e.confidence,
-        e.reads,
-        e.frames
-    );
-    for h in hits {
-        line.push_str(&hit_text(h));
-    }
-    println!("{line}");
-}
-
-/// `  HIT High [stolen_vehicle] 12345-ب-6 (Exact, score 1.00)`: how a plate hit is printed.
-pub fn hit_text(h: &PlateMatch) -> String {
-    format!(
-        "  HIT {:?} [{}] {} ({:?}, score {:.2})",
-        h.entry.priority,
-        h.entry.category,
-        h.entry.plate.canonical(),
-        h.kind,
-        h.score
-    )
-}
-
-fn print_face(path: &Path, f: &FaceSighting) {
-    let when = f.best_time_s.map(|s| format!("{s:.2}s")).unwrap_or_else(|| "?".into());
-    println!(
-        "{} @ {when}: FACE HIT {:?} [{}] {} (similarity {:.2}, {}/{} embeddings)",
-        path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        f.priority,
-        f.category,
-        f.name,
-        f.similarity,
-        f.votes,
-        f.embeddings
-    );
 }
 
 /// Report formats, from the file extension.

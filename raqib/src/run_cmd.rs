@@ -11,17 +11,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
+use raqib_models::plate::PlateFinder;
 use raqib_pipeline::CameraConfig;
-use raqib_pipeline::analyse::{AnalysisParams, PlateAnalyser};
-use raqib_pipeline::bus::{Event, EventBus, Subscription};
+use raqib_pipeline::bus::{EventBus, Subscription};
 use raqib_pipeline::events::EventStore;
-use raqib_pipeline::faces::{FaceAnalyser, FaceParams};
 use raqib_pipeline::ingest::Frame;
 use raqib_pipeline::live::{Backoff, CameraHealth, Live};
-use raqib_pipeline::plates::PlateEvent;
-use raqib_watchlist::{FuzzyQuery, LiveWatchlist};
+use raqib_pipeline::stream::{Models, Outcome, Sink, Source, StreamAnalysis, deliver};
+use raqib_watchlist::LiveWatchlist;
 
 use crate::config::{Config, Paths};
+use crate::print_sink::{PrintSink, Style};
 
 /// Options of `raqib run`.
 pub struct RunOptions {
@@ -33,8 +33,6 @@ pub struct RunOptions {
     pub health_every: Duration,
     /// Record events in `<data_dir>/events.db`.
     pub store: bool,
-    /// Longest time between full-frame plate detections per camera.
-    pub full_frame_interval: Duration,
     /// Append every event (reads, hits, face sightings) as a JSON line to this file.
     pub jsonl: Option<PathBuf>,
     /// Console/API address instead of `server.bind`.
@@ -109,47 +107,49 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let waiting = shared.clone();
     let metrics = raqib_server::Metrics::new(Arc::new(move || waiting.waiting()));
     let server = start_server(config, paths, opts, &live, metrics.clone(), &bus)?;
-    let params = AnalysisParams { full_frame_interval: opts.full_frame_interval, ..AnalysisParams::default() };
-    let mut plates: Vec<PlateAnalyser> = cameras.iter().map(|_| PlateAnalyser::new(params)).collect();
-    let mut face_tracks: Vec<FaceAnalyser> = cameras.iter().map(|_| FaceAnalyser::new(FaceParams::default())).collect();
+    let policy = config.analysis;
+    let mut streams: Vec<StreamAnalysis> = cameras.iter().map(|_| StreamAnalysis::new(&policy)).collect();
     let started = Instant::now();
     let mut last_health = Instant::now();
     let purge_every = Duration::from_secs(u64::from(config.retention.purge_every_minutes) * 60);
     let mut last_purge: Option<Instant> = None;
-    let mut n_events = 0usize;
-    let mut n_hits = 0usize;
-    let mut busy = (0u64, Duration::ZERO, 0u64); // frames, time analysing, whole-frame detections
-    let mut analyse = |i: usize, frame: &Frame, finder: &mut raqib_models::plate::PlateFinder| -> anyhow::Result<()> {
-        let cam = &cameras[i];
+    let mut tally = Tally::default();
+    let mut bus_sink = bus.clone();
+    let mut printer = PrintSink(Style::Live);
+    // Every outcome goes to stdout, the events store (when kept) and the bus, in that order.
+    let mut deliver_all = |i: usize, outcomes: Vec<Outcome>, store: &mut Option<EventStore>, tally: &mut Tally| {
+        let source = Source { id: cameras[i].id.clone(), location: place(&cameras[i]) };
+        for o in outcomes {
+            tally.count(&o);
+            let mut sinks: Vec<&mut dyn Sink> = vec![&mut printer];
+            if let Some(s) = store.as_mut() {
+                sinks.push(s);
+            }
+            sinks.push(&mut bus_sink);
+            deliver(&mut sinks, &source, Utc::now(), &o);
+        }
+    };
+    let mut analyse = |i: usize, frame: &Frame, finder: &mut PlateFinder, tally: &mut Tally| {
         let t0 = Instant::now();
         let snap = watchlist.as_ref().map(|w| w.snapshot());
-        let events = plates[i].push(finder, frame)?;
-        metrics.observe_stage("plates", t0.elapsed().as_secs_f64());
-        busy.2 += u64::from(plates[i].last_was_full);
-        for e in events {
-            n_hits += usize::from(report(cam, place(cam), e, snap.as_deref(), store.as_mut(), &bus));
-            n_events += 1;
-        }
-        if let (Some(pipeline), Some(snap)) = (faces.as_mut(), snap.as_deref())
-            && snap.embedding_count() > 0
-        {
-            let t1 = Instant::now();
-            for s in face_tracks[i].push(pipeline, snap, frame)? {
-                report_face(cam, place(cam), s, store.as_mut(), &bus);
-                n_hits += 1;
-            }
-            metrics.observe_stage("faces", t1.elapsed().as_secs_f64());
+        let mut models = Models { plates: finder, faces: faces.as_mut() };
+        let (outcomes, stats) = streams[i].push(&mut models, frame, snap.as_deref(), Utc::now())?;
+        metrics.observe_stage("plates", stats.plates.as_secs_f64());
+        if let Some(f) = stats.faces {
+            metrics.observe_stage("faces", f.as_secs_f64());
         }
         metrics.observe_stage("frame", t0.elapsed().as_secs_f64());
         shared.analysed(i);
-        busy.0 += 1;
-        busy.1 += t0.elapsed();
-        Ok(())
+        tally.frames += 1;
+        tally.busy += t0.elapsed();
+        tally.full_frames += u64::from(stats.full_frame);
+        anyhow::Ok(outcomes)
     };
     while !stop.load(Ordering::Relaxed) && opts.duration.is_none_or(|d| started.elapsed() < d) {
         for (i, frame) in shared.take_ready(Duration::from_millis(200)) {
-            if let Err(e) = analyse(i, &frame, &mut finder) {
-                tracing::error!(camera = %cameras[i].id, error = %e, "analysis failed on a frame");
+            match analyse(i, &frame, &mut finder, &mut tally) {
+                Ok(outcomes) => deliver_all(i, outcomes, &mut store, &mut tally),
+                Err(e) => tracing::error!(camera = %cameras[i].id, error = %e, "analysis failed on a frame"),
             }
         }
         if let Some(store) = purge_store.as_mut()
@@ -167,20 +167,15 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     eprintln!("stopping: closing cameras, finishing frames in flight, flushing events");
     live.stop();
     for (i, frame) in shared.take_ready(Duration::ZERO) {
-        if let Err(e) = analyse(i, &frame, &mut finder) {
-            tracing::error!(camera = %cameras[i].id, error = %e, "analysis failed on a frame");
+        match analyse(i, &frame, &mut finder, &mut tally) {
+            Ok(outcomes) => deliver_all(i, outcomes, &mut store, &mut tally),
+            Err(e) => tracing::error!(camera = %cameras[i].id, error = %e, "analysis failed on a frame"),
         }
     }
     let snap = watchlist.as_ref().map(|w| w.snapshot());
-    for (i, cam) in cameras.iter().enumerate() {
-        for e in plates[i].finish() {
-            n_hits += usize::from(report(cam, place(cam), e, snap.as_deref(), store.as_mut(), &bus));
-            n_events += 1;
-        }
-        for s in face_tracks[i].finish() {
-            report_face(cam, place(cam), s, store.as_mut(), &bus);
-            n_hits += 1;
-        }
+    for (i, stream) in streams.iter_mut().enumerate() {
+        let outcomes = stream.finish(snap.as_deref(), Utc::now());
+        deliver_all(i, outcomes, &mut store, &mut tally);
     }
     if let Some(server) = server {
         server.stop();
@@ -193,13 +188,32 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     print_health(&health);
     write_health(paths, &health);
     eprintln!(
-        "stopped after {:.1} s: {n_events} plate read(s), {n_hits} hit(s); {} frame(s) analysed, {:.1} ms each on average, {} with whole-frame detection",
+        "stopped after {:.1} s: {} plate read(s), {} hit(s); {} frame(s) analysed, {:.1} ms each on average, {} with whole-frame detection",
         started.elapsed().as_secs_f64(),
-        busy.0,
-        busy.1.as_secs_f64() * 1000.0 / busy.0.max(1) as f64,
-        busy.2
+        tally.reads,
+        tally.hits,
+        tally.frames,
+        tally.busy.as_secs_f64() * 1000.0 / tally.frames.max(1) as f64,
+        tally.full_frames
     );
     Ok(())
+}
+
+/// What the node did, for its last line.
+#[derive(Debug, Default)]
+struct Tally {
+    reads: usize,
+    hits: usize,
+    frames: u64,
+    busy: Duration,
+    full_frames: u64,
+}
+
+impl Tally {
+    fn count(&mut self, o: &Outcome) {
+        self.hits += usize::from(o.is_hit());
+        self.reads += usize::from(matches!(o, Outcome::Plate { .. }));
+    }
 }
 
 /// One retention purge (logged, counted in the metrics); a failure is logged, the node goes on.
@@ -239,7 +253,8 @@ fn start_server(
         cfg.bind = addr;
     }
     let node = Arc::new(crate::console_node::ConsoleNode::new(live.shared.clone(), config, paths));
-    let server = raqib_server::Server::start(cfg, &paths.data_dir, &config.node.name, node, metrics, bus)?;
+    let server =
+        raqib_server::Server::start(cfg, config.analysis, &paths.data_dir, &config.node.name, node, metrics, bus)?;
     eprintln!("console: http://{}/", server.addr());
     if server.has_no_users() {
         eprintln!("no console users yet: add one with `raqib user add NAME --role admin` (password on stdin)");
@@ -262,69 +277,6 @@ fn cameras(config: &Config, extra: &[String]) -> anyhow::Result<Vec<CameraConfig
     }
     raqib_pipeline::camera::validate_cameras(&all)?;
     Ok(all)
-}
-
-/// Prints a read (and its hits), records it; returns whether it hit.
-fn report(
-    cam: &CameraConfig,
-    location: Option<(f64, f64)>,
-    e: PlateEvent,
-    snap: Option<&raqib_watchlist::Snapshot>,
-    store: Option<&mut EventStore>,
-    bus: &EventBus,
-) -> bool {
-    let hits = snap
-        .map(|s| s.match_plate(&FuzzyQuery::with_alternatives(e.positions.clone()), 1.0, Utc::now()))
-        .unwrap_or_default();
-    let alias = if e.latin != e.text { format!(" ({})", e.latin) } else { String::new() };
-    let mut line = format!(
-        "[{}] {} {}{alias} conf {:.2} ({}/{} frames)",
-        cam.id,
-        Utc::now().format("%H:%M:%S"),
-        e.text,
-        e.confidence,
-        e.reads,
-        e.frames
-    );
-    if let Some((lat, lon)) = location {
-        line.push_str(&format!(" at {lat:.5},{lon:.5}"));
-    }
-    for h in &hits {
-        line.push_str(&crate::replay_cmd::hit_text(h));
-    }
-    println!("{line}");
-    if let Some(store) = store
-        && let Err(err) = store.record_at(&cam.id, Utc::now(), &e, &hits, location)
-    {
-        eprintln!("cannot record the read: {err}");
-    }
-    let hit = !hits.is_empty();
-    bus.publish(Event::PlateRead { source: cam.id.clone(), at: Utc::now(), location, read: Box::new(e), hits });
-    hit
-}
-
-fn report_face(
-    cam: &CameraConfig,
-    location: Option<(f64, f64)>,
-    s: raqib_pipeline::faces::FaceSighting,
-    store: Option<&mut EventStore>,
-    bus: &EventBus,
-) {
-    println!(
-        "[{}] {} FACE HIT {:?} [{}] {} (similarity {:.2})",
-        cam.id,
-        Utc::now().format("%H:%M:%S"),
-        s.priority,
-        s.category,
-        s.name,
-        s.similarity
-    );
-    if let Some(store) = store
-        && let Err(err) = store.record_face(&cam.id, Utc::now(), &s)
-    {
-        eprintln!("cannot record the face hit: {err}");
-    }
-    bus.publish(Event::FaceSighting { source: cam.id.clone(), at: Utc::now(), location, sighting: Box::new(s) });
 }
 
 /// A bus subscriber appending each event as one JSON line to `path`; returns its thread and

@@ -11,9 +11,9 @@ use crate::config::Paths;
 
 /// Runs the search and prints a table or JSON.
 pub fn search(paths: &Paths, pattern: &str, reason: Option<&str>, limit: usize, json: bool) -> anyhow::Result<()> {
-    let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
-        bail!("searching past sightings needs --reason (case reference or why); it is audited");
-    };
+    let reason = raqib_core::Reason::required(reason)
+        .map_err(|e| anyhow::anyhow!("searching past sightings needs --reason: {e}"))?;
+    let reason = reason.as_str();
     let events_db = paths.data_dir.join("events.db");
     if !events_db.is_file() {
         bail!("no events store at {} yet: run `raqib replay` or `raqib run` first", events_db.display());

@@ -80,9 +80,10 @@ enum WatchlistCommand {
     Check {
         /// The plate as read or typed.
         plate: String,
-        /// Largest weighted edit distance for fuzzy matches (0 = exact only).
-        #[arg(long, default_value_t = 2.0)]
-        max_distance: f32,
+        /// Largest weighted edit distance for fuzzy matches (0 = exact only; default
+        /// `analysis.plate_max_distance`).
+        #[arg(long)]
+        max_distance: Option<f32>,
         /// Country hint (ISO code).
         #[arg(long)]
         country: Option<String>,
@@ -111,9 +112,9 @@ enum WatchlistCommand {
     CheckFace {
         /// Photo (JPEG/PNG/WebP).
         photo: PathBuf,
-        /// Cosine similarity threshold.
-        #[arg(long, default_value_t = crate::faces_cmd::SAME_PERSON_THRESHOLD)]
-        threshold: f32,
+        /// Cosine similarity threshold (default `analysis.face_match_threshold`).
+        #[arg(long)]
+        threshold: Option<f32>,
     },
     /// Show the audit log, newest first.
     Audit {
@@ -277,6 +278,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             }
         }
         WatchlistCommand::Export { file } => {
+            export_reason(args.reason.as_deref())?;
             if file.as_os_str() == "-" {
                 let n = store.export_plates(std::io::stdout().lock(), Format::Csv, "stdout", actor)?;
                 eprintln!("exported {n} plate entries");
@@ -306,6 +308,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             }
         }
         WatchlistCommand::ExportPersons { file } => {
+            export_reason(args.reason.as_deref())?;
             let out = std::fs::File::create(&file).with_context(|| format!("creating {}", file.display()))?;
             let mut out = std::io::BufWriter::new(out);
             let n = store.export_persons(&mut out, &file.display().to_string(), actor)?;
@@ -316,7 +319,12 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             let read = PlateText::parse(&plate, country.as_deref())?;
             store.audit(actor, "search.check", Some(read.canonical()), None)?;
             let snap = Snapshot::load(&store, FACE_MODEL)?;
-            let matches = snap.match_plate(&FuzzyQuery::from_plate(&read), max_distance, Utc::now());
+            let policy = raqib_core::AnalysisPolicy {
+                plate_max_distance: max_distance.unwrap_or(config.analysis.plate_max_distance),
+                ..config.analysis
+            };
+            policy.validate().context("--max-distance")?;
+            let matches = snap.match_plate(&FuzzyQuery::from_plate(&read), policy.plate_max_distance, Utc::now());
             if json {
                 println!("{}", serde_json::to_string_pretty(&matches)?);
             } else {
@@ -324,7 +332,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             }
         }
         WatchlistCommand::Search { pattern, all } => {
-            if args.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            if raqib_core::Reason::required(args.reason.as_deref()).is_err() {
                 return Err(raqib_watchlist::Error::ReasonRequired("a wildcard search (--reason)").into());
             }
             let pattern = Pattern::parse(&pattern).map_err(anyhow::Error::msg)?;
@@ -368,6 +376,12 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             );
         }
         WatchlistCommand::CheckFace { photo, threshold } => {
+            let policy = raqib_core::AnalysisPolicy {
+                face_match_threshold: threshold.unwrap_or(config.analysis.face_match_threshold),
+                ..config.analysis
+            };
+            policy.validate().context("--threshold")?;
+            let threshold = policy.face_match_threshold;
             crate::faces_cmd::existing(std::slice::from_ref(&photo))?;
             store.audit(actor, "search.face", Some(&photo.display().to_string()), None)?;
             let snap = Snapshot::load(&store, FACE_MODEL)?;
@@ -531,4 +545,10 @@ fn print_matches(read: &PlateText, matches: &[PlateMatch]) {
             println!("      {}", serde_json::to_string(e).unwrap_or_default());
         }
     }
+}
+
+/// Exports copy personal data out of the node: the reason is checked (the library checks it
+/// again) before any file is created.
+fn export_reason(reason: Option<&str>) -> anyhow::Result<()> {
+    raqib_core::Reason::required(reason).map(|_| ()).map_err(|e| anyhow::anyhow!("exporting needs --reason: {e}"))
 }

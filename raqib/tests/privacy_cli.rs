@@ -119,6 +119,36 @@ fn an_encrypted_database_cannot_be_opened_without_the_key() {
     std::fs::write(d.join("db.key"), format!("{key}\n")).unwrap();
     std::fs::write(d.join("raqib.toml"), "[node]\ndb_key_file = \"db.key\"\n").unwrap();
     assert!(ok(raqib(d, &cache, &["watchlist", "list"])).contains("12345-ب-6"));
+    std::fs::remove_file(d.join("raqib.toml")).unwrap();
+
+    // The events and users databases too, and a wrong key on each of the three gets the same
+    // clear message, naming the file.
+    ok(with_key(&["purge"]));
+    let mut add = Command::new(env!("CARGO_BIN_EXE_raqib"));
+    add.current_dir(d).env("RAQIB_DATA_DIR", d).env("RAQIB_DB_KEY", key).env("RAQIB_PASSWORD", "a long enough pass 1");
+    ok(add.env_remove("RAQIB_CONFIG").args(["user", "add", "amina", "--role", "admin"]).output().unwrap());
+    let wrong = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_raqib"))
+            .current_dir(d)
+            .env("RAQIB_CACHE_DIR", &cache)
+            .env("RAQIB_DATA_DIR", d)
+            .env("RAQIB_DB_KEY", "a different key of 30 characters")
+            .env_remove("RAQIB_CONFIG")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{args:?} opened with a wrong key");
+        text(&o)
+    };
+    for (args, file) in [
+        (&["watchlist", "list"][..], "watchlist.db"),
+        (&["purge"][..], "events.db"),
+        (&["user", "list"][..], "users.db"),
+    ] {
+        let t = wrong(args);
+        let expected = format!("{}: {}", d.join(file).display(), raqib_core::db::WRONG_KEY);
+        assert!(t.contains(&expected), "{args:?}: {t}");
+    }
 }
 
 #[test]

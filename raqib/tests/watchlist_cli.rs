@@ -91,3 +91,41 @@ fn persons_import_is_all_or_nothing_and_export_round_trips() {
     assert_eq!(out[0]["embeddings"][0]["vector"], serde_json::json!([0.6, 0.8]));
     assert!(text(&raqib(d, &["watchlist", "audit"])).contains("export.persons"));
 }
+
+#[test]
+fn removal_export_and_search_without_a_valid_reason_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let add = raqib(d, &["watchlist", "add", "--plate", "AB-123-CD", "--category", "bolo", "--reason", "case 12"]);
+    assert!(add.status.success(), "{}", text(&add));
+    let list = raqib(d, &["watchlist", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let id = v["plates"][0]["id"].as_i64().unwrap().to_string();
+    // No reason, too short, or with a new line (which would forge an audit line): refused.
+    for reason in [None, Some("ab"), Some("case\nforged")] {
+        let with = |args: &[&str]| {
+            let mut a: Vec<&str> = args.to_vec();
+            if let Some(r) = reason {
+                a.extend(["--reason", r]);
+            }
+            raqib(d, &a)
+        };
+        for args in [
+            &["watchlist", "remove", id.as_str()][..],
+            &["watchlist", "export", "out.csv"][..],
+            &["watchlist", "search", "AB-*"][..],
+            &["search", "AB-123-CD"][..],
+            &["evidence", "p1"][..],
+        ] {
+            let o = with(args);
+            assert!(!o.status.success(), "{args:?} with {reason:?} was accepted: {}", text(&o));
+            assert!(text(&o).contains("reason"), "{args:?}: {}", text(&o));
+        }
+    }
+    assert!(!d.join("out.csv").exists(), "nothing exported");
+    let list = raqib(d, &["watchlist", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(v["plates"].as_array().unwrap().len(), 1, "nothing removed");
+    let removed = raqib(d, &["watchlist", "remove", id.as_str(), "--reason", "entry withdrawn"]);
+    assert!(removed.status.success(), "{}", text(&removed));
+}

@@ -65,7 +65,7 @@ impl From<raqib_watchlist::Error> for ApiError {
     fn from(e: raqib_watchlist::Error) -> Self {
         use raqib_watchlist::Error as W;
         match e {
-            W::Db(_) | W::SchemaTooNew { .. } | W::Io { .. } => ApiError::internal(e),
+            W::Db(_) | W::Open(_) | W::Io { .. } => ApiError::internal(e),
             W::NotFound { .. } => ApiError::not_found(e.to_string()),
             e => ApiError::bad_request(e.to_string()),
         }
@@ -169,11 +169,8 @@ pub fn audit(
     }
 }
 
-/// A reason is required for searches and exports; empty is refused.
-pub fn require_reason(reason: Option<&str>) -> Result<&str, ApiError> {
-    reason.map(str::trim).filter(|r| r.len() >= 3).ok_or_else(|| {
-        ApiError::bad_request(
-            "a reason (case reference or purpose, at least 3 characters) is required for this request",
-        )
-    })
+/// A reason is required for searches, exports and removals, under the one rule of
+/// [`raqib_core::Reason`] (the CLI applies the same).
+pub fn require_reason(reason: Option<&str>) -> Result<raqib_core::Reason, ApiError> {
+    raqib_core::Reason::required(reason).map_err(|e| ApiError::bad_request(format!("{e} for this request")))
 }

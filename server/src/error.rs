@@ -14,6 +14,9 @@ pub enum Error {
     /// The users database failed.
     #[error("users database: {0}")]
     Users(#[from] rusqlite::Error),
+    /// The users database could not be opened or migrated (wrong key, full disk, …).
+    #[error("users database {0}")]
+    UsersOpen(#[from] raqib_core::db::DbError),
     /// A user name, role or password is not acceptable.
     #[error("{0}")]
     InvalidUser(String),

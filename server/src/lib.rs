@@ -48,10 +48,6 @@ pub use metrics::Metrics;
 pub use state::{AppState, Node};
 pub use users::{Role, UserStore};
 
-/// Cosine similarity at or above which a searched photo matches an enrolled person (the
-/// pipeline's face-match threshold).
-pub const FACE_MATCH_THRESHOLD: f32 = 0.40;
-
 /// A running server: its own tokio runtime on background threads.
 pub struct Server {
     addr: SocketAddr,
@@ -64,9 +60,12 @@ pub struct Server {
 
 impl Server {
     /// Opens the stores under `data_dir`, binds `config.bind`, starts serving, follows `bus`
-    /// for new alerts (to wake live streams and sinks at once) and starts the sinks.
+    /// for new alerts (to wake live streams and sinks at once) and starts the sinks. Searches
+    /// use `policy` (`[analysis]`: fuzzy plate distance, face match threshold), the same one the
+    /// analysis runs under.
     pub fn start(
         config: ServerConfig,
+        policy: raqib_core::AnalysisPolicy,
         data_dir: &Path,
         node_name: &str,
         node: Arc<dyn Node>,
@@ -74,6 +73,7 @@ impl Server {
         bus: &EventBus,
     ) -> Result<Server> {
         config.validate()?;
+        policy.validate().map_err(|e| Error::InvalidConfig { key: e.key, message: e.message })?;
         metrics.attach(node.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -82,7 +82,7 @@ impl Server {
             .build()
             .map_err(|e| Error::Serve { addr: config.bind.to_string(), source: e })?;
         let bind = config.bind;
-        let state = Arc::new(AppState::open(config, data_dir, node_name, node, metrics)?);
+        let state = Arc::new(AppState::open(config, policy, data_dir, node_name, node, metrics)?);
         // Bound with std and handed to tokio, so starting works from any thread (also one that
         // already runs a tokio runtime, as tests do).
         let serve_err = |e| Error::Serve { addr: bind.to_string(), source: e };

@@ -29,6 +29,8 @@ pub trait Node: Send + Sync + 'static {
 /// Shared state of the server.
 pub struct AppState {
     pub(crate) config: ServerConfig,
+    /// `[analysis]`: the fuzzy distance and face threshold of searches.
+    pub(crate) policy: raqib_core::AnalysisPolicy,
     pub(crate) node_name: String,
     pub(crate) node: Arc<dyn Node>,
     events: Mutex<EventStore>,
@@ -48,6 +50,7 @@ impl AppState {
     /// Opens the stores under `data_dir` (`events.db`, `watchlist.db`, `users.db`).
     pub fn open(
         config: ServerConfig,
+        policy: raqib_core::AnalysisPolicy,
         data_dir: &Path,
         node_name: &str,
         node: Arc<dyn Node>,
@@ -55,6 +58,7 @@ impl AppState {
     ) -> Result<AppState> {
         Ok(AppState {
             config,
+            policy,
             node_name: node_name.to_owned(),
             node,
             events: Mutex::new(EventStore::open(&data_dir.join("events.db"))?),

@@ -106,17 +106,8 @@ pub fn new_token() -> String {
 impl UserStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<UserStore> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::InvalidUser(format!("{}: {e}", dir.display())))?;
-        }
-        let conn = Connection::open(path)?;
-        if let Some(key) = raqib_core::db_key::get() {
-            conn.pragma_update(None, "key", key)?;
-        }
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        conn.execute_batch(SCHEMA)?;
+        let mut conn = raqib_core::db::open(path)?;
+        raqib_core::db::migrate(&mut conn, path, &[SCHEMA])?;
         Ok(UserStore { conn })
     }
 

@@ -9,16 +9,10 @@ pub enum Error {
     #[error("watchlist database: {0}")]
     Db(#[from] rusqlite::Error),
 
-    /// The database file was written by a newer raqib.
-    #[error("watchlist database {path} has schema version {found}; this raqib knows up to {known}: upgrade raqib")]
-    SchemaTooNew {
-        /// The file.
-        path: PathBuf,
-        /// Version found in the file.
-        found: i64,
-        /// Newest version this build knows.
-        known: i64,
-    },
+    /// The database could not be opened or migrated (wrong key, newer schema, full disk, …;
+    /// see [`raqib_core::db`]).
+    #[error("watchlist database {0}")]
+    Open(#[from] raqib_core::db::DbError),
 
     /// A value given for a field is not acceptable.
     #[error("{field}: {message}")]
@@ -53,8 +47,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// A search that needs a reason (case reference) was given none.
-    #[error("a reason (case reference) is required for {0}")]
+    /// A search, export or removal that needs a reason was given none, or one that breaks the
+    /// rule of [`raqib_core::Reason`].
+    #[error("a reason (case reference, at least 3 characters, no control characters) is required for {0}")]
     ReasonRequired(&'static str),
 }
 

@@ -193,12 +193,10 @@ fn to_row(e: &PlateEntry) -> NewPlateEntry {
     }
 }
 
-/// Exports copy personal data out of the node: they need a reason (case reference) for the audit.
+/// Exports and removals copy or delete personal data: they need a reason (case reference) for
+/// the audit, under the one rule of [`raqib_core::Reason`].
 pub(crate) fn require_reason(actor: &Actor, what: &'static str) -> Result<()> {
-    if actor.reason.is_none_or(|r| r.trim().is_empty()) {
-        return Err(Error::ReasonRequired(what));
-    }
-    Ok(())
+    raqib_core::Reason::required(actor.reason).map(|_| ()).map_err(|_| Error::ReasonRequired(what))
 }
 
 #[cfg(test)]

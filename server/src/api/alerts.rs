@@ -190,6 +190,7 @@ pub(crate) async fn evidence(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Analyst, &state, "exporting evidence")?;
     let reason = crate::auth::require_reason(q.reason.as_deref())?;
+    let reason = reason.as_str();
     let id = parse_id(&id)?;
     let info = raqib_pipeline::evidence::ExportInfo {
         node: state.node_name.clone(),

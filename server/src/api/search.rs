@@ -41,6 +41,7 @@ pub(crate) async fn reads(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Analyst, &state, "searching reads")?;
     let reason = require_reason(q.reason.as_deref())?;
+    let reason = reason.as_str();
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let Some(plate) = q.plate.filter(|p| !p.trim().is_empty()) else {
         let filter = raqib_pipeline::read_search::ReadFilter {
@@ -77,7 +78,7 @@ pub(crate) async fn reads(
         }
         "fuzzy" => state
             .events()
-            .search_fuzzy(&plate, 1.5, limit)?
+            .search_fuzzy(&plate, state.policy.plate_max_distance, limit)?
             .into_iter()
             .map(|(r, d)| serde_json::json!({ "read": r, "distance": d }))
             .collect(),
@@ -156,10 +157,10 @@ pub(crate) async fn face(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Analyst, &state, "searching by face")?;
     let form = read_form(multipart).await?;
-    let reason = require_reason(form.fields.get("reason").map(String::as_str))?.to_owned();
+    let reason = require_reason(form.fields.get("reason").map(String::as_str))?.to_string();
     let probe = embed(&state, form.photo).await?;
     let snapshot = Snapshot::load(&state.watchlist(), &state.node.face_model())?;
-    let matches = snapshot.match_face(&probe, 5, crate::FACE_MATCH_THRESHOLD, chrono::Utc::now())?;
+    let matches = snapshot.match_face(&probe, 5, state.policy.face_match_threshold, chrono::Utc::now())?;
     let ids: Vec<i64> = matches.iter().map(|m| m.person.id).collect();
     let sightings = state.events().alerts_of_persons(&ids, 200)?;
     audit(

@@ -53,6 +53,7 @@ pub(crate) async fn remove_plate(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Admin, &state, "changing the watchlist")?;
     let reason = require_reason(q.reason.as_deref())?;
+    let reason = reason.as_str();
     let entry = state.watchlist().remove_plate(id, Actor::new(&caller.0.name, Some(reason)))?;
     Ok(Json(serde_json::json!({ "removed": entry })))
 }
@@ -109,6 +110,7 @@ pub(crate) async fn remove_person(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Admin, &state, "changing the watchlist")?;
     let reason = require_reason(q.reason.as_deref())?;
+    let reason = reason.as_str();
     let person = state.watchlist().remove_person(id, Actor::new(&caller.0.name, Some(reason)))?;
     Ok(Json(serde_json::json!({ "removed": person })))
 }

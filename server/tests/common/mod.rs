@@ -60,7 +60,16 @@ pub fn data_dir(plates: &[(&str, &str)]) -> tempfile::TempDir {
 /// Starts a server on a free loopback port.
 pub fn start(dir: &Path, config: ServerConfig, bus: &EventBus) -> Server {
     let config = ServerConfig { bind: "127.0.0.1:0".parse().unwrap(), ..config };
-    Server::start(config, dir, "node-1", Arc::new(FakeNode), Metrics::new(Arc::new(|| 0)), bus).unwrap()
+    Server::start(
+        config,
+        raqib_core::AnalysisPolicy::default(),
+        dir,
+        "node-1",
+        Arc::new(FakeNode),
+        Metrics::new(Arc::new(|| 0)),
+        bus,
+    )
+    .unwrap()
 }
 
 /// A read of `plate` by camera `gate`, matched against the watchlist, stored and published

@@ -7,7 +7,6 @@ pub(crate) mod schema;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -45,54 +44,31 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
-                action: "creating directory",
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        let conn = Connection::open(path)?;
-        apply_key(&conn, path)?;
-        Self::init(conn, path.to_path_buf())
+        Self::init(raqib_core::db::open(path)?, path.to_path_buf())
     }
 
     /// An in-memory store, for tests and benchmarks.
     pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+        Self::init(raqib_core::db::open_in_memory()?, PathBuf::from(":memory:"))
     }
 
-    fn init(conn: Connection, path: PathBuf) -> Result<Self> {
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
+    fn init(mut conn: Connection, path: PathBuf) -> Result<Self> {
+        raqib_core::db::migrate(&mut conn, &path, schema::MIGRATIONS)?;
         let mut store = Store { conn, path };
-        store.migrate()?;
         crate::audit::chain_legacy_rows(&mut store.conn)?;
         store.seed_categories()?;
         Ok(store)
     }
 
+    /// After a removal: moves the write-ahead log into the file and truncates it, so deleted
+    /// rows (overwritten there by `secure_delete`) are not left in the log either.
+    pub(crate) fn scrub(&self) -> Result<()> {
+        Ok(raqib_core::db::scrub(&self.conn, &self.path)?)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    fn migrate(&mut self) -> Result<()> {
-        let known = schema::MIGRATIONS.len() as i64;
-        let found: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if found > known {
-            return Err(Error::SchemaTooNew { path: self.path.clone(), found, known });
-        }
-        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)?;
-            tx.commit()?;
-            tracing::info!(version = i + 1, path = %self.path.display(), "watchlist schema migrated");
-        }
-        Ok(())
     }
 
     fn seed_categories(&self) -> Result<()> {
@@ -147,20 +123,6 @@ pub(crate) fn from_ts(v: Option<i64>) -> Option<DateTime<Utc>> {
 
 /// Applies the process's database key (encryption at rest), then checks the file can be read:
 /// a wrong or missing key is a clear error, not a corrupt-file one.
-fn apply_key(conn: &Connection, path: &Path) -> Result<()> {
-    if let Some(key) = raqib_core::db_key::get() {
-        conn.pragma_update(None, "key", key)?;
-    }
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(|e| Error::Invalid {
-        field: "database key",
-        message: format!(
-            "cannot read {}: {e} (encrypted with another key, or RAQIB_DB_KEY / node.db_key_file missing)",
-            path.display()
-        ),
-    })?;
-    Ok(())
-}
-
 pub(crate) fn now_ts() -> i64 {
     Utc::now().timestamp()
 }
@@ -205,7 +167,7 @@ mod tests {
         let path = dir.path().join("w.db");
         drop(Store::open(&path).unwrap());
         Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
-        assert!(matches!(Store::open(&path), Err(Error::SchemaTooNew { found: 99, .. })));
+        assert!(matches!(Store::open(&path), Err(Error::Open(e)) if e.cause.contains("newer than this raqib")));
     }
 
     #[test]

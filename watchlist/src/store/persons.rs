@@ -39,18 +39,21 @@ impl Store {
     pub fn add_person(&mut self, new: &NewPerson, actor: Actor) -> Result<Person> {
         let tx = self.conn.transaction()?;
         let id = insert_person(&tx, new)?;
-        record(&tx, actor, "person.add", Some(&format!("person:{id}")), Some(new.name.trim()))?;
+        record(&tx, actor, "person.add", Some(&format!("person:{id}")), None)?;
         tx.commit()?;
         self.person(id)
     }
 
     /// Removes a person and their embeddings; linked plates stay, unlinked.
     pub fn remove_person(&mut self, id: i64, actor: Actor) -> Result<Person> {
+        crate::transfer::require_reason(&actor, "removing a person")?;
         let person = self.person(id)?;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM persons WHERE id = ?1", [id])?;
-        record(&tx, actor, "person.remove", Some(&format!("person:{id}")), Some(&person.name))?;
+        // The audit names the person by id only: the name must not outlive the removal.
+        record(&tx, actor, "person.remove", Some(&format!("person:{id}")), None)?;
         tx.commit()?;
+        self.scrub()?;
         Ok(person)
     }
 
@@ -194,7 +197,7 @@ mod tests {
     #[test]
     fn removing_a_person_removes_embeddings() {
         let mut s = Store::open_in_memory().unwrap();
-        let a = Actor::new("t", None);
+        let a = Actor::new("t", Some("case 3"));
         let p = s
             .add_person(&NewPerson { name: "X".into(), category: "wanted_person".into(), ..Default::default() }, a)
             .unwrap();
@@ -202,5 +205,39 @@ mod tests {
         s.remove_person(p.id, a).unwrap();
         assert!(s.embeddings("m").unwrap().is_empty());
         assert!(s.add_embedding(p.id, "m", &Embedding::new(vec![1.0]).unwrap(), None, a).is_err());
+    }
+
+    #[test]
+    fn a_removal_needs_a_reason_and_leaves_no_name_photo_or_embedding_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("watchlist.db");
+        let mut s = Store::open(&path).unwrap();
+        let a = Actor::new("amina", Some("case 2026/77"));
+        let name = "Zineb Qadiri-Testname";
+        let p = s
+            .add_person(&NewPerson { name: name.into(), category: "wanted_person".into(), ..Default::default() }, a)
+            .unwrap();
+        // A 512-value embedding with a recognisable byte pattern.
+        let values: Vec<f32> = (0..512).map(|i| 0.001 + i as f32 * 1e-4).collect();
+        let e = Embedding::new(values).unwrap();
+        s.add_embedding(p.id, "face-embed-512", &e, Some("photos/zineb-qadiri.jpg"), a).unwrap();
+        for reason in [None, Some(""), Some("ab"), Some("x\ny")] {
+            assert!(
+                matches!(s.remove_person(p.id, Actor::new("amina", reason)), Err(Error::ReasonRequired(_))),
+                "{reason:?}"
+            );
+        }
+        assert_eq!(s.person(p.id).unwrap().name, name, "a refused removal removes nothing");
+        s.remove_person(p.id, a).unwrap();
+        drop(s);
+        let needle_f32: Vec<u8> = e.as_slice()[100..108].iter().flat_map(|v| v.to_le_bytes()).collect();
+        for file in std::fs::read_dir(dir.path()).unwrap() {
+            let file = file.unwrap().path();
+            let bytes = std::fs::read(&file).unwrap();
+            let has = |n: &[u8]| bytes.windows(n.len()).any(|w| w == n);
+            assert!(!has(name.as_bytes()), "name left in {}", file.display());
+            assert!(!has(b"zineb-qadiri.jpg"), "photo path left in {}", file.display());
+            assert!(!has(&needle_f32), "embedding left in {}", file.display());
+        }
     }
 }

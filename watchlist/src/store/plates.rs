@@ -161,6 +161,7 @@ impl Store {
 
     /// Removes a plate entry.
     pub fn remove_plate(&mut self, id: i64, actor: Actor) -> Result<PlateEntry> {
+        crate::transfer::require_reason(&actor, "removing a plate entry")?;
         let entry = self.plate(id)?;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM plate_entries WHERE id = ?1", [id])?;
@@ -244,8 +245,9 @@ mod tests {
     #[test]
     fn remove_and_not_found() {
         let mut s = Store::open_in_memory().unwrap();
-        let a = Actor::new("t", None);
+        let a = Actor::new("t", Some("entry withdrawn"));
         let e = s.add_plate(&new("AB-123-CD", "bolo"), a).unwrap();
+        assert!(matches!(s.remove_plate(e.id, Actor::new("t", None)), Err(Error::ReasonRequired(_))));
         s.remove_plate(e.id, a).unwrap();
         assert!(matches!(s.plate(e.id), Err(Error::NotFound { .. })));
         assert!(matches!(s.remove_plate(e.id, a), Err(Error::NotFound { .. })));

@@ -1,0 +1,114 @@
+//! `[analysis]`: every policy knob of the analysis in one place, with one default and documented
+//! bounds each. `raqib run`, `raqib replay`, `raqib bench video`, `raqib watchlist check`,
+//! `raqib faces compare` and the server's searches all read this one value; nothing else
+//! defines these numbers.
+
+use serde::{Deserialize, Serialize};
+
+/// Why an `[analysis]` value is refused: the key (as written in `raqib.toml`) and the rule.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("analysis.{key}: {message}")]
+pub struct PolicyError {
+    /// The key under `[analysis]`.
+    pub key: &'static str,
+    /// What is wrong with its value.
+    pub message: String,
+}
+
+/// The analysis policy (`[analysis]` in `raqib.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalysisPolicy {
+    /// Largest weighted edit distance of a fuzzy plate match (OCR look-alikes such as `0`/`O`
+    /// cost less than other substitutions); `0` matches exact keys only. Used for live hits,
+    /// replay hits, the bench, `watchlist check` and stored-read search. Bounds 0–3, default 1.
+    pub plate_max_distance: f32,
+    /// Least cosine similarity of two face embeddings of the same person: the verification
+    /// threshold of live and replay face hits, photo search and `faces compare`. Bounds
+    /// 0.2–0.9, default 0.40.
+    pub face_match_threshold: f32,
+    /// Longest media time between two full-frame plate detections, in milliseconds; in between
+    /// the localiser runs only around tracked plates. `0`: every analysed frame is a full one.
+    /// Bounds 0–10 000, default 200.
+    pub full_frame_interval_ms: u64,
+    /// A plate track read in fewer analysed frames is dropped, unless one read reaches
+    /// `single_read_confidence`. Bounds 1–50, default 2.
+    pub min_reads: u32,
+    /// One read at least this confident still makes an event. Bounds 0.5–1, default 0.9.
+    pub single_read_confidence: f32,
+    /// Least confidence of a track's vote for it to make an event. Bounds 0–1, default 0.5.
+    pub min_vote_confidence: f32,
+    /// A watchlist person already reported by a stream within this many seconds of media time
+    /// is not reported again by it (a face track broken into pieces raises one alert). Bounds
+    /// 0–86 400, default 30.
+    pub face_repeat_seconds: u64,
+}
+
+impl Default for AnalysisPolicy {
+    fn default() -> Self {
+        AnalysisPolicy {
+            plate_max_distance: 1.0,
+            face_match_threshold: 0.40,
+            full_frame_interval_ms: 200,
+            min_reads: 2,
+            single_read_confidence: 0.9,
+            min_vote_confidence: 0.5,
+            face_repeat_seconds: 30,
+        }
+    }
+}
+
+impl AnalysisPolicy {
+    /// Checks every value against its bounds; the error names the key.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        fn within(key: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), PolicyError> {
+            if v.is_finite() && (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(PolicyError { key, message: format!("{v} is outside {lo}–{hi}") })
+            }
+        }
+        within("plate_max_distance", f64::from(self.plate_max_distance), 0.0, 3.0)?;
+        within("face_match_threshold", f64::from(self.face_match_threshold), 0.2, 0.9)?;
+        within("full_frame_interval_ms", self.full_frame_interval_ms as f64, 0.0, 10_000.0)?;
+        within("min_reads", f64::from(self.min_reads), 1.0, 50.0)?;
+        within("single_read_confidence", f64::from(self.single_read_confidence), 0.5, 1.0)?;
+        within("min_vote_confidence", f64::from(self.min_vote_confidence), 0.0, 1.0)?;
+        within("face_repeat_seconds", self.face_repeat_seconds as f64, 0.0, 86_400.0)?;
+        Ok(())
+    }
+
+    /// [`full_frame_interval_ms`](Self::full_frame_interval_ms) as a duration.
+    pub fn full_frame_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.full_frame_interval_ms)
+    }
+
+    /// [`face_repeat_seconds`](Self::face_repeat_seconds) as a duration.
+    pub fn face_repeat(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.face_repeat_seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_each_bound_names_its_key() {
+        AnalysisPolicy::default().validate().unwrap();
+        let cases: [(&str, AnalysisPolicy); 7] = [
+            ("plate_max_distance", AnalysisPolicy { plate_max_distance: 3.5, ..Default::default() }),
+            ("face_match_threshold", AnalysisPolicy { face_match_threshold: f32::NAN, ..Default::default() }),
+            ("full_frame_interval_ms", AnalysisPolicy { full_frame_interval_ms: u64::MAX, ..Default::default() }),
+            ("min_reads", AnalysisPolicy { min_reads: 0, ..Default::default() }),
+            ("single_read_confidence", AnalysisPolicy { single_read_confidence: 0.2, ..Default::default() }),
+            ("min_vote_confidence", AnalysisPolicy { min_vote_confidence: -0.1, ..Default::default() }),
+            ("face_repeat_seconds", AnalysisPolicy { face_repeat_seconds: 100_000, ..Default::default() }),
+        ];
+        for (key, p) in cases {
+            let e = p.validate().unwrap_err();
+            assert_eq!(e.key, key);
+            assert!(e.to_string().starts_with(&format!("analysis.{key}: ")), "{e}");
+        }
+    }
+}

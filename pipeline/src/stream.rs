@@ -1,0 +1,347 @@
+//! One analysis path for every driver: [`StreamAnalysis`] turns one stream's frames into
+//! [`Outcome`]s (a vehicle's voted plate read with its watchlist hits, a listed person seen),
+//! and [`Sink`]s take them (events store, event bus; the binary adds stdout, reports and bench
+//! timers). `raqib run` (live cameras), `raqib replay` (files) and `raqib bench video` are thin
+//! drivers: each feeds frames in and passes outcomes on; none holds analysis logic or policy of
+//! its own.
+//!
+//! The hit policy is [`plate_hits`]: a finished read matches the watchlist snapshot with its
+//! per-position alternatives within [`AnalysisPolicy::plate_max_distance`]; face hits use
+//! [`AnalysisPolicy::face_match_threshold`]; tracking and voting use the event parameters of the
+//! same policy.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use raqib_core::AnalysisPolicy;
+use raqib_models::FacePipeline;
+use raqib_models::plate::{FindTiming, PlateFinder, PlateRead};
+use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot};
+
+use crate::analyse::{AnalysisParams, PlateAnalyser, Work};
+use crate::bus::{Event, EventBus};
+use crate::error::Result;
+use crate::events::EventStore;
+use crate::faces::{FaceAnalyser, FaceParams, FaceSighting};
+use crate::ingest::Frame;
+use crate::plates::PlateEvent;
+
+/// The models one analysis thread drives; shared between its streams in turn.
+pub struct Models<'a> {
+    /// Plate localiser and recogniser.
+    pub plates: &'a mut PlateFinder,
+    /// Face detection and embedding; none: faces are not analysed.
+    pub faces: Option<&'a mut FacePipeline>,
+}
+
+/// What the analysis of a stream produces.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// One vehicle's voted read, with its watchlist matches (empty: no hit).
+    Plate {
+        /// The read.
+        read: PlateEvent,
+        /// Matches, best first.
+        hits: Vec<PlateMatch>,
+    },
+    /// A watchlist person seen (faces that match nobody are never outcomes).
+    Face(FaceSighting),
+}
+
+impl Outcome {
+    /// Whether this outcome is a watchlist hit.
+    pub fn is_hit(&self) -> bool {
+        match self {
+            Outcome::Plate { hits, .. } => !hits.is_empty(),
+            Outcome::Face(_) => true,
+        }
+    }
+}
+
+/// Where an outcome was seen: camera id or file, and the camera's place when known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// Camera id or file name.
+    pub id: String,
+    /// Latitude, longitude.
+    pub location: Option<(f64, f64)>,
+}
+
+/// What one frame cost, for metrics and the bench.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FrameStats {
+    /// The localiser looked at the whole frame (a key frame).
+    pub full_frame: bool,
+    /// Plate localiser, recogniser and tracking, wall time.
+    pub plates: Duration,
+    /// The finder's own split of its time (localiser, recogniser, crops read, pixels).
+    pub finder: FindTiming,
+    /// Watchlist matching of the reads that ended in this frame.
+    pub matching: Duration,
+    /// Face analysis, when it ran.
+    pub faces: Option<Duration>,
+}
+
+/// The analysis of one stream: plate tracking and voting, face tracking, and the hit policy.
+pub struct StreamAnalysis {
+    policy: AnalysisPolicy,
+    plates: PlateAnalyser,
+    faces: FaceAnalyser,
+}
+
+impl StreamAnalysis {
+    /// A fresh analysis under `policy`.
+    pub fn new(policy: &AnalysisPolicy) -> Self {
+        StreamAnalysis {
+            policy: *policy,
+            plates: PlateAnalyser::new(AnalysisParams::from(policy)),
+            faces: FaceAnalyser::new(FaceParams::from(policy)),
+        }
+    }
+
+    /// The policy it runs under.
+    pub fn policy(&self) -> &AnalysisPolicy {
+        &self.policy
+    }
+
+    /// Analyses one frame: plates always; faces when there is a face pipeline and the gallery
+    /// holds at least one embedding (with no one enrolled there is no reason to process anyone's
+    /// face). Returns the outcomes that ended in this frame.
+    pub fn push(
+        &mut self,
+        models: &mut Models<'_>,
+        frame: &Frame,
+        gallery: Option<&Snapshot>,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Outcome>, FrameStats)> {
+        let t0 = Instant::now();
+        let work = self.plates.plan(frame);
+        let found = match &work {
+            Work::Full => models.plates.find(&frame.image)?,
+            Work::Windows(windows) => models.plates.find_in(&frame.image, windows)?,
+            Work::Nothing => {
+                models.plates.last_timing = FindTiming::default();
+                Vec::new()
+            }
+        };
+        let ended = self.plates.record(frame, found);
+        let mut stats = FrameStats {
+            full_frame: work == Work::Full,
+            plates: t0.elapsed(),
+            finder: models.plates.last_timing,
+            ..FrameStats::default()
+        };
+        let t1 = Instant::now();
+        let mut out: Vec<Outcome> = ended.into_iter().map(|read| self.decide(read, gallery, now)).collect();
+        stats.matching = t1.elapsed();
+        if let (Some(pipeline), Some(g)) = (models.faces.as_deref_mut(), gallery)
+            && g.embedding_count() > 0
+        {
+            let t2 = Instant::now();
+            out.extend(self.faces.push(pipeline, g, frame)?.into_iter().map(Outcome::Face));
+            stats.faces = Some(t2.elapsed());
+        }
+        Ok((out, stats))
+    }
+
+    /// As [`push`](Self::push) with the plates of the frame already found (recorded reads, or a
+    /// localiser run elsewhere): tracking, voting and the hit policy are the same.
+    pub fn push_found(
+        &mut self,
+        frame: &Frame,
+        found: Vec<PlateRead>,
+        gallery: Option<&Snapshot>,
+        now: DateTime<Utc>,
+    ) -> Vec<Outcome> {
+        let _ = self.plates.plan(frame);
+        let ended = self.plates.record(frame, found);
+        ended.into_iter().map(|read| self.decide(read, gallery, now)).collect()
+    }
+
+    /// Ends every open track (end of stream, shutdown): nothing seen is lost.
+    pub fn finish(&mut self, gallery: Option<&Snapshot>, now: DateTime<Utc>) -> Vec<Outcome> {
+        let mut out: Vec<Outcome> =
+            self.plates.finish().into_iter().map(|read| self.decide(read, gallery, now)).collect();
+        out.extend(self.faces.finish().into_iter().map(Outcome::Face));
+        out
+    }
+
+    /// Face tracks that matched nobody so far: counted only, nothing about them is kept.
+    pub fn unmatched_face_tracks(&self) -> u64 {
+        self.faces.unmatched_tracks
+    }
+
+    fn decide(&self, read: PlateEvent, gallery: Option<&Snapshot>, now: DateTime<Utc>) -> Outcome {
+        let hits = plate_hits(&self.policy, &read, gallery, now);
+        Outcome::Plate { read, hits }
+    }
+}
+
+/// The plate hit policy: the read, with every per-position alternative the recogniser gave,
+/// against the entries active at `now`, exact keys plus fuzzy matches within the policy's
+/// distance. No gallery: no hits.
+pub fn plate_hits(
+    policy: &AnalysisPolicy,
+    read: &PlateEvent,
+    gallery: Option<&Snapshot>,
+    now: DateTime<Utc>,
+) -> Vec<PlateMatch> {
+    gallery
+        .map(|g| g.match_plate(&FuzzyQuery::with_alternatives(read.positions.clone()), policy.plate_max_distance, now))
+        .unwrap_or_default()
+}
+
+/// Takes outcomes: records, publishes, prints or counts them.
+pub trait Sink {
+    /// Takes one outcome seen by `source` at `at`.
+    fn emit(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> Result<()>;
+}
+
+/// Passes `outcome` to every sink in turn; a sink that fails is logged and the others still get
+/// it. Returns how many failed.
+pub fn deliver(sinks: &mut [&mut dyn Sink], source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> usize {
+    let mut failed = 0;
+    for sink in sinks.iter_mut() {
+        if let Err(e) = sink.emit(source, at, outcome) {
+            tracing::error!(source = %source.id, error = %e, "an outcome could not be delivered");
+            failed += 1;
+        }
+    }
+    failed
+}
+
+impl Sink for EventStore {
+    /// Records the read (with its hits and, for a hit, its evidence frame) or the sighting.
+    fn emit(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> Result<()> {
+        match outcome {
+            Outcome::Plate { read, hits } => self.record_at(&source.id, at, read, hits, source.location).map(|_| ()),
+            Outcome::Face(s) => self.record_face(&source.id, at, s).map(|_| ()),
+        }
+    }
+}
+
+impl Sink for EventBus {
+    /// Publishes the outcome to every subscriber (console, webhooks, MQTT, JSON lines).
+    fn emit(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> Result<()> {
+        let event = match outcome {
+            Outcome::Plate { read, hits } => Event::PlateRead {
+                source: source.id.clone(),
+                at,
+                location: source.location,
+                read: Box::new(read.clone()),
+                hits: hits.clone(),
+            },
+            Outcome::Face(s) => Event::FaceSighting {
+                source: source.id.clone(),
+                at,
+                location: source.location,
+                sighting: Box::new(s.clone()),
+            },
+        };
+        self.publish(event);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use raqib_watchlist::{Actor, NewPlateEntry, Store};
+
+    use super::*;
+    use crate::test_support::plate_read;
+
+    fn frame(index: u64) -> Frame {
+        Frame {
+            image: raqib_models::RgbImage { width: 64, height: 48, data: vec![0; 64 * 48 * 3] },
+            pts: Some(Duration::from_millis(index * 40)),
+            index,
+        }
+    }
+
+    fn gallery(plates: &[&str]) -> Snapshot {
+        let mut store = Store::open_in_memory().unwrap();
+        for p in plates {
+            let entry =
+                NewPlateEntry { plate: (*p).into(), category: "stolen_vehicle".into(), ..NewPlateEntry::default() };
+            store.add_plate(&entry, Actor::new("test", Some("unit test"))).unwrap();
+        }
+        Snapshot::load(&store, "test-face-model").unwrap()
+    }
+
+    /// Feeds `reads[i]` as the plates of frame `i`, then ends the stream.
+    fn drive(policy: &AnalysisPolicy, reads: &[Vec<PlateRead>], g: Option<&Snapshot>) -> Vec<Outcome> {
+        let mut a = StreamAnalysis::new(policy);
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for (i, r) in reads.iter().enumerate() {
+            out.extend(a.push_found(&frame(i as u64), r.clone(), g, now));
+        }
+        out.extend(a.finish(g, now));
+        out
+    }
+
+    fn texts(out: &[Outcome]) -> Vec<(String, usize)> {
+        out.iter()
+            .filter_map(|o| match o {
+                Outcome::Plate { read, hits } => Some((read.text.clone(), hits.len())),
+                Outcome::Face(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_vehicle_read_in_several_frames_is_one_outcome_voted_and_matched() {
+        let g = gallery(&["12345-ب-6"]);
+        let reads: Vec<Vec<PlateRead>> = (0..5)
+            .map(|i| {
+                // One frame misreads the last digit; the vote keeps the majority.
+                let text = if i == 2 { "12345-ب-8" } else { "12345-ب-6" };
+                vec![plate_read(text, &[0.95; 7], None)]
+            })
+            .collect();
+        let out = drive(&AnalysisPolicy::default(), &reads, Some(&g));
+        assert_eq!(texts(&out), vec![("12345-ب-6".to_owned(), 1)]);
+        assert!(out[0].is_hit());
+    }
+
+    #[test]
+    fn the_fuzzy_distance_comes_from_the_policy() {
+        // `12345-ب-8` is one substitution away from the listed `12345-ب-6`.
+        let g = gallery(&["12345-ب-6"]);
+        let reads: Vec<Vec<PlateRead>> = (0..3).map(|_| vec![plate_read("12345-ب-8", &[0.95; 7], None)]).collect();
+        let exact = AnalysisPolicy { plate_max_distance: 0.0, ..AnalysisPolicy::default() };
+        assert_eq!(texts(&drive(&exact, &reads, Some(&g))), vec![("12345-ب-8".to_owned(), 0)]);
+        let fuzzy = AnalysisPolicy { plate_max_distance: 1.0, ..AnalysisPolicy::default() };
+        assert_eq!(texts(&drive(&fuzzy, &reads, Some(&g))), vec![("12345-ب-8".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn min_reads_comes_from_the_policy_and_no_gallery_means_no_hits() {
+        let g = gallery(&["AB-123-CD"]);
+        // Read in one frame only, not confident enough for a single-read event.
+        let once = vec![vec![plate_read("AB-123-CD", &[0.7; 7], None)]];
+        assert!(drive(&AnalysisPolicy::default(), &once, Some(&g)).is_empty());
+        let one_is_enough = AnalysisPolicy { min_reads: 1, ..AnalysisPolicy::default() };
+        assert_eq!(texts(&drive(&one_is_enough, &once, Some(&g))), vec![("AB-123-CD".to_owned(), 1)]);
+        assert_eq!(texts(&drive(&one_is_enough, &once, None)), vec![("AB-123-CD".to_owned(), 0)]);
+    }
+
+    #[test]
+    fn sinks_take_every_outcome() {
+        let g = gallery(&["12345-ب-6"]);
+        let reads: Vec<Vec<PlateRead>> = (0..3).map(|_| vec![plate_read("12345-ب-6", &[0.95; 7], None)]).collect();
+        let out = drive(&AnalysisPolicy::default(), &reads, Some(&g));
+        let mut store = EventStore::open_in_memory().unwrap();
+        let bus = EventBus::new();
+        let sub = bus.subscribe(10);
+        let mut bus_sink = bus.clone();
+        let src = Source { id: "cam1".into(), location: Some((33.57, -7.59)) };
+        for o in &out {
+            store.emit(&src, Utc::now(), o).unwrap();
+            bus_sink.emit(&src, Utc::now(), o).unwrap();
+        }
+        assert_eq!(store.counts().unwrap().1, 1, "one hit stored");
+        let got = sub.recv(Duration::from_millis(100)).expect("published");
+        assert!(matches!(&*got, Event::PlateRead { source, hits, .. } if source == "cam1" && hits.len() == 1));
+    }
+}
