@@ -1,6 +1,14 @@
 //! Micro-benches of the pre- and post-processing around the models (no inference):
 //! `cargo bench -p raqib-models --bench kernels`. Figures in BENCHMARKS.md.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use raqib_models::RgbImage;
 use raqib_models::face::Bbox;

@@ -4,6 +4,14 @@
 //! `RAQIB_REQUIRE_RUNTIME=1`). The identity checks also need `../shared/data/faces` and skip with
 //! a message when it is absent.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::PathBuf;
 
 use raqib_models::runtime::{default_library_in, installed_cache_or_skip};

@@ -5,6 +5,14 @@
 //! absolute on the first 16 values, 1e-4 relative on the sum and absolute sum of all outputs
 //! (same library and model; differences come only from thread scheduling of reductions).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::PathBuf;
 
 use raqib_models::runtime::{default_library_in, installed_cache_or_skip};

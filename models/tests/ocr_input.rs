@@ -2,6 +2,14 @@
 //! sample plate against `training/plate_ocr/preprocess.py` (fixture written by its `fixture.py`).
 //! Tolerance 2e-3 per value (float32 vs float64 bilinear arithmetic), 0.5 on the sum of 5120.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::PathBuf;
 
 use raqib_models::RgbImage;

@@ -1,5 +1,13 @@
 //! Plate-region proposals on real photos (skips with a message without `../shared/data`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::{Path, PathBuf};
 
 use raqib_models::face::Bbox;

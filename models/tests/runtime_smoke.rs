@@ -3,6 +3,14 @@
 //! Needs `make setup` (library and models in the cache). Without them the test is skipped with
 //! a message, unless `RAQIB_REQUIRE_RUNTIME=1` (set by `make test`), where it fails instead.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::PathBuf;
 
 use ndarray::Array4;

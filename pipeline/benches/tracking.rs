@@ -1,5 +1,13 @@
 //! Micro-bench of the tracker update: `cargo bench -p raqib-pipeline --bench tracking`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use raqib_models::face::Bbox;
 use raqib_pipeline::track::{Detection, Tracker, TrackerParams};

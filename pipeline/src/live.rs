@@ -188,6 +188,10 @@ impl Live {
             .map(|(i, cam)| {
                 let shared = shared.clone();
                 let cam = cam.clone();
+                #[expect(
+                    clippy::expect_used,
+                    reason = "no camera can run without its thread: a failed spawn (out of threads) is fatal at start"
+                )]
                 std::thread::Builder::new()
                     .name(format!("cam-{}", cam.id))
                     .spawn(move || ingest_loop(i, &cam, &shared, backoff))

@@ -368,6 +368,7 @@ fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, config::Pat
     Ok((config, paths))
 }
 
+#[expect(clippy::too_many_lines, reason = "the dispatch of the subcommands, one arm each")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
     match cli.command {

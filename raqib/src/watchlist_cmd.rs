@@ -184,6 +184,7 @@ struct AddPerson {
 }
 
 /// Runs a watchlist command against the database under the data dir (or `--db`).
+#[expect(clippy::too_many_lines, reason = "the dispatch of the watchlist subcommands, one arm each")]
 pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::config::Paths) -> anyhow::Result<()> {
     let db = args.db.clone().unwrap_or_else(|| paths.data_dir.join("watchlist.db"));
     let mut store = Store::open(&db).with_context(|| format!("opening watchlist {}", db.display()))?;

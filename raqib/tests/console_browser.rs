@@ -3,6 +3,14 @@
 //! a hit appear live within 1 s of being raised, acknowledge it, search its plate. Screenshots
 //! go to `target/console-browser/`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,5 +1,13 @@
 //! End-to-end checks of `raqib doctor` and `raqib models verify`: the real binary, real files.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

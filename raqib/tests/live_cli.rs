@@ -3,6 +3,14 @@
 //! again: the node logs the failure, reconnects, and the file camera keeps being analysed the
 //! whole time; SIGTERM stops the node cleanly with its events flushed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 mod common;
 
 use common::{command, free_port};

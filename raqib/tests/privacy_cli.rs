@@ -2,6 +2,14 @@
 //! replay of a generated scene, rows then aged in the database), `reads_days = 0` stores no
 //! non-hit read at all, and `raqib audit verify` detects a tampered audit row.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 mod common;
 
 use common::{ok, raqib, text};

@@ -1,5 +1,13 @@
 //! `raqib read` on bad input: a clear error per file, the other files still read, non-zero exit.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -2,6 +2,14 @@
 //! decode → read → track → vote → watchlist hit → report; plus broken files that must not stop
 //! the others.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 mod common;
 
 use common::{raqib, text};

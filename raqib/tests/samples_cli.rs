@@ -3,6 +3,14 @@
 //! identify the listed pedestrian while the other one leaves nothing on disk. Also: the same
 //! seed gives the same truth, and bad settings are refused with the setting's name.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 mod common;
 
 use common::{raqib, text};

@@ -1,5 +1,13 @@
 //! `raqib watchlist` end to end: the real binary on a real SQLite file.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

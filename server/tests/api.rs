@@ -1,6 +1,14 @@
 //! The REST API and the live stream over real HTTP on loopback: roles and their audit, reasons
 //! for searches, malformed input, resuming the live stream after a disconnection.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 mod common;
 
 use std::time::Duration;

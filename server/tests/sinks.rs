@@ -1,6 +1,14 @@
 //! Sinks against real receivers: a webhook receiver that is down for 30 s (and the node
 //! restarted meanwhile), and a real `mosquitto` broker.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,6 +1,14 @@
 //! Watchlist matching at national scale: exact and fuzzy plate lookup over 1M entries, face
 //! top-5 over 100k × 512-d embeddings. `cargo bench -p raqib-watchlist`; figures in BENCHMARKS.md.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use raqib_core::{Embedding, PlateText};
 use raqib_watchlist::face_gallery::FaceGallery;

@@ -1,6 +1,14 @@
 //! End-to-end behaviour of the watchlist on a real SQLite file: hot reload across connections,
 //! expiry, spelling equivalence, and readers that keep working while an import is written.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;

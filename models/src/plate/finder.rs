@@ -102,7 +102,12 @@ pub enum Localiser {
     /// The text detector: one region per line of text.
     Text(RegionProposer),
     /// Both: the detector's regions first, then the text detector's.
-    Both { detector: PlateDetector, text: RegionProposer },
+    Both {
+        /// The plate detector.
+        detector: PlateDetector,
+        /// The text detector.
+        text: RegionProposer,
+    },
 }
 
 impl Localiser {

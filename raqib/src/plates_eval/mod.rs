@@ -115,6 +115,7 @@ fn file_name(p: &std::path::Path) -> String {
     p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+#[expect(clippy::too_many_lines, reason = "one pass over every item, scored several ways; split when it grows")]
 fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool) -> anyhow::Result<SetReport> {
     let mut r =
         SetReport { set: name.to_owned(), localiser: finder.localiser.kind().to_string(), ..Default::default() };
