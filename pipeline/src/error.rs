@@ -16,30 +16,9 @@ pub enum Error {
         message: String,
     },
 
-    /// The events database failed.
-    #[error("events store {path}: {message}")]
-    Events {
-        /// Database file.
-        path: std::path::PathBuf,
-        /// What went wrong.
-        message: String,
-    },
-
-    /// A search pattern is unusable.
-    #[error("search: {0}")]
-    Search(String),
-
-    /// An alert id or resume token that cannot be parsed.
-    #[error("{0}")]
-    InvalidId(String),
-
-    /// No alert has this id.
-    #[error("no alert {0}")]
-    NoAlert(String),
-
-    /// An evidence package could not be written.
-    #[error("evidence package {0}")]
-    Evidence(String),
+    /// The events store, alerts, evidence or search failed.
+    #[error(transparent)]
+    Events(#[from] raqib_events::Error),
 
     /// Inference failed.
     #[error(transparent)]

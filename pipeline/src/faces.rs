@@ -14,12 +14,13 @@ use chrono::Utc;
 use raqib_models::RgbImage;
 use raqib_models::face::{Bbox, FacePipeline};
 use raqib_watchlist::Snapshot;
-use serde::Serialize;
+
+pub use raqib_events::records::FaceSighting;
 
 use crate::error::Result;
 use crate::ingest::Frame;
-use crate::plates::{crop, jpeg};
 use crate::track::{Detection, Tracker, TrackerParams};
+use raqib_events::records::{crop, jpeg};
 
 /// Settings of face analysis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,41 +58,6 @@ impl From<&raqib_core::AnalysisPolicy> for FaceParams {
             repeat_after: p.face_repeat(),
         }
     }
-}
-
-/// A listed person seen by a camera: one per face track that matched.
-#[derive(Debug, Clone, Serialize)]
-pub struct FaceSighting {
-    /// Track id within its source.
-    pub track: u64,
-    /// Watchlist person id.
-    pub person_id: i64,
-    /// Person's name.
-    pub name: String,
-    /// Category.
-    pub category: String,
-    /// Alert level.
-    pub priority: raqib_watchlist::Priority,
-    /// Best cosine similarity over the track.
-    pub similarity: f32,
-    /// Embeddings of the track that matched this person / taken.
-    pub votes: usize,
-    /// Embeddings taken.
-    pub embeddings: usize,
-    /// First media time seen, seconds.
-    pub first_seen_s: Option<f64>,
-    /// Last media time seen, seconds.
-    pub last_seen_s: Option<f64>,
-    /// Frame of the best match.
-    pub best_frame: u64,
-    /// Media time of the best match, seconds.
-    pub best_time_s: Option<f64>,
-    /// Face box at the best match.
-    #[serde(rename = "box")]
-    pub bbox: Bbox,
-    /// JPEG of the face at the best match.
-    #[serde(skip)]
-    pub crop_jpeg: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]

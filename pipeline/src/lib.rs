@@ -6,31 +6,23 @@
 //!
 //! One analysis path for live, replay and bench ([`stream`]: [`stream::StreamAnalysis`] and its
 //! sinks). Ingest ([`ingest`], [`live`]), per-frame analysis ([`analyse`], [`faces`]), IoU tracking
-//! ([`track`]), multi-frame OCR voting ([`vote`]), the events store ([`events`], [`alerts`],
-//! [`read_search`], [`retention`]), snapshot redaction ([`redact`]), evidence packages
-//! ([`evidence`]) and the event bus the sinks listen to ([`bus`]).
+//! ([`track`]) and multi-frame OCR voting ([`vote`]). What the analysis hands on is kept by
+//! `raqib-events` (events store, alerts, evidence, retention, search, bus).
 //!
 //! ## Dependency choices
 //! - `gstreamer` (gstreamer-rs 0.25, against Debian 12's GStreamer 1.22): the maintained
 //!   binding; GStreamer gives every container, codec, RTSP and V4L2 source and hardware decoders
 //!   (NVDEC, VA-API) through one graph API, chosen at run time by `decodebin` ranks.
 
-pub mod alerts;
 pub mod analyse;
-pub mod bus;
 pub mod camera;
 pub mod error;
-pub mod events;
-pub mod evidence;
 pub mod faces;
 pub mod gps;
 pub mod gst_check;
 pub mod ingest;
 pub mod live;
 pub mod plates;
-pub mod read_search;
-pub mod redact;
-pub mod retention;
 pub mod stream;
 pub mod track;
 pub mod vote;

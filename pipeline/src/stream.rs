@@ -14,14 +14,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use raqib_core::AnalysisPolicy;
+use raqib_events::EventStore;
+use raqib_events::bus::{Event, EventBus};
 use raqib_models::FacePipeline;
 use raqib_models::plate::{FindTiming, PlateFinder, PlateRead};
 use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot};
 
 use crate::analyse::{AnalysisParams, PlateAnalyser, Work};
-use crate::bus::{Event, EventBus};
 use crate::error::Result;
-use crate::events::EventStore;
 use crate::faces::{FaceAnalyser, FaceParams, FaceSighting};
 use crate::ingest::Frame;
 use crate::plates::PlateEvent;
@@ -214,8 +214,10 @@ impl Sink for EventStore {
     /// Records the read (with its hits and, for a hit, its evidence frame) or the sighting.
     fn emit(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> Result<()> {
         match outcome {
-            Outcome::Plate { read, hits } => self.record_at(&source.id, at, read, hits, source.location).map(|_| ()),
-            Outcome::Face(s) => self.record_face(&source.id, at, s).map(|_| ()),
+            Outcome::Plate { read, hits } => {
+                Ok(self.record_at(&source.id, at, read, hits, source.location).map(|_| ())?)
+            }
+            Outcome::Face(s) => Ok(self.record_face(&source.id, at, s).map(|_| ())?),
         }
     }
 }

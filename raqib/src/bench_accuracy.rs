@@ -4,8 +4,8 @@
 //! overlaps its time in view (±0.5 s). Hits are scored per event: a hit event is right when its
 //! text is a listed plate's and the matched entry is that plate.
 
-use raqib_pipeline::faces::FaceSighting;
-use raqib_pipeline::plates::PlateEvent;
+use raqib_events::records::FaceSighting;
+use raqib_events::records::PlateEvent;
 use raqib_samples::Truth;
 use raqib_watchlist::PlateMatch;
 use serde::Serialize;

@@ -70,9 +70,9 @@ impl Default for RetentionConfig {
 
 impl RetentionConfig {
     /// The events store's cut-offs as of `now`.
-    pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> raqib_pipeline::retention::Cutoffs {
+    pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> raqib_events::retention::Cutoffs {
         let days = |d: u32| now - chrono::Duration::days(i64::from(d));
-        raqib_pipeline::retention::Cutoffs { reads: Some(days(self.reads_days)), hits: self.hits_days.map(days) }
+        raqib_events::retention::Cutoffs { reads: Some(days(self.reads_days)), hits: self.hits_days.map(days) }
     }
 
     /// The audit log's cut-off as of `now`.

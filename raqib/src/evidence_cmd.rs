@@ -1,15 +1,15 @@
 //! `raqib evidence ALERT --reason R [--out FILE]`: writes an alert's evidence package (a ZIP:
 //! the alert, its read or sighting, the watchlist entry, snapshots, a manifest with SHA-256
-//! sums; see `raqib_pipeline::evidence`). The export, with its reason and the package's SHA-256,
+//! sums; see `raqib_events::evidence`). The export, with its reason and the package's SHA-256,
 //! goes into the audit log, as it does from the console.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use raqib_pipeline::alerts::AlertId;
-use raqib_pipeline::events::EventStore;
-use raqib_pipeline::evidence::{self, ExportInfo};
+use raqib_events::EventStore;
+use raqib_events::alerts::AlertId;
+use raqib_events::evidence::{self, ExportInfo};
 use raqib_watchlist::{Actor, Store};
 
 use crate::config::{Config, Paths};

@@ -2,8 +2,8 @@
 //! `retention.purge_every_minutes`). Each purge is recorded in the audit log with its counts.
 
 use chrono::Utc;
-use raqib_pipeline::events::EventStore;
-use raqib_pipeline::retention::Purged;
+use raqib_events::EventStore;
+use raqib_events::retention::Purged;
 use raqib_watchlist::{Actor, Store};
 
 use crate::config::{Config, Paths};

@@ -1,11 +1,11 @@
 //! The models behind snapshot redaction: before a hit's whole frame is stored, the plate finder
 //! and the face detector look at it once, and every other plate and every face is pixelated
-//! (`raqib_pipeline::redact`). Replay loads the models on the first hit; the live node at start.
+//! (`raqib_events::redact`). Replay loads the models on the first hit; the live node at start.
 
+use raqib_events::redact::{Redactor, hide_all_but};
 use raqib_models::face::{Bbox, DEFAULT_DETECT_THRESHOLD};
 use raqib_models::plate::PlateFinder;
 use raqib_models::{FacePipeline, RgbImage};
-use raqib_pipeline::redact::{Redactor, hide_all_but};
 
 use crate::config::{Config, Paths};
 

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
+use raqib_events::EventStore;
+use raqib_events::bus::{EventBus, Subscription};
 use raqib_models::plate::PlateFinder;
 use raqib_pipeline::CameraConfig;
-use raqib_pipeline::bus::{EventBus, Subscription};
-use raqib_pipeline::events::EventStore;
 use raqib_pipeline::ingest::Frame;
 use raqib_pipeline::live::{Backoff, CameraHealth, Live};
 use raqib_pipeline::stream::{Models, Outcome, Sink, Source, StreamAnalysis, deliver};

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use raqib_pipeline::events::EventStore;
+use raqib_events::EventStore;
 use raqib_watchlist::{Actor, Store};
 
 use crate::config::Paths;

@@ -72,11 +72,11 @@ impl From<raqib_watchlist::Error> for ApiError {
     }
 }
 
-impl From<raqib_pipeline::Error> for ApiError {
-    fn from(e: raqib_pipeline::Error) -> Self {
+impl From<raqib_events::Error> for ApiError {
+    fn from(e: raqib_events::Error) -> Self {
         match e {
-            raqib_pipeline::Error::Search(m) | raqib_pipeline::Error::InvalidId(m) => ApiError::bad_request(m),
-            raqib_pipeline::Error::NoAlert(_) => ApiError::not_found(e.to_string()),
+            raqib_events::Error::Search(m) | raqib_events::Error::InvalidId(m) => ApiError::bad_request(m),
+            raqib_events::Error::NoAlert(_) => ApiError::not_found(e.to_string()),
             e => ApiError::internal(e),
         }
     }

@@ -22,7 +22,7 @@ pub enum Error {
     InvalidUser(String),
     /// The events store failed.
     #[error(transparent)]
-    Events(#[from] raqib_pipeline::Error),
+    Events(#[from] raqib_events::Error),
     /// The watchlist store failed.
     #[error(transparent)]
     Watchlist(#[from] raqib_watchlist::Error),

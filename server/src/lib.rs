@@ -40,7 +40,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use raqib_pipeline::bus::{Event, EventBus};
+use raqib_events::bus::{Event, EventBus};
 
 pub use config::{MqttConfig, ServerConfig, WebhookConfig};
 pub use error::{Error, Result};

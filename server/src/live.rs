@@ -15,7 +15,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::Stream;
-use raqib_pipeline::alerts::Cursor;
+use raqib_events::alerts::Cursor;
 use serde::Deserialize;
 
 use crate::auth::{ApiError, Caller, audit};

@@ -25,7 +25,7 @@ use crate::state::Node;
 
 type Labels = Vec<(&'static str, String)>;
 /// Reads one value of a camera's health.
-type Field<T> = (&'static str, &'static str, fn(&raqib_pipeline::live::CameraHealth) -> T);
+type Field<T> = (&'static str, &'static str, fn(&raqib_events::health::CameraHealth) -> T);
 
 /// The node's metrics.
 pub struct Metrics {
@@ -58,7 +58,7 @@ impl Collector for CameraCollector {
         let cams = node.cameras();
         let gauges: [Field<f64>; 2] = [
             ("raqib_camera_up", "1 when the camera delivers frames", |h| {
-                f64::from(u8::from(matches!(h.state, raqib_pipeline::live::CameraState::Streaming)))
+                f64::from(u8::from(matches!(h.state, raqib_events::health::CameraState::Streaming)))
             }),
             ("raqib_camera_fps_in", "Decoded frames per second arriving from the camera", |h| h.fps_in),
         ];

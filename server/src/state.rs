@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use raqib_core::Embedding;
-use raqib_pipeline::events::EventStore;
-use raqib_pipeline::live::CameraHealth;
+use raqib_events::EventStore;
+use raqib_events::health::CameraHealth;
 use raqib_watchlist::Store;
 use tokio::sync::watch;
 

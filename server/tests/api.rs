@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{data_dir, login, raise, start};
 use futures_util::StreamExt;
-use raqib_pipeline::bus::EventBus;
+use raqib_events::bus::EventBus;
 use raqib_server::ServerConfig;
 use raqib_watchlist::Store;
 

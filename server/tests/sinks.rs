@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
 use common::{data_dir, raise, start};
-use raqib_pipeline::bus::EventBus;
+use raqib_events::bus::EventBus;
 use raqib_server::{MqttConfig, ServerConfig, WebhookConfig};
 
 type Received = Arc<Mutex<Vec<(String, String)>>>; // (idempotency key, subject)

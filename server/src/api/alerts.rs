@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use raqib_pipeline::alerts::{AlertAction, AlertFilter, AlertId};
+use raqib_events::alerts::{AlertAction, AlertFilter, AlertId};
 use raqib_watchlist::Actor;
 use serde::Deserialize;
 
@@ -38,7 +38,7 @@ pub(crate) fn time(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>,
 }
 
 pub(crate) fn parse_id(id: &str) -> Result<AlertId, ApiError> {
-    id.parse().map_err(|e: raqib_pipeline::Error| ApiError::bad_request(e.to_string()))
+    id.parse().map_err(|e: raqib_events::Error| ApiError::bad_request(e.to_string()))
 }
 
 /// `GET /api/alerts`: newest first, with the resume token of the newest stored alert.
@@ -146,7 +146,7 @@ async fn snapshot(
     caller: Caller,
     id: String,
     what: &'static str,
-    fetch: fn(&raqib_pipeline::events::EventStore, AlertId) -> raqib_pipeline::Result<Option<Vec<u8>>>,
+    fetch: fn(&raqib_events::EventStore, AlertId) -> raqib_events::Result<Option<Vec<u8>>>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Operator, &state, "viewing a snapshot")?;
     let id = parse_id(&id)?;
@@ -161,7 +161,7 @@ pub(crate) async fn crop(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    snapshot(state, caller, id, "crop", raqib_pipeline::events::EventStore::alert_crop).await
+    snapshot(state, caller, id, "crop", raqib_events::EventStore::alert_crop).await
 }
 
 /// `GET /api/alerts/{id}/frame.jpg`: the whole frame of a plate hit's best shot.
@@ -170,7 +170,7 @@ pub(crate) async fn frame(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    snapshot(state, caller, id, "frame", raqib_pipeline::events::EventStore::alert_frame).await
+    snapshot(state, caller, id, "frame", raqib_events::EventStore::alert_frame).await
 }
 
 #[derive(Deserialize)]
@@ -180,7 +180,7 @@ pub(crate) struct EvidenceQuery {
 }
 
 /// `GET /api/alerts/{id}/evidence.zip?reason=`: the alert's evidence package
-/// ([`raqib_pipeline::evidence`]). Analysts only, with a reason; the export and the package's
+/// ([`raqib_events::evidence`]). Analysts only, with a reason; the export and the package's
 /// SHA-256 (also sent as `X-Evidence-SHA256`) go into the audit log.
 pub(crate) async fn evidence(
     State(state): State<Arc<AppState>>,
@@ -192,7 +192,7 @@ pub(crate) async fn evidence(
     let reason = crate::auth::require_reason(q.reason.as_deref())?;
     let reason = reason.as_str();
     let id = parse_id(&id)?;
-    let info = raqib_pipeline::evidence::ExportInfo {
+    let info = raqib_events::evidence::ExportInfo {
         node: state.node_name.clone(),
         exported_by: caller.0.name.clone(),
         reason: reason.to_owned(),
@@ -205,7 +205,7 @@ pub(crate) async fn evidence(
         .watchlist()
         .audit(Actor::new(&caller.0.name, Some(reason)), "alert.export", Some(&id.to_string()), Some(&detail))
         .map_err(ApiError::internal)?;
-    let file = format!("attachment; filename=\"{}\"", raqib_pipeline::evidence::file_name(&state.node_name, id));
+    let file = format!("attachment; filename=\"{}\"", raqib_events::evidence::file_name(&state.node_name, id));
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),

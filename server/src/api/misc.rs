@@ -56,7 +56,7 @@ pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response();
     }
     let cams = state.node.cameras();
-    let running = cams.iter().filter(|c| matches!(c.state, raqib_pipeline::live::CameraState::Streaming)).count();
+    let running = cams.iter().filter(|c| matches!(c.state, raqib_events::health::CameraState::Streaming)).count();
     if running == 0 && !cams.is_empty() {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("no camera delivers frames (0 of {})", cams.len()))
             .into_response();

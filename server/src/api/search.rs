@@ -44,7 +44,7 @@ pub(crate) async fn reads(
     let reason = reason.as_str();
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let Some(plate) = q.plate.filter(|p| !p.trim().is_empty()) else {
-        let filter = raqib_pipeline::read_search::ReadFilter {
+        let filter = raqib_events::read_search::ReadFilter {
             since: super::alerts::time("since", q.since.as_deref())?,
             until: super::alerts::time("until", q.until.as_deref())?,
             camera: q.camera,

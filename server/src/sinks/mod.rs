@@ -15,7 +15,7 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use raqib_pipeline::alerts::{Alert, Cursor};
+use raqib_events::alerts::{Alert, Cursor};
 use serde::Serialize;
 
 use crate::error::Result;

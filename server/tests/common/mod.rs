@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use raqib_core::{Embedding, PlateText};
+use raqib_events::EventStore;
+use raqib_events::bus::{Event, EventBus};
+use raqib_events::health::CameraHealth;
+use raqib_events::records::PlateEvent;
 use raqib_models::RgbImage;
 use raqib_models::face::Bbox;
-use raqib_pipeline::bus::{Event, EventBus};
-use raqib_pipeline::events::EventStore;
-use raqib_pipeline::live::CameraHealth;
-use raqib_pipeline::plates::PlateEvent;
 use raqib_server::{Metrics, Node, Role, Server, ServerConfig, UserStore};
 use raqib_watchlist::{Actor, FuzzyQuery, NewPlateEntry, Snapshot, Store};
 
@@ -106,7 +106,7 @@ pub fn raise(dir: &Path, bus: &EventBus, plate: &str) -> bool {
 
 /// A valid 8×8 JPEG.
 pub fn tiny_jpeg() -> Vec<u8> {
-    raqib_pipeline::plates::jpeg(&RgbImage { width: 8, height: 8, data: vec![200; 192] })
+    raqib_events::records::jpeg(&RgbImage { width: 8, height: 8, data: vec![200; 192] })
 }
 
 /// An HTTP client that keeps cookies.

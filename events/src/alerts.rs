@@ -14,7 +14,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::events::{EventStore, db_err, utc};
+use crate::store::{EventStore, db_err, utc};
 
 /// Which table an alert comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -411,7 +411,7 @@ impl EventStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::tests_support::{face_sighting, hit_for, plate_event};
+    use crate::store::tests_support::{face_sighting, hit_for, plate_event};
 
     #[test]
     fn ids_and_cursors_round_trip_and_reject_garbage() {

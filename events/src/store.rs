@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::plates::PlateEvent;
+use crate::records::PlateEvent;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS plate_reads (
@@ -190,7 +190,7 @@ impl EventStore {
 
     /// Records a watchlist person's sighting (faces of people not on a watchlist are never
     /// recorded); returns its row id.
-    pub fn record_face(&mut self, source: &str, at: DateTime<Utc>, s: &crate::faces::FaceSighting) -> Result<i64> {
+    pub fn record_face(&mut self, source: &str, at: DateTime<Utc>, s: &crate::records::FaceSighting) -> Result<i64> {
         let e = db_err(&self.path);
         self.conn
             .execute(
@@ -254,8 +254,8 @@ impl EventStore {
         }
         let frame = match (&mut self.redactor, &event.frame_image) {
             (_, _) if hits.is_empty() => Vec::new(),
-            (Some(r), Some(img)) => r.redact(img, &event.bbox).as_ref().map(crate::plates::jpeg).unwrap_or_default(),
-            _ => crate::plates::frame_jpeg(event),
+            (Some(r), Some(img)) => r.redact(img, &event.bbox).as_ref().map(crate::records::jpeg).unwrap_or_default(),
+            _ => crate::records::frame_jpeg(event),
         };
         let e = db_err(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
@@ -368,8 +368,8 @@ pub(crate) mod tests_support {
     use raqib_models::face::Bbox;
     use raqib_watchlist::{MatchKind, PlateEntry, PlateMatch, Priority};
 
-    use crate::faces::FaceSighting;
-    use crate::plates::PlateEvent;
+    use crate::records::FaceSighting;
+    use crate::records::PlateEvent;
 
     /// A voted read of `text` with a tiny crop and frame.
     pub fn plate_event(text: &str) -> PlateEvent {

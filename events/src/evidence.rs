@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::alerts::{AlertId, AlertKind};
 use crate::error::{Error, Result};
-use crate::events::{EventStore, db_err, utc};
+use crate::store::{EventStore, db_err, utc};
 
 /// Who exports a package, and why (written into its manifest).
 #[derive(Debug, Clone)]
@@ -224,7 +224,7 @@ mod tests {
     use std::io::Read;
 
     use super::*;
-    use crate::events::tests_support::{face_sighting, hit_for, plate_event};
+    use crate::store::tests_support::{face_sighting, hit_for, plate_event};
 
     fn info() -> ExportInfo {
         ExportInfo { node: "gate".into(), exported_by: "amina".into(), reason: "CASE-7".into(), at: Utc::now() }

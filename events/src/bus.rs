@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::faces::FaceSighting;
-use crate::plates::PlateEvent;
+use crate::records::FaceSighting;
+use crate::records::PlateEvent;
 
 /// What the node tells the world.
 #[derive(Debug, Clone, Serialize)]

@@ -8,7 +8,7 @@ use raqib_watchlist::plate_index::PlateIndex;
 use rusqlite::params;
 
 use crate::error::{Error, Result};
-use crate::events::{EventStore, StoredRead, db_err};
+use crate::store::{EventStore, StoredRead, db_err};
 
 /// Keys considered by a fuzzy search: the most recent distinct ones (a bound on memory and
 /// time; retention keeps the table small in practice).
@@ -50,7 +50,7 @@ impl EventStore {
                     f.limit.clamp(1, 1000) as i64,
                     f.offset as i64
                 ],
-                crate::events::stored_read,
+                crate::store::stored_read,
             )
             .map_err(&e)?;
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
@@ -95,7 +95,7 @@ impl EventStore {
                  FROM plate_reads WHERE key = ?1 ORDER BY seen_at DESC, id DESC LIMIT ?2",
             )
             .map_err(&e)?;
-        let rows = stmt.query_map(params![key, limit as i64], crate::events::stored_read).map_err(&e)?;
+        let rows = stmt.query_map(params![key, limit as i64], crate::store::stored_read).map_err(&e)?;
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
     }
 }
@@ -103,7 +103,7 @@ impl EventStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::tests_support::plate_event;
+    use crate::store::tests_support::plate_event;
     use chrono::Utc;
 
     #[test]

@@ -11,7 +11,7 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::events::{EventStore, db_err};
+use crate::store::{EventStore, db_err};
 
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -69,7 +69,7 @@ impl EventStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::tests_support::{face_sighting, hit_for, plate_event};
+    use crate::store::tests_support::{face_sighting, hit_for, plate_event};
 
     #[test]
     fn purge_removes_expired_reads_keeps_hits_and_zero_days_stores_nothing() {

@@ -1,0 +1,33 @@
+//! The one error type of the `events` crate.
+
+/// Everything that can go wrong in the events store, alerts, evidence and search.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The events database failed (the cause named: wrong key, full disk, …).
+    #[error("events store {path}: {message}")]
+    Events {
+        /// Database file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A search query that cannot be run.
+    #[error("search: {0}")]
+    Search(String),
+
+    /// An id that does not parse.
+    #[error("{0}")]
+    InvalidId(String),
+
+    /// No such alert.
+    #[error("no alert {0}")]
+    NoAlert(String),
+
+    /// An evidence package could not be written.
+    #[error("evidence package {0}")]
+    Evidence(String),
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,25 @@
+//! # raqib-events
+//!
+//! What the node keeps and hands on once the analysis has spoken: the events store (plate reads
+//! within retention, hits with their evidence, face sightings of listed persons; [`store`]),
+//! alerts and operators' actions ([`alerts`]), evidence packages ([`evidence`]), the retention
+//! purge ([`retention`]), stored-read search ([`read_search`]), snapshot redaction ([`redact`]),
+//! the in-process event bus the sinks follow ([`bus`]), the records themselves ([`records`]) and
+//! camera health ([`health`]).
+//!
+//! It knows nothing of video: `raqib-server` depends on it, not on `raqib-pipeline`, so the
+//! console and API build without GStreamer. Databases are opened with [`raqib_core::db`].
+
+pub mod alerts;
+pub mod bus;
+pub mod error;
+pub mod evidence;
+pub mod health;
+pub mod read_search;
+pub mod records;
+pub mod redact;
+pub mod retention;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use store::EventStore;
