@@ -27,6 +27,10 @@ pub enum Error {
     /// An evidence package could not be written.
     #[error("evidence package {0}")]
     Evidence(String),
+
+    /// The audit record of an operation could not be written (the operation is refused).
+    #[error("audit log: {0}")]
+    Audit(#[from] raqib_watchlist::Error),
 }
 
 /// Result with this crate's [`Error`].

@@ -31,8 +31,8 @@ pub struct ExportInfo {
     pub node: String,
     /// The user exporting it.
     pub exported_by: String,
-    /// Case reference or purpose.
-    pub reason: String,
+    /// Case reference or purpose (the one rule of [`raqib_core::Reason`]).
+    pub reason: raqib_core::Reason,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -65,6 +65,27 @@ pub fn file_name(node: &str, id: AlertId) -> String {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// Exports alert `id`'s evidence package with its audit record, the one way the CLI and the API
+/// do it: the package is built, then `alert.export` is written to the audit log (`audit`, the
+/// watchlist database) with the package's SHA-256, its files and `destination`; when the audit
+/// record cannot be written the package is not returned (no export without its record).
+pub fn export_audited(
+    events: &EventStore,
+    audit: &raqib_watchlist::Store,
+    id: AlertId,
+    info: &ExportInfo,
+    destination: Option<&str>,
+) -> Result<Package> {
+    let package = events.evidence_package(id, info)?;
+    let mut detail = format!("sha256 {}; {}", package.sha256, package.files.join(", "));
+    if let Some(to) = destination {
+        detail.push_str(&format!("; to {to}"));
+    }
+    let actor = raqib_watchlist::Actor::new(&info.exported_by, Some(info.reason.as_str()));
+    audit.audit(actor, "alert.export", Some(&id.to_string()), Some(&detail))?;
+    Ok(package)
 }
 
 impl EventStore {
@@ -227,7 +248,12 @@ mod tests {
     use crate::store::tests_support::{face_sighting, hit_for, plate_event};
 
     fn info() -> ExportInfo {
-        ExportInfo { node: "gate".into(), exported_by: "amina".into(), reason: "CASE-7".into(), at: Utc::now() }
+        ExportInfo {
+            node: "gate".into(),
+            exported_by: "amina".into(),
+            reason: raqib_core::Reason::new("CASE-7").unwrap(),
+            at: Utc::now(),
+        }
     }
 
     fn unzip(zip: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
@@ -240,6 +266,23 @@ mod tests {
                 (f.name().to_owned(), b)
             })
             .collect()
+    }
+
+    #[test]
+    fn an_audited_export_records_who_why_the_hash_and_where() {
+        let mut s = EventStore::open_in_memory().unwrap();
+        s.record("gate", Utc::now(), &plate_event("12345-ب-6"), &[hit_for("12345-ب-6", "stolen_vehicle")]).unwrap();
+        let id = s.alerts(&crate::alerts::AlertFilter { limit: 1, ..Default::default() }).unwrap()[0].id;
+        let audit = raqib_watchlist::Store::open_in_memory().unwrap();
+        let p = export_audited(&s, &audit, id, &info(), Some("case7.zip")).unwrap();
+        let log = audit.audit_log(5).unwrap();
+        let r = log.iter().find(|r| r.action == "alert.export").expect("the export is audited");
+        assert_eq!((r.actor.as_str(), r.reason.as_deref()), ("amina", Some("CASE-7")));
+        let detail = r.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains(&p.sha256) && detail.ends_with("; to case7.zip"), "{detail}");
+        let missing = crate::alerts::AlertId { row: 99, ..id };
+        assert!(matches!(export_audited(&s, &audit, missing, &info(), None), Err(Error::NoAlert(_))));
+        assert_eq!(audit.audit_log(5).unwrap().iter().filter(|r| r.action == "alert.export").count(), 1);
     }
 
     #[test]

@@ -33,6 +33,42 @@ pub struct Cutoffs {
     pub hits: Option<DateTime<Utc>>,
 }
 
+/// What one audited purge removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PurgeReport {
+    /// From the events store.
+    pub events: Purged,
+    /// Audit records (older than the audit cut-off).
+    pub audit: usize,
+}
+
+/// The retention purge with its audit record, the one job `raqib purge` and `raqib run` run:
+/// the events store is purged at `cutoffs`; with an audit log, its records older than
+/// `audit_before` are purged and the events purge is recorded (`retention.purge`, with counts).
+pub fn purge_audited(
+    events: &mut EventStore,
+    audit: Option<&mut raqib_watchlist::Store>,
+    cutoffs: Cutoffs,
+    audit_before: Option<DateTime<Utc>>,
+) -> Result<PurgeReport> {
+    let removed = events.purge(cutoffs)?;
+    let mut report = PurgeReport { events: removed, audit: 0 };
+    if let Some(store) = audit {
+        let actor = raqib_watchlist::Actor::new("raqib", Some("retention policy"));
+        if let Some(before) = audit_before {
+            report.audit = store.purge_audit(before, actor)?;
+        }
+        if removed.reads + removed.hit_reads + removed.face_hits > 0 {
+            let detail = format!(
+                "{} read(s) without hit, {} read(s) with hits, {} face hit(s)",
+                removed.reads, removed.hit_reads, removed.face_hits
+            );
+            store.audit(actor, "retention.purge", Some("events"), Some(&detail))?;
+        }
+    }
+    Ok(report)
+}
+
 impl EventStore {
     /// Whether plate reads that hit nothing are written at all (`reads_days = 0`: no).
     pub fn set_keep_non_hits(&mut self, keep: bool) {

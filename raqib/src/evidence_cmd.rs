@@ -10,7 +10,7 @@ use chrono::Utc;
 use raqib_events::EventStore;
 use raqib_events::alerts::AlertId;
 use raqib_events::evidence::{self, ExportInfo};
-use raqib_watchlist::{Actor, Store};
+use raqib_watchlist::Store;
 
 use crate::config::{Config, Paths};
 
@@ -24,38 +24,25 @@ pub fn export(
 ) -> anyhow::Result<PathBuf> {
     let reason =
         raqib_core::Reason::required(reason).map_err(|e| anyhow::anyhow!("exporting evidence needs --reason: {e}"))?;
-    let reason = reason.as_str();
     let id: AlertId = id.parse()?;
     let events_db = paths.data_dir.join("events.db");
     if !events_db.is_file() {
         bail!("no events store at {} yet: run `raqib replay` or `raqib run` first", events_db.display());
     }
     let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-    let info = ExportInfo {
-        node: config.node.name.clone(),
-        exported_by: user.clone(),
-        reason: reason.to_owned(),
-        at: Utc::now(),
-    };
-    let package = EventStore::open(&events_db)?.evidence_package(id, &info)?;
+    let info = ExportInfo { node: config.node.name.clone(), exported_by: user, reason, at: Utc::now() };
     let out = out.map(Path::to_path_buf).unwrap_or_else(|| evidence::file_name(&config.node.name, id).into());
     if out.exists() {
         bail!("{} exists already: choose another --out (an export never overwrites a file)", out.display());
     }
-    // Written under a temporary name, audited, then renamed: an export that could not be
-    // audited leaves no package behind.
+    let db = paths.data_dir.join("watchlist.db");
+    let audit = Store::open(&db).with_context(|| format!("opening {} for the audit log", db.display()))?;
+    let events = EventStore::open(&events_db)?;
+    let package = evidence::export_audited(&events, &audit, id, &info, Some(&out.display().to_string()))
+        .context("the export could not be audited, so no package was written")?;
+    // Written under a temporary name, then renamed: no half-written package under the real name.
     let partial = out.with_extension("zip.partial");
     std::fs::write(&partial, &package.zip).with_context(|| format!("writing {}", partial.display()))?;
-    let db = paths.data_dir.join("watchlist.db");
-    let detail = format!("sha256 {}; {}; to {}", package.sha256, package.files.join(", "), out.display());
-    let audited =
-        Store::open(&db).with_context(|| format!("opening {} for the audit log", db.display())).and_then(|s| {
-            Ok(s.audit(Actor::new(&user, Some(reason)), "alert.export", Some(&id.to_string()), Some(&detail))?)
-        });
-    if let Err(e) = audited {
-        let _ = std::fs::remove_file(&partial);
-        return Err(e.context("the export could not be audited, so no package was written"));
-    }
     std::fs::rename(&partial, &out).with_context(|| format!("moving {} to {}", partial.display(), out.display()))?;
     println!(
         "{id}: {} ({} bytes, sha256 {}): {}",

@@ -3,41 +3,19 @@
 
 use chrono::Utc;
 use raqib_events::EventStore;
-use raqib_events::retention::Purged;
-use raqib_watchlist::{Actor, Store};
+use raqib_events::retention::{PurgeReport, purge_audited};
+use raqib_watchlist::Store;
 
 use crate::config::{Config, Paths};
 
-/// What one purge removed.
-#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
-pub struct PurgeReport {
-    /// From the events store.
-    pub events: Purged,
-    /// Audit records.
-    pub audit: usize,
-}
-
-/// Applies the retention policy to `<data_dir>/events.db` and the audit log once.
+/// Applies the retention policy to `<data_dir>/events.db` and the audit log once
+/// ([`raqib_events::retention::purge_audited`]).
 pub fn purge_once(config: &Config, paths: &Paths, events: &mut EventStore) -> anyhow::Result<PurgeReport> {
     let now = Utc::now();
-    let removed = events.purge(config.retention.cutoffs(now))?;
     let db = paths.data_dir.join("watchlist.db");
-    let mut audit = 0;
-    if db.is_file() {
-        let mut store = Store::open(&db)?;
-        let actor = Actor::new("raqib", Some("retention policy"));
-        if let Some(before) = config.retention.audit_cutoff(now) {
-            audit = store.purge_audit(before, actor)?;
-        }
-        if removed.reads + removed.hit_reads + removed.face_hits > 0 {
-            let detail = format!(
-                "{} read(s) without hit, {} read(s) with hits, {} face hit(s)",
-                removed.reads, removed.hit_reads, removed.face_hits
-            );
-            store.audit(actor, "retention.purge", Some("events"), Some(&detail))?;
-        }
-    }
-    Ok(PurgeReport { events: removed, audit })
+    let mut audit = if db.is_file() { Some(Store::open(&db)?) } else { None };
+    let cut = config.retention.cutoffs(now);
+    Ok(purge_audited(events, audit.as_mut(), cut, config.retention.audit_cutoff(now))?)
 }
 
 /// `raqib purge`.

@@ -8,7 +8,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use raqib_events::alerts::{AlertAction, AlertFilter, AlertId};
-use raqib_watchlist::Actor;
 use serde::Deserialize;
 
 use crate::auth::{ApiError, Caller, audit};
@@ -190,21 +189,19 @@ pub(crate) async fn evidence(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Analyst, &state, "exporting evidence")?;
     let reason = crate::auth::require_reason(q.reason.as_deref())?;
-    let reason = reason.as_str();
     let id = parse_id(&id)?;
     let info = raqib_events::evidence::ExportInfo {
         node: state.node_name.clone(),
         exported_by: caller.0.name.clone(),
-        reason: reason.to_owned(),
+        reason,
         at: Utc::now(),
     };
-    let package = state.events().evidence_package(id, &info)?;
-    let detail = format!("sha256 {}; {}", package.sha256, package.files.join(", "));
     // No export without its audit record: a failure to write it fails the request.
-    state
-        .watchlist()
-        .audit(Actor::new(&caller.0.name, Some(reason)), "alert.export", Some(&id.to_string()), Some(&detail))
-        .map_err(ApiError::internal)?;
+    let package = raqib_events::evidence::export_audited(&state.events(), &state.watchlist(), id, &info, None)
+        .map_err(|e| match e {
+            raqib_events::Error::Audit(e) => ApiError::internal(e),
+            e => ApiError::from(e),
+        })?;
     let file = format!("attachment; filename=\"{}\"", raqib_events::evidence::file_name(&state.node_name, id));
     Ok((
         [
