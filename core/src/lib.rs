@@ -10,13 +10,16 @@
 //! `watchlist` (which matches them) can share them without depending on each other; [`db`] is
 //! the one opener of the node's three databases.
 
+pub mod bbox;
 pub mod db;
 pub mod db_key;
+pub mod edit;
 pub mod embedding;
 pub mod plate;
 pub mod policy;
 pub mod reason;
 
+pub use bbox::Bbox;
 pub use embedding::{Embedding, EmbeddingError};
 pub use plate::{PlateFormat, PlateText};
 pub use policy::{AnalysisPolicy, PolicyError};

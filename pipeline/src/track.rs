@@ -14,8 +14,8 @@
 
 use std::time::Duration;
 
+use raqib_core::edit::levenshtein;
 use raqib_models::face::Bbox;
-use raqib_watchlist::plate_index::levenshtein;
 
 /// How many of a track's last observations a detection's key is compared with.
 const RECENT_KEYS: usize = 8;

@@ -494,19 +494,7 @@ pub fn explain(query: &FuzzyQuery, key: &str) -> (f32, Vec<Edit>) {
     (d[n][m], edits)
 }
 
-/// Plain (unit-cost) Levenshtein distance, for comparison in tests and benches.
-pub fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut row = vec![i + 1; b.len() + 1];
-        for j in 1..=b.len() {
-            row[j] = (prev[j - 1] + usize::from(ca != b[j - 1])).min(prev[j] + 1).min(row[j - 1] + 1);
-        }
-        prev = row;
-    }
-    prev[b.len()]
-}
+pub use raqib_core::edit::levenshtein;
 
 #[cfg(test)]
 mod tests {

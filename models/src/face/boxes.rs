@@ -7,8 +7,6 @@
 //! JavaScript comments and our MODELS.md suggested, yields shifted duplicate boxes, one per
 //! anchor that fired.)
 
-use serde::Serialize;
-
 /// Detector input width.
 pub const INPUT_W: usize = 320;
 /// Detector input height.
@@ -16,37 +14,7 @@ pub const INPUT_H: usize = 240;
 /// Anchors the detector scores.
 pub const ANCHORS: usize = 4420;
 
-/// An axis-aligned box in pixels: left, top, right, bottom.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Bbox {
-    /// Left.
-    pub x1: f32,
-    /// Top.
-    pub y1: f32,
-    /// Right.
-    pub x2: f32,
-    /// Bottom.
-    pub y2: f32,
-}
-
-impl Bbox {
-    /// Width.
-    pub fn width(&self) -> f32 {
-        (self.x2 - self.x1).max(0.0)
-    }
-    /// Height.
-    pub fn height(&self) -> f32 {
-        (self.y2 - self.y1).max(0.0)
-    }
-    /// Intersection over union.
-    pub fn iou(&self, o: &Bbox) -> f32 {
-        let iw = (self.x2.min(o.x2) - self.x1.max(o.x1)).max(0.0);
-        let ih = (self.y2.min(o.y2) - self.y1.max(o.y1)).max(0.0);
-        let inter = iw * ih;
-        let union = self.width() * self.height() + o.width() * o.height() - inter;
-        if union > 0.0 { inter / union } else { 0.0 }
-    }
-}
+pub use raqib_core::Bbox;
 
 /// Boxes in image pixels (image `w` × `h`) for anchors whose face score ≥ `threshold`, after
 /// NMS at `iou`; best first. `scores` is `[anchors, 2]`, `corners` `[anchors, 4]`.

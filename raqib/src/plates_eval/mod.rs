@@ -15,10 +15,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use raqib_core::PlateText;
+use raqib_core::edit::levenshtein;
 use raqib_models::RgbImage;
 use raqib_models::face::Bbox;
 use raqib_models::plate::{Crop, LocaliserKind, PlateFinder, Region, Views};
-use raqib_watchlist::plate_index::levenshtein;
 use serde::Serialize;
 
 use crate::config::{Config, Paths};
