@@ -47,6 +47,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl AppState {
+    /// Runs blocking store work (SQLite queries, stored-read search, evidence packaging) on
+    /// tokio's blocking pool, so the async workers keep serving other requests meanwhile.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&AppState) -> Result<T, crate::auth::ApiError> + Send + 'static,
+    ) -> Result<T, crate::auth::ApiError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || f(&state)).await.map_err(crate::auth::ApiError::internal)?
+    }
+
     /// Opens the stores under `data_dir` (`events.db`, `watchlist.db`, `users.db`).
     pub fn open(
         config: ServerConfig,

@@ -61,10 +61,12 @@ pub(crate) async fn list(
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
-    let (alerts, cursor) = {
-        let events = state.events();
-        (events.alerts(&filter)?, events.alerts_cursor()?)
-    };
+    let (alerts, cursor) = state
+        .blocking(move |state| {
+            let events = state.events();
+            Ok((events.alerts(&filter)?, events.alerts_cursor()?))
+        })
+        .await?;
     audit(&state, &caller, "alerts.list", None, None, Some(&format!("{} alert(s)", alerts.len())));
     Ok(Json(serde_json::json!({ "alerts": alerts, "cursor": cursor.to_string() })))
 }
@@ -197,11 +199,16 @@ pub(crate) async fn evidence(
         at: Utc::now(),
     };
     // No export without its audit record: a failure to write it fails the request.
-    let package = raqib_events::evidence::export_audited(&state.events(), &state.watchlist(), id, &info, None)
-        .map_err(|e| match e {
-            raqib_events::Error::Audit(e) => ApiError::internal(e),
-            e => ApiError::from(e),
-        })?;
+    let package = state
+        .blocking(move |state| {
+            raqib_events::evidence::export_audited(&state.events(), &state.watchlist(), id, &info, None).map_err(|e| {
+                match e {
+                    raqib_events::Error::Audit(e) => ApiError::internal(e),
+                    e => ApiError::from(e),
+                }
+            })
+        })
+        .await?;
     let file = format!("attachment; filename=\"{}\"", raqib_events::evidence::file_name(&state.node_name, id));
     Ok((
         [

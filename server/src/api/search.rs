@@ -41,6 +41,16 @@ pub(crate) async fn reads(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Analyst, &state, "searching reads")?;
     let reason = require_reason(q.reason.as_deref())?;
+    // The search itself runs off the async workers.
+    state.blocking(move |state| search_reads(state, &caller, q, &reason)).await
+}
+
+fn search_reads(
+    state: &AppState,
+    caller: &Caller,
+    q: ReadQuery,
+    reason: &raqib_core::Reason,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let reason = reason.as_str();
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let Some(plate) = q.plate.filter(|p| !p.trim().is_empty()) else {
@@ -53,8 +63,8 @@ pub(crate) async fn reads(
         };
         let reads = state.events().reads(&filter)?;
         audit(
-            &state,
-            &caller,
+            state,
+            caller,
             "reads.list",
             filter.camera.as_deref(),
             Some(reason),
@@ -85,8 +95,8 @@ pub(crate) async fn reads(
         m => return Err(ApiError::bad_request(format!("mode: `{m}` is not exact, fuzzy or wildcard"))),
     };
     audit(
-        &state,
-        &caller,
+        state,
+        caller,
         "search.reads",
         Some(&plate),
         Some(reason),
