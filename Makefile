@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-det
+.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-det train-plate-det-closeup
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
@@ -83,3 +83,11 @@ train-plate-det: train-venv
 	@cd training/plate_det && ../../.cache/train-venv/bin/python evaluate.py --data $(abspath $(DATA)) --model .cache/plate_det.onnx
 	@cp training/plate_det/.cache/plate_det.onnx models/weights/plate-detect.onnx
 	@sha256sum models/weights/plate-detect.onnx
+
+# Experiment (not shipped, see training/plate_det/MODEL_CARD.md "v2"): the shipped model
+# fine-tuned with zoomed close-ups and the UM6P close-ups; resumable like the above.
+train-plate-det-closeup: train-plate-det
+	@cd training/plate_det && nice ../../.cache/train-venv/bin/python train.py --data $(abspath $(DATA)) \
+		--frames .cache/frames --steps $(DET_STEPS) --lr 2e-3 --threads 2 --init .cache/plate_det.onnx.ckpt \
+		--closeup 0.2 --out .cache/plate_det2.onnx
+	@cd training/plate_det && ../../.cache/train-venv/bin/python evaluate.py --data $(abspath $(DATA)) --model .cache/plate_det2.onnx

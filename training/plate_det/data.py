@@ -28,13 +28,14 @@ CROP = 384
 STRIDE = 4
 
 
-def real_scenes(data, split="train"):
-    """[(image path, [boxes])] of the real scene sets, one split."""
-    out = []
-    for r in real.scenes(data) + real.openalpr(data):
-        if r["split"] == split:
-            out.append((r["path"], [r["box"]], r["set"]))
-    return out
+def real_scenes(data, split="train", closeups=False):
+    """[(image path, [boxes], set)] of the real scene sets, one split. With `closeups`, the UM6P
+    close-ups too (both folders, same split rule; the box is the union of the character boxes,
+    the box `raqib eval plates` scores them with)."""
+    rows = real.scenes(data) + real.openalpr(data)
+    if closeups:
+        rows += real.moroccan(data) + real.moroccan(data, "moroccan-um6p-train")
+    return [(r["path"], [r["box"]], r["set"]) for r in rows if r["split"] == split]
 
 
 def sample_frames(root):
@@ -136,8 +137,10 @@ def _background(rng, w, h):
     return render.background(rng, w, h).filter(ImageFilter.GaussianBlur(rng.uniform(0, 2)))
 
 
-def make(seed, reals, frames):
-    """One training example: (uint8 HxWx3 crop, float32 H/4 x W/4 target mask)."""
+def make(seed, reals, frames, closeup=0.0):
+    """One training example: (uint8 HxWx3 crop, float32 H/4 x W/4 target mask). With probability
+    `closeup` the scene is zoomed so one plate is 120-400 px wide, as in a close-up photo or a
+    gate camera (the node reads such stills whole at 512 px)."""
     rng = random.Random(seed)
     kind = rng.random()
     if kind < 0.25 and frames:
@@ -158,6 +161,10 @@ def make(seed, reals, frames):
         pastes = rng.choice([1, 2, 3, 4])
     # Scale as the node would (longest side 512), with a random zoom.
     s = SIDE / max(scene.size) * math.exp(rng.uniform(math.log(0.6), math.log(1.5)))
+    if boxes and closeup and rng.random() < closeup:
+        b = boxes[rng.randrange(len(boxes))]
+        s = max(s, math.exp(rng.uniform(math.log(120), math.log(400))) / max(1.0, b[2] - b[0]))
+        s = min(s, 4096 / max(scene.size))
     scene = scene.resize((max(8, int(scene.width * s)), max(8, int(scene.height * s))), Image.BILINEAR)
     boxes = [tuple(v * s for v in b) for b in boxes]
     for _ in range(pastes):

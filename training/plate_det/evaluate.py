@@ -116,7 +116,7 @@ def main():
     o.intra_op_num_threads = 2
     s = ort.InferenceSession(a.model, o, providers=["CPUExecutionProvider"])
     run = lambda x: s.run(None, {"image": x})[0]  # noqa: E731
-    print(score(None, data.real_scenes(a.data, "val"), run))
+    print(score(None, data.real_scenes(a.data, "val", closeups=True), run))
     x = np.zeros((1, 3, 288, 512), dtype=np.float32)
     for _ in range(5):
         run(x)

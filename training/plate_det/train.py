@@ -46,19 +46,25 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=50)
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--out", default=".cache/plate_det.onnx")
+    ap.add_argument("--init", help="start from the weights of this run's checkpoint (`<out>.ckpt` of an earlier run)")
+    ap.add_argument("--closeup", type=float, default=0.0,
+                    help="share of examples zoomed to a close-up; > 0 also trains on the UM6P close-ups")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     torch.use_deterministic_algorithms(True)
-    reals, frames = data.real_scenes(a.data), data.sample_frames(a.frames)
-    held = data.real_scenes(a.data, "val")
+    closeups = a.closeup > 0
+    reals, frames = data.real_scenes(a.data, closeups=closeups), data.sample_frames(a.frames)
+    held = data.real_scenes(a.data, "val", closeups=closeups)
     print(f"{len(reals)} real training scenes, {len(frames)} sample frames, {len(held)} held-back scenes", flush=True)
     model = PlateDet()
+    if a.init:
+        model.load_state_dict(torch.load(a.init, weights_only=False)["model"])
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.05)
     ckpt = a.out + ".ckpt"
     signature = dict(data=os.path.abspath(a.data), frames=len(frames), reals=len(reals), steps=a.steps, batch=a.batch,
-                     lr=a.lr, seed=a.seed)
+                     lr=a.lr, seed=a.seed, **({"init": os.path.abspath(a.init), "closeup": a.closeup} if a.init or closeups else {}))
     start, history, t0 = 0, [], time.time()
     if os.path.exists(ckpt):
         c = torch.load(ckpt, weights_only=False)
@@ -81,7 +87,7 @@ def main():
     model.train()
     running = 0.0
     for step in range(start, a.steps):
-        xs, ms = zip(*(data.make(a.seed * 1_000_003 + step * a.batch + i, reals, frames) for i in range(a.batch)))
+        xs, ms = zip(*(data.make(a.seed * 1_000_003 + step * a.batch + i, reals, frames, a.closeup) for i in range(a.batch)))
         x = to_tensor(xs)
         target = torch.from_numpy(np.stack(ms))[:, None]
         loss = loss_of(model.logits(x), target)

@@ -1,6 +1,6 @@
 """Chooses the detector's decoding thresholds on the *training* scenes only (never the held-back
 ones): recall and precision at IoU 0.5 for each setting, on the training split of
-moroccan-scenes and OpenALPR br/eu.
+moroccan-scenes and OpenALPR br/eu (and, with `--closeups`, of the UM6P close-ups).
 
     python tune.py --data ../../../shared/data --model .cache/plate_det.onnx
 """
@@ -20,10 +20,11 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--split", default="train")
+    ap.add_argument("--closeups", action="store_true", help="score the UM6P close-ups too (training split)")
     a = ap.parse_args()
     s = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
     maps = []
-    for path, truth, kind in data.real_scenes(a.data, a.split):
+    for path, truth, kind in data.real_scenes(a.data, a.split, closeups=a.closeups):
         with Image.open(path) as im:
             x, sc = evaluate.prepare(im)
         maps.append((s.run(None, {"image": x})[0][0, 0], sc, truth, kind))
