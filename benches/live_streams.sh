@@ -4,7 +4,9 @@
 # prints sampled/analysed/dropped frames per N from <data_dir>/health.json. "Sustained" = no
 # camera dropped more than 1 % of its sampled frames.
 #   benches/live_streams.sh var/samples/bench/scene.mp4 [MAX=6] [SECONDS=30] [RATE=5]
-# LOCALISER=text measures the general text detector instead of the plate detector.
+# LOCALISER=text measures the general text detector instead of the plate detector;
+# FULL_FRAME_MS sets analysis.full_frame_interval_ms (default: the [analysis] default); START
+# begins at N = START instead of 1.
 set -euo pipefail
 video=${1:?video}; max=${2:-6}; secs=${3:-30}; rate=${4:-5}
 raqib=${RAQIB:-$PWD/target/release/raqib}
@@ -12,9 +14,10 @@ export RAQIB_CACHE_DIR=${RAQIB_CACHE_DIR:-$PWD/.cache}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf '| streams | sampled | analysed | dropped | drop %% | sustained |\n|---|---|---|---|---|---|\n'
-for n in $(seq 1 "$max"); do
+for n in $(seq "${START:-1}" "$max"); do
   cfg="$work/raqib.toml"
   printf '[runtime]\nplate_localiser = "%s"\n' "${LOCALISER:-detector}" > "$cfg"
+  if [ -n "${FULL_FRAME_MS:-}" ]; then printf '[analysis]\nfull_frame_interval_ms = %s\n' "$FULL_FRAME_MS" >> "$cfg"; fi
   for i in $(seq 1 "$n"); do
     printf '[[cameras]]\nid = "c%d"\nurl = "%s"\nanalysis_fps = %s\n' "$i" "$(realpath "$video")" "$rate" >> "$cfg"
   done
