@@ -18,6 +18,7 @@ pub mod embedding;
 pub mod plate;
 pub mod policy;
 pub mod reason;
+pub mod spreadsheet;
 
 pub use bbox::Bbox;
 pub use embedding::{Embedding, EmbeddingError};

@@ -292,8 +292,10 @@ fn write_report(path: &Path, videos: &[ReportVideo]) -> anyhow::Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
+/// One CSV cell: quoted when needed, and safe to open in a spreadsheet (no formula runs).
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    let s = raqib_core::spreadsheet::spreadsheet_safe(s);
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.into_owned() }
 }
 
 fn csv(videos: &[ReportVideo]) -> String {

@@ -161,7 +161,7 @@ impl Store {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(out);
                 for r in &rows {
-                    w.serialize(r).map_err(|e| io(std::io::Error::other(e)))?;
+                    w.serialize(spreadsheet_safe_row(r)).map_err(|e| io(std::io::Error::other(e)))?;
                 }
                 w.flush().map_err(io)?;
             }
@@ -173,6 +173,25 @@ impl Store {
         }
         record(&self.conn, actor, "export", Some(target), Some(&format!("{} plate entries", rows.len())))?;
         Ok(rows.len())
+    }
+}
+
+/// The row with every text cell made safe to open in a spreadsheet (a formula becomes text).
+fn spreadsheet_safe_row(r: &NewPlateEntry) -> NewPlateEntry {
+    let s = |v: &str| raqib_core::spreadsheet::spreadsheet_safe(v).into_owned();
+    let o = |v: &Option<String>| v.as_deref().map(s);
+    NewPlateEntry {
+        plate: s(&r.plate),
+        country: o(&r.country),
+        category: s(&r.category),
+        priority: o(&r.priority),
+        case_ref: o(&r.case_ref),
+        issuing_unit: o(&r.issuing_unit),
+        vehicle_make: o(&r.vehicle_make),
+        vehicle_colour: o(&r.vehicle_colour),
+        valid_from: o(&r.valid_from),
+        expires_at: o(&r.expires_at),
+        notes: o(&r.notes),
     }
 }
 
@@ -206,6 +225,29 @@ mod tests {
     const GOOD: &str = "plate,category,priority,case_ref,expires_at\n\
         12345-B-6,stolen_vehicle,high,C-1,2099-01-01\n\
         AB-123-CD,wanted_owner,,C-2,\n";
+
+    #[test]
+    fn a_csv_export_carries_no_spreadsheet_formula() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = Actor::new("t", Some("bulk load"));
+        let evil =
+            "plate,category,notes,case_ref\nAB-123-CD,bolo,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",@SUM(A1)\n";
+        s.import_plates(evil.as_bytes(), Format::Csv, ImportMode::Atomic, "evil.csv", a).unwrap();
+        let mut out = Vec::new();
+        s.export_plates(&mut out, Format::Csv, "out.csv", a).unwrap();
+        let mut rdr = csv::Reader::from_reader(&out[..]);
+        for row in rdr.records() {
+            for cell in row.unwrap().iter() {
+                assert!(!cell.starts_with(['=', '+', '-', '@']), "formula cell `{cell}` exported");
+            }
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("'=HYPERLINK") && text.contains("'@SUM(A1)"), "{text}");
+        // JSON keeps the text as entered (no spreadsheet opens it).
+        let mut json = Vec::new();
+        s.export_plates(&mut json, Format::Json, "out.json", a).unwrap();
+        assert!(String::from_utf8(json).unwrap().contains("\"@SUM(A1)\""));
+    }
 
     #[test]
     fn csv_import_then_export_round_trips() {
