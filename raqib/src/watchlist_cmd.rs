@@ -13,6 +13,8 @@ use raqib_watchlist::{
 
 /// The face model whose embeddings the watchlist gallery uses.
 pub const FACE_MODEL: &str = raqib_models::face::EMBEDDER_ID;
+/// The embedding models this node runs, with their sizes: imported embeddings must match.
+const KNOWN_MODELS: &[(&str, usize)] = &[(FACE_MODEL, raqib_models::face::EMBEDDING_DIM)];
 
 /// Options shared by every watchlist command.
 #[derive(Debug, Args)]
@@ -294,7 +296,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
         }
         WatchlistCommand::ImportPersons { file } => {
             let rows = read_person_rows(&file, &mut store, config, paths)?;
-            match store.import_persons(&rows, &file.display().to_string(), actor) {
+            match store.import_persons(&rows, &file.display().to_string(), actor, KNOWN_MODELS) {
                 Ok(ids) => {
                     let faces: usize = rows.iter().map(|(_, r)| r.embeddings.len()).sum();
                     println!("imported {}: {} person(s), {faces} face embedding(s)", file.display(), ids.len());
@@ -484,7 +486,7 @@ fn read_person_rows(
         }
         rows.push((row, person));
     }
-    errors.extend(store.check_persons(&rows)?.into_iter().map(|e| (e.row, e.message)));
+    errors.extend(store.check_persons(&rows, KNOWN_MODELS)?.into_iter().map(|e| (e.row, e.message)));
     if !errors.is_empty() {
         errors.sort();
         for (row, message) in &errors {

@@ -79,15 +79,17 @@ fn persons_import_is_all_or_nothing_and_export_round_trips() {
     assert!(!bad.status.success());
     let t = text(&bad);
     assert!(t.contains("row 2: category") && t.contains("row 3: missing field `name`"), "{t}");
+    // A 2-value "embedding" for a 512-value model is refused by row, not taken as the gallery's size.
+    assert!(t.contains("row 1: embeddings[0]: 2 values") && t.contains("512-value"), "{t}");
     let list = raqib(d, &["watchlist", "list", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert!(v["persons"].as_array().unwrap().is_empty(), "nothing imported");
 
-    std::fs::write(
-        d.join("good.json"),
-        r#"[{"name": "A", "category": "missing_child", "embeddings": [{"model_id": "face-embed-512", "vector": [0.6, 0.8]}]}]"#,
-    )
-    .unwrap();
+    let mut vector = vec![0.0f32; 512];
+    (vector[0], vector[1]) = (0.6, 0.8);
+    let good = serde_json::json!([{"name": "A", "category": "missing_child",
+        "embeddings": [{"model_id": "face-embed-512", "vector": vector}]}]);
+    std::fs::write(d.join("good.json"), good.to_string()).unwrap();
     let good = raqib(d, &["watchlist", "import-persons", "good.json"]);
     assert!(good.status.success(), "{}", text(&good));
     let refused = raqib(d, &["watchlist", "export-persons", "out.json"]);
@@ -96,7 +98,10 @@ fn persons_import_is_all_or_nothing_and_export_round_trips() {
     assert!(export.status.success(), "{}", text(&export));
     let out: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("out.json")).unwrap()).unwrap();
     assert_eq!(out[0]["priority"], "critical");
-    assert_eq!(out[0]["embeddings"][0]["vector"], serde_json::json!([0.6, 0.8]));
+    let back = &out[0]["embeddings"][0]["vector"];
+    assert_eq!(back.as_array().map(Vec::len), Some(512));
+    let near = |k: usize, want: f64| back[k].as_f64().is_some_and(|v| (v - want).abs() < 1e-6);
+    assert!(near(0, 0.6) && near(1, 0.8) && near(2, 0.0), "{back}");
     assert!(text(&raqib(d, &["watchlist", "audit"])).contains("export.persons"));
 }
 

@@ -25,6 +25,8 @@ pub use boxes::Bbox;
 pub const DEFAULT_DETECT_THRESHOLD: f32 = 0.65;
 /// The manifest id of the embedder, recorded with every stored embedding.
 pub const EMBEDDER_ID: &str = "face-embed-512";
+/// Values in one of its embeddings.
+pub const EMBEDDING_DIM: usize = 512;
 
 /// A face found in an image.
 #[derive(Debug, Clone, PartialEq, Serialize)]
