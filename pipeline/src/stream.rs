@@ -20,7 +20,7 @@ use raqib_models::FacePipeline;
 use raqib_models::plate::{FindTiming, PlateFinder, PlateRead};
 use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot};
 
-use crate::analyse::{AnalysisParams, PlateAnalyser, Work};
+use crate::analyse::{AnalysisParams, PlateAnalyser};
 use crate::error::Result;
 use crate::faces::{FaceAnalyser, FaceParams, FaceSighting};
 use crate::ingest::Frame;
@@ -115,18 +115,10 @@ impl StreamAnalysis {
         now: DateTime<Utc>,
     ) -> Result<(Vec<Outcome>, FrameStats)> {
         let t0 = Instant::now();
-        let work = self.plates.plan(frame);
-        let found = match &work {
-            Work::Full => models.plates.find(&frame.image)?,
-            Work::Windows(windows) => models.plates.find_in(&frame.image, windows)?,
-            Work::Nothing => {
-                models.plates.last_timing = FindTiming::default();
-                Vec::new()
-            }
-        };
-        let ended = self.plates.record(frame, found);
+        // Key frame or windows (the analyser's plan), localiser and recogniser, then tracking.
+        let ended = self.plates.push(models.plates, frame)?;
         let mut stats = FrameStats {
-            full_frame: work == Work::Full,
+            full_frame: self.plates.last_was_full,
             plates: t0.elapsed(),
             finder: models.plates.last_timing,
             ..FrameStats::default()

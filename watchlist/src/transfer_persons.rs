@@ -59,8 +59,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut ids = Vec::new();
         let mut rejected = Vec::new();
-        let mut dims: std::collections::HashMap<String, usize> =
-            known.iter().map(|(m, d)| ((*m).to_owned(), *d)).collect();
+        let mut dims = dims_of(known);
         for (row, p) in rows {
             if let Some(message) = wrong_dimension(&tx, &p.embeddings, &mut dims)? {
                 rejected.push(RowError { row: *row, message });
@@ -88,8 +87,7 @@ impl Store {
     pub fn check_persons(&mut self, rows: &[(usize, PersonImport)], known: &[(&str, usize)]) -> Result<Vec<RowError>> {
         let tx = self.conn.transaction()?; // dropped without commit: rolled back
         let mut rejected = Vec::new();
-        let mut dims: std::collections::HashMap<String, usize> =
-            known.iter().map(|(m, d)| ((*m).to_owned(), *d)).collect();
+        let mut dims = dims_of(known);
         for (row, p) in rows {
             if let Some(message) = wrong_dimension(&tx, &p.embeddings, &mut dims)? {
                 rejected.push(RowError { row: *row, message });
@@ -116,6 +114,11 @@ impl Store {
         record(&self.conn, actor, "export.persons", Some(target), Some(&format!("{} persons", rows.len())))?;
         Ok(rows.len())
     }
+}
+
+/// Model id → dimension, from the caller's known models.
+fn dims_of(known: &[(&str, usize)]) -> std::collections::HashMap<String, usize> {
+    known.iter().map(|(m, d)| ((*m).to_owned(), *d)).collect()
 }
 
 /// The first embedding of `embeddings` whose size is not its model's, described; the sizes seen
