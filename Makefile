@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-det train-plate-det-closeup
+.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-ocr-48 train-plate-det train-plate-det-closeup
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
@@ -71,6 +71,19 @@ train-plate-ocr: train-venv
 	@$(OCR) train.py --ds .cache/ft10 --epochs 2 --lr 1e-3 --threads 2 --init-onnx init/plate-ocr-v6.onnx --out .cache/plate_ocr10.onnx
 	@cp training/plate_ocr/.cache/plate_ocr10.onnx models/weights/plate-ocr.onnx
 	@sha256sum models/weights/plate-ocr.onnx
+
+# Experiment (#27, see training/plate_ocr/MODEL_CARD.md "v12"): the same data at 48 x 240 (taller
+# rows), v10's weights resampled to the new height as the start; resumable like the above, and
+# nothing is shipped by it.
+OCR_THREADS ?= 1
+OCR48 = cd training/plate_ocr && RAQIB_OCR_INPUT=48x240 nice ../../.cache/train-venv/bin/python
+train-plate-ocr-48: train-venv
+	@test -s training/plate_ocr/.cache/ds48/val_synth.npz || ($(OCR48) gen.py --data $(abspath $(DATA)) --synthetic 30000 --real-per-item 0 --out .cache/ds48)
+	@test -s training/plate_ocr/.cache/real48/train.npz || ($(OCR48) realviews.py --data $(abspath $(DATA)) --plain 40 --tilted 20 --out .cache/real48)
+	@test -s training/plate_ocr/.cache/glyph48/train.npz || ($(OCR48) glyphs.py --data $(abspath $(DATA)) --per-plate 60 --out .cache/glyph48)
+	@test -s training/plate_ocr/.cache/ft48/train.npz || ($(OCR48) mix.py --synthetic-from .cache/ds48 --synthetic-count 30000 \
+		--real-from .cache/real48 --real-synthetic-count 0 --extra-from .cache/glyph48 --val-from .cache/ds48 --out .cache/ft48)
+	@$(OCR48) train.py --ds .cache/ft48 --epochs 2 --lr 1e-3 --threads $(OCR_THREADS) --init-onnx init/plate-ocr-v10.onnx --out .cache/plate_ocr48.onnx
 
 # Trains the plate detector from scratch (training/plate_det/MODEL_CARD.md) and writes
 # models/weights/plate-detect.onnx (then update its sha256 in models/manifest.toml). Resumable.

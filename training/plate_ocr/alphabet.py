@@ -10,8 +10,22 @@ CLASSES = ["<blank>"] + list("0123456789") + list("ABCDEFGHIJKLMNOPQRSTUVWXYZ") 
 INDEX = {c: i for i, c in enumerate(CLASSES)}
 
 # Model input: one grey channel, height x width; two-row plates are split and laid side by side.
-HEIGHT = 32
-WIDTH = 160
+# 32 x 160 (v10, shipped); `RAQIB_OCR_INPUT=48x240` makes every generator and the trainer work at
+# another size (the v12 experiment: taller rows). The Rust reader takes the size from the model's
+# metadata, so no code change follows a new size.
+def _input_size():
+    import os
+    spec = os.environ.get("RAQIB_OCR_INPUT", "32x160")
+    try:
+        h, w = (int(v) for v in spec.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"RAQIB_OCR_INPUT={spec!r}: expected HEIGHTxWIDTH, e.g. 48x240")
+    if h % 8 or w % 8 or h < 16 or w < 64:
+        raise SystemExit(f"RAQIB_OCR_INPUT={spec!r}: height and width must be multiples of 8, at least 16x64")
+    return h, w
+
+
+HEIGHT, WIDTH = _input_size()
 
 
 def encode(tokens):

@@ -35,6 +35,13 @@ def load(model, path, sample):
     with torch.no_grad():
         for (conv, bn), node in zip(pairs, feature_convs):
             w = torch.from_numpy(init[node.input[1]].copy())
+            if w.shape[2] != conv.weight.shape[2] and w.shape[3] == 1 and w.shape[:2] == conv.weight.shape[:2]:
+                # The height-collapsing conv of a model trained at another input height (e.g. a
+                # 32-px model started at 48 px): resample its taps along the height and keep its
+                # total gain; the BatchNorm after it is re-measured below anyway.
+                h_old, h_new = w.shape[2], conv.weight.shape[2]
+                w = torch.nn.functional.interpolate(w, size=(h_new, 1), mode="bilinear", align_corners=True)
+                w = w * (h_old / h_new)
             if tuple(w.shape) != tuple(conv.weight.shape):
                 raise ValueError(f"{path}: conv {node.input[1]} is {tuple(w.shape)}, model wants {tuple(conv.weight.shape)}")
             conv.weight.copy_(w)
