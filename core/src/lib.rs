@@ -11,6 +11,7 @@
 //! the one opener of the node's three databases.
 
 pub mod bbox;
+pub mod check;
 pub mod db;
 pub mod db_key;
 pub mod edit;
@@ -23,5 +24,5 @@ pub mod spreadsheet;
 pub use bbox::Bbox;
 pub use embedding::{Embedding, EmbeddingError};
 pub use plate::{PlateFormat, PlateText};
-pub use policy::{AnalysisPolicy, PolicyError};
+pub use policy::{AnalysisPolicy, Overrides, PolicyError};
 pub use reason::{Reason, ReasonError};

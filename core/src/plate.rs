@@ -53,6 +53,39 @@ pub enum PlateFormat {
     Generic,
 }
 
+impl PlateFormat {
+    /// Every format, in declaration order.
+    pub const ALL: [PlateFormat; 10] = [
+        PlateFormat::MoroccoStandard,
+        PlateFormat::MoroccoTemporary,
+        PlateFormat::MoroccoGovernment,
+        PlateFormat::Diplomatic,
+        PlateFormat::BrazilOld,
+        PlateFormat::BrazilMercosur,
+        PlateFormat::FranceItaly,
+        PlateFormat::Spain,
+        PlateFormat::Belgium,
+        PlateFormat::Generic,
+    ];
+
+    /// The stable name: what databases store and JSON shows (`morocco_standard`, …); never
+    /// changes when a variant is renamed in code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlateFormat::MoroccoStandard => "morocco_standard",
+            PlateFormat::MoroccoTemporary => "morocco_temporary",
+            PlateFormat::MoroccoGovernment => "morocco_government",
+            PlateFormat::Diplomatic => "diplomatic",
+            PlateFormat::BrazilOld => "brazil_old",
+            PlateFormat::BrazilMercosur => "brazil_mercosur",
+            PlateFormat::FranceItaly => "france_italy",
+            PlateFormat::Spain => "spain",
+            PlateFormat::Belgium => "belgium",
+            PlateFormat::Generic => "generic",
+        }
+    }
+}
+
 /// Why text is not a plate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlateError {
@@ -289,6 +322,32 @@ impl PlateText {
     }
 }
 
+/// Serialises a [`PlateText`] as the flat fields plate reads and events have always shown in
+/// JSON (reports, `--jsonl`, the console, webhooks): `text` (canonical), `latin`, `key`,
+/// `format`. Use with `#[serde(flatten, serialize_with = "raqib_core::plate::read_fields")]`
+/// on a `PlateText` field, so the data crosses crates typed and the wire format stays.
+pub fn read_fields<S: serde::Serializer>(p: &PlateText, s: S) -> Result<S::Ok, S::Error> {
+    ReadFields { text: p.canonical(), latin: p.latin_alias(), key: p.key(), format: p.format(), country: None }
+        .serialize(s)
+}
+
+/// [`read_fields`] and the `country` the format implies (`null` when none): what `raqib read`
+/// shows per plate.
+pub fn read_fields_with_country<S: serde::Serializer>(p: &PlateText, s: S) -> Result<S::Ok, S::Error> {
+    let country = Some(p.country());
+    ReadFields { text: p.canonical(), latin: p.latin_alias(), key: p.key(), format: p.format(), country }.serialize(s)
+}
+
+#[derive(Serialize)]
+struct ReadFields<'a> {
+    text: &'a str,
+    latin: String,
+    key: &'a str,
+    format: PlateFormat,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country: Option<Option<&'static str>>,
+}
+
 impl std::fmt::Display for PlateText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.canonical)
@@ -329,6 +388,13 @@ fn government_number(tokens: &[Token], maybe_ma: bool) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stable_names_are_the_json_names() {
+        for f in PlateFormat::ALL {
+            assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", f.as_str()));
+        }
+    }
+
     use super::*;
 
     fn p(s: &str) -> PlateText {

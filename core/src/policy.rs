@@ -58,7 +58,31 @@ impl Default for AnalysisPolicy {
     }
 }
 
+/// Command-line overrides of `[analysis]` (`--full-frame-ms`, `--max-distance`, `--threshold`);
+/// what is not given stays as configured.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Overrides {
+    /// `full_frame_interval_ms`.
+    pub full_frame_interval_ms: Option<u64>,
+    /// `plate_max_distance`.
+    pub plate_max_distance: Option<f32>,
+    /// `face_match_threshold`.
+    pub face_match_threshold: Option<f32>,
+}
+
 impl AnalysisPolicy {
+    /// This policy with `o` applied, checked against the same bounds as the file.
+    pub fn with(self, o: Overrides) -> Result<Self, PolicyError> {
+        let p = AnalysisPolicy {
+            full_frame_interval_ms: o.full_frame_interval_ms.unwrap_or(self.full_frame_interval_ms),
+            plate_max_distance: o.plate_max_distance.unwrap_or(self.plate_max_distance),
+            face_match_threshold: o.face_match_threshold.unwrap_or(self.face_match_threshold),
+            ..self
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Checks every value against its bounds; the error names the key.
     pub fn validate(&self) -> Result<(), PolicyError> {
         fn within(key: &'static str, v: f64, lo: f64, hi: f64) -> Result<(), PolicyError> {
@@ -91,6 +115,16 @@ impl AnalysisPolicy {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn overrides_replace_only_what_is_given_and_keep_the_bounds() {
+        let d = AnalysisPolicy::default();
+        let p = d.with(Overrides { plate_max_distance: Some(2.0), ..Overrides::default() }).unwrap();
+        assert_eq!((p.plate_max_distance, p.face_match_threshold), (2.0, d.face_match_threshold));
+        assert_eq!(d.with(Overrides::default()).unwrap(), d);
+        let e = d.with(Overrides { face_match_threshold: Some(0.05), ..Overrides::default() }).unwrap_err();
+        assert_eq!(e.key, "face_match_threshold");
+    }
+
     use super::*;
 
     #[test]

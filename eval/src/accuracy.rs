@@ -72,7 +72,8 @@ pub fn score(truth: &Truth, events: &[(PlateEvent, Vec<PlateMatch>)], faces: Opt
     let mut listed_hit = 0;
     for p in &truth.plates {
         let when = span(p.first_frame, p.last_frame);
-        let read = events.iter().filter(|(e, _)| e.text == p.text && overlaps(e, when)).collect::<Vec<_>>();
+        let read =
+            events.iter().filter(|(e, _)| e.plate.canonical() == p.text && overlaps(e, when)).collect::<Vec<_>>();
         if read.is_empty() {
             missed.push(p.text.clone());
         } else {
@@ -85,13 +86,19 @@ pub fn score(truth: &Truth, events: &[(PlateEvent, Vec<PlateMatch>)], faces: Opt
         }
     }
     let known = |text: &str| truth.plates.iter().any(|p| p.text == text);
-    let wrong: Vec<String> = events.iter().filter(|(e, _)| !known(&e.text)).map(|(e, _)| e.text.clone()).collect();
+    let wrong: Vec<String> = events
+        .iter()
+        .filter(|(e, _)| !known(e.plate.canonical()))
+        .map(|(e, _)| e.plate.canonical().to_owned())
+        .collect();
     let hit_events: Vec<_> = events.iter().filter(|(_, h)| !h.is_empty()).collect();
     let right_hit_events = hit_events
         .iter()
         .filter(|(e, hits)| {
             truth.plates.iter().any(|p| {
-                p.watchlist.is_some() && p.text == e.text && hits.iter().any(|h| h.entry.plate.canonical() == p.text)
+                p.watchlist.is_some()
+                    && p.text == e.plate.canonical()
+                    && hits.iter().any(|h| h.entry.plate.canonical() == p.text)
             })
         })
         .count();

@@ -8,22 +8,24 @@
 //! against `truth.json` when there is one, and the baseline's fps with the ratio.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use anyhow::Context;
 use chrono::Utc;
-use raqib_models::plate::LocaliserKind;
+use raqib_core::AnalysisPolicy;
+use raqib_models::FacePipeline;
+use raqib_models::plate::{LocaliserKind, PlateFinder};
 use raqib_models::reference;
 use raqib_pipeline::ingest::{FrameSource, decode_only};
 use raqib_pipeline::stream::{Models, Outcome, StreamAnalysis};
 use raqib_samples::Truth;
-use raqib_watchlist::{Snapshot, Store};
+use raqib_watchlist::Snapshot;
 use serde::Serialize;
 
-use crate::bench_accuracy::{Accuracy, score};
-use crate::bench_stats::{StageStat, cpu_seconds, peak_rss_mib};
-use crate::config::{Config, Paths};
+use crate::accuracy::{Accuracy, score};
+use crate::stats::{StageStat, cpu_seconds, peak_rss_mib};
+use crate::{Result, baseline};
+
+pub use crate::video_report::{comparison, markdown};
 
 /// Options of `raqib bench video`.
 pub struct VideoBenchOptions {
@@ -31,17 +33,27 @@ pub struct VideoBenchOptions {
     pub videos: Vec<PathBuf>,
     /// Ground truth (default: `truth.json` beside the video, when present).
     pub truth: Option<PathBuf>,
-    /// Watchlist database (hits are part of the measured path and of accuracy).
-    pub watchlist: Option<PathBuf>,
     /// Analysis rate per live stream for the streams estimate, frames per second.
     pub rate: f64,
     /// Python with `benches/baseline/requirements.txt`, for the baseline.
     pub python: Option<PathBuf>,
-    /// Also write the figures as JSON here.
-    pub json: Option<PathBuf>,
     /// Plate localisers to measure, each over every video, in this order (the first one's run
-    /// also runs the baseline); empty: the configured one.
+    /// also runs the baseline).
     pub localisers: Vec<LocaliserKind>,
+}
+
+/// What the measured path runs with: the node's models, watchlist and `[analysis]` policy.
+pub struct BenchInputs<'a, L> {
+    /// Loads the video plate finder with the given localiser.
+    pub load_finder: L,
+    /// The face pipeline, when the watchlist has persons to match.
+    pub faces: Option<&'a mut FacePipeline>,
+    /// The watchlist the path matches against (hits are part of the measured path).
+    pub snapshot: Option<&'a Snapshot>,
+    /// The models folder (for the Python baseline).
+    pub models_dir: &'a Path,
+    /// The `[analysis]` policy.
+    pub policy: &'a AnalysisPolicy,
 }
 
 /// One model's inference-only time on preloaded tensors.
@@ -107,104 +119,44 @@ pub struct VideoFigures {
     pub ratio_vs_baseline: Option<f64>,
 }
 
-/// Runs the bench and prints a Markdown table per video.
-pub fn run(config: &Config, paths: &Paths, opts: &VideoBenchOptions) -> anyhow::Result<()> {
-    let snapshot = match &opts.watchlist {
-        Some(db) => {
-            let store = Store::open(db).with_context(|| format!("opening watchlist {}", db.display()))?;
-            Some(Snapshot::load(&store, crate::watchlist_cmd::FACE_MODEL)?)
-        }
-        None => None,
-    };
-    let mut faces = match &snapshot {
-        Some(s) if s.embedding_count() > 0 => Some(crate::faces_cmd::load_pipeline(config, paths)?),
-        _ => None,
-    };
+/// Runs the bench: every localiser of `opts` over every video, in that order; `on_video` is
+/// called with each video's figures as soon as they are measured.
+pub fn run<L>(
+    inputs: BenchInputs<'_, L>,
+    opts: &VideoBenchOptions,
+    on_video: &mut dyn FnMut(&VideoFigures),
+) -> Result<Vec<VideoFigures>>
+where
+    L: FnMut(LocaliserKind) -> Result<PlateFinder>,
+{
+    let BenchInputs { mut load_finder, mut faces, snapshot, models_dir, policy } = inputs;
     let mut all = Vec::new();
-    let localisers =
-        if opts.localisers.is_empty() { vec![config.runtime.plate_localiser] } else { opts.localisers.clone() };
-    for (k, &kind) in localisers.iter().enumerate() {
-        let mut finder = crate::plates_cmd::load_video_finder_with(config, paths, kind)?;
+    for (k, &kind) in opts.localisers.iter().enumerate() {
+        let mut finder = load_finder(kind)?;
         for video in &opts.videos {
             let truth_path = opts.truth.clone().or_else(|| {
                 let sibling = video.with_file_name("truth.json");
                 sibling.is_file().then_some(sibling)
             });
             let truth = truth_path.as_deref().map(Truth::load).transpose()?;
-            let ctx = BenchContext {
-                snapshot: snapshot.as_ref(),
-                faces: faces.as_mut(),
-                models_dir: &paths.models_dir,
-                baseline: k == 0,
-                policy: &config.analysis,
-            };
+            let ctx = BenchContext { snapshot, faces: faces.as_deref_mut(), models_dir, baseline: k == 0, policy };
             let figures = bench_one(&mut finder, ctx, video, truth.as_ref(), opts)?;
-            print_markdown(&figures);
+            on_video(&figures);
             all.push(figures);
         }
     }
-    if localisers.len() > 1 {
-        print_comparison(&all, &localisers);
-    }
-    if let Some(path) = &opts.json {
-        let doc = serde_json::json!({
-            "date": Utc::now().to_rfc3339(),
-            "machine": crate::bench_stats::machine_summary(),
-            "videos": all,
-        });
-        std::fs::write(path, serde_json::to_vec_pretty(&doc)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("figures written to {}", path.display());
-    }
-    Ok(())
+    Ok(all)
 }
 
 /// What a bench run checks against and with.
 struct BenchContext<'a> {
     snapshot: Option<&'a Snapshot>,
-    faces: Option<&'a mut raqib_models::FacePipeline>,
+    faces: Option<&'a mut FacePipeline>,
     models_dir: &'a Path,
     /// Whether this run also runs the Python baseline (once per video).
     baseline: bool,
     /// The `[analysis]` policy.
-    policy: &'a raqib_core::AnalysisPolicy,
-}
-
-/// One row per video: each localiser's end-to-end fps and exact plates, and the first one's fps
-/// over each other's (same run, same machine).
-fn print_comparison(all: &[VideoFigures], localisers: &[LocaliserKind]) {
-    let names: Vec<String> = localisers.iter().map(|k| k.to_string()).collect();
-    println!("\n### Plate localisers, same run\n");
-    let mut header = "| video | plates/frame |".to_owned();
-    for n in &names {
-        header += &format!(" {n}: fps | {n}: plates exact | {n}: hits |");
-    }
-    println!("{header} ratio {}/{} |", names[0], names.get(1).cloned().unwrap_or_default());
-    println!("|---|---|{}---|", "---|---|---|".repeat(names.len()));
-    let mut videos: Vec<&PathBuf> = Vec::new();
-    for f in all {
-        if !videos.contains(&&f.file) {
-            videos.push(&f.file);
-        }
-    }
-    for v in videos {
-        let rows: Vec<&VideoFigures> =
-            names.iter().filter_map(|n| all.iter().find(|f| &f.file == v && &f.localiser == n)).collect();
-        let density = rows.first().and_then(|f| f.plates_per_frame).map(|p| format!("{p:.2}")).unwrap_or("—".into());
-        let mut line = format!("| {} | {density} |", v.display());
-        for f in &rows {
-            let (plates, hits) = match &f.accuracy {
-                Some(a) => (format!("{}/{}", a.plates_read, a.plates), format!("{}/{}", a.listed_hit, a.listed)),
-                None => ("—".into(), "—".into()),
-            };
-            line += &format!(" {:.2} | {plates} | {hits} |", f.e2e_fps);
-        }
-        let ratio = match rows.as_slice() {
-            [a, b, ..] => format!("{:.2}", a.e2e_fps / b.e2e_fps.max(1e-9)),
-            _ => "—".into(),
-        };
-        println!("{line} {ratio} |");
-    }
+    policy: &'a AnalysisPolicy,
 }
 
 #[expect(
@@ -212,20 +164,20 @@ fn print_comparison(all: &[VideoFigures], localisers: &[LocaliserKind]) {
     reason = "the measured loop and its figures read best in one place; split when it grows"
 )]
 fn bench_one(
-    finder: &mut raqib_models::plate::PlateFinder,
+    finder: &mut PlateFinder,
     ctx: BenchContext,
     video: &Path,
     truth: Option<&Truth>,
     opts: &VideoBenchOptions,
-) -> anyhow::Result<VideoFigures> {
+) -> Result<VideoFigures> {
     let BenchContext { snapshot, mut faces, models_dir, baseline: run_baseline, policy } = ctx;
     let mut sightings = Vec::new();
     let mut t_faces = Vec::new();
-    eprintln!("{}: decode only…", video.display());
+    tracing::info!("{}: decode only…", video.display());
     let decoded = decode_only(video)?;
     let decode_only_fps = decoded.frames as f64 / decoded.seconds.max(1e-9);
 
-    eprintln!("{}: end to end…", video.display());
+    tracing::info!("{}: end to end…", video.display());
     let mut source = FrameSource::open_file(video)?;
     // The replay path itself: the same `StreamAnalysis` as `raqib run` and `raqib replay`.
     let mut analysis = StreamAnalysis::new(policy);
@@ -276,14 +228,14 @@ fn bench_one(
     let e2e_fps = frames as f64 / wall.max(1e-9);
     let crops_per_frame = crops as f64 / frames.max(1) as f64;
 
-    eprintln!("{}: inference only…", video.display());
+    tracing::info!("{}: inference only…", video.display());
     let (tw, th) = finder.localiser.input_size(width, height);
     let det_input = reference::pattern([1, 3, th, tw]);
-    let det_ms = time_ms(20, || finder.localiser.infer(&det_input).map_err(anyhow::Error::from))?;
+    let det_ms = time_ms(20, || finder.localiser.infer(&det_input).map(drop))?;
     let (oh, ow) = finder.reader.input_size();
     let batch = finder.reader.batch.max(1);
     let ocr_input = reference::pattern([batch, 1, oh, ow]);
-    let ocr_ms = time_ms(20, || finder.reader.infer(&ocr_input).map_err(anyhow::Error::from))?;
+    let ocr_ms = time_ms(20, || finder.reader.infer(&ocr_input).map(drop))?;
     let inference = vec![
         ModelTime {
             model: format!("{} [1,3,{th},{tw}]", finder.localiser.model_id()),
@@ -311,7 +263,10 @@ fn bench_one(
 
     let accuracy = truth.map(|t| score(t, &events, faces.is_some().then_some(sightings.as_slice())));
     let baseline_fps = match &opts.python {
-        Some(py) if run_baseline => Some(baseline(py, video, models_dir)?),
+        Some(py) if run_baseline => {
+            tracing::info!("{}: Python baseline…", video.display());
+            Some(baseline::pipeline_fps(py, video, models_dir)?)
+        }
         _ => None,
     };
     Ok(VideoFigures {
@@ -353,7 +308,7 @@ fn bench_one(
 }
 
 /// Mean ms of `runs` calls after 3 warm-up calls.
-fn time_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
+fn time_ms(runs: usize, mut f: impl FnMut() -> raqib_models::Result<()>) -> Result<f64> {
     for _ in 0..3 {
         f()?;
     }
@@ -362,92 +317,4 @@ fn time_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Re
         f()?;
     }
     Ok(t.elapsed().as_secs_f64() * 1000.0 / runs as f64)
-}
-
-/// Runs `benches/baseline/pipeline.py` on `video` and returns its fps.
-fn baseline(python: &Path, video: &Path, models: &Path) -> anyhow::Result<f64> {
-    eprintln!("{}: Python baseline…", video.display());
-    let script = Path::new("benches/baseline/pipeline.py");
-    let out = Command::new(python)
-        .arg(script)
-        .arg(video)
-        .arg("--models")
-        .arg(models)
-        .output()
-        .with_context(|| format!("running {} {}", python.display(), script.display()))?;
-    if !out.status.success() {
-        anyhow::bail!("baseline failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-    }
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).context("baseline output is not JSON")?;
-    doc["fps"].as_f64().context("baseline output has no fps")
-}
-
-fn print_markdown(f: &VideoFigures) {
-    println!("\n### {} ({}×{}, {} frames), {} localiser\n", f.file.display(), f.width, f.height, f.frames, f.localiser);
-    println!("| figure | value |\n|---|---|");
-    if let Some(p) = f.plates_per_frame {
-        println!("| plates in view per frame (truth) | {p:.2} |");
-    }
-    println!("| decode only (GStreamer → fakesink) | {:.1} fps |", f.decode_only_fps);
-    for m in &f.inference {
-        println!("| inference only: {} | {:.2} ms/call, {:.3} ms/item |", m.model, m.ms_per_call, m.ms_per_item);
-    }
-    println!(
-        "| full-frame detection | every {} ms of video: {} of {} frames; detector area {:.0} % of whole frames |",
-        f.full_frame_interval_ms,
-        f.full_frames,
-        f.frames,
-        f.detector_area_share * 100.0
-    );
-    println!("| candidate crops read per frame | {:.2} |", f.crops_per_frame);
-    println!("| decode + inference limit | {:.2} fps |", f.limit_fps);
-    println!(
-        "| **end to end (every frame analysed)** | **{:.2} fps** ({:.0} % of the limit) |",
-        f.e2e_fps,
-        f.share_of_limit * 100.0
-    );
-    if let (Some(b), Some(r)) = (f.baseline_fps, f.ratio_vs_baseline) {
-        println!("| Python baseline, same video and models | {b:.2} fps → **ratio {r:.2}** |");
-    }
-    println!(
-        "| live streams at {:.0} analysed fps (estimate from per-frame costs) | {:.1} |",
-        f.rate, f.live_streams_estimate
-    );
-    println!("| CPU during end to end | {:.0} % of one core |", f.cpu_percent);
-    println!("| peak RSS | {:.0} MiB |", f.peak_rss_mib);
-    if let Some(a) = &f.accuracy {
-        println!(
-            "| plates read exactly (per track) | {}/{} = {:.1} % |",
-            a.plates_read,
-            a.plates,
-            a.exact_read_rate * 100.0
-        );
-        println!("| events that are no plate of the scene | {} of {} |", a.wrong_events, a.events);
-        println!(
-            "| hits: precision / recall | {:.2} ({}/{}) / {:.2} ({}/{}) |",
-            a.hit_precision, a.right_hit_events, a.hit_events, a.hit_recall, a.listed_hit, a.listed
-        );
-        if !a.missed.is_empty() {
-            println!("| missed | {} |", a.missed.join(", "));
-        }
-        if !a.wrong.is_empty() {
-            println!("| wrong events | {} |", a.wrong.join(", "));
-        }
-        if let Some(fa) = &a.faces {
-            println!(
-                "| listed faces identified (per pedestrian) | {}/{} = {:.1} % |",
-                fa.identified,
-                fa.listed,
-                fa.identification_rate * 100.0
-            );
-            println!(
-                "| face sightings of someone else (false identifications) | {} of {} |",
-                fa.false_identifications, fa.sightings
-            );
-        }
-    }
-    println!("\n| stage (per frame) | n | mean ms | p50 ms | p99 ms |\n|---|---|---|---|---|");
-    for s in &f.stages {
-        println!("| {} | {} | {:.2} | {:.2} | {:.2} |", s.stage, s.n, s.mean_ms, s.p50_ms, s.p99_ms);
-    }
 }

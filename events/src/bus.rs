@@ -127,6 +127,34 @@ impl Subscription {
     }
 }
 
+/// A subscriber thread appending each event as one JSON line to `path` (created if missing,
+/// flushed per line); set the returned flag to stop it, then join it. A write that fails is
+/// logged and the thread goes on.
+pub fn append_jsonl(
+    path: &std::path::Path,
+    sub: Subscription,
+) -> std::io::Result<(std::thread::JoinHandle<()>, Arc<std::sync::atomic::AtomicBool>)> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        loop {
+            match sub.recv(Duration::from_millis(200)) {
+                Some(event) => {
+                    let line = serde_json::to_string(&*event).unwrap_or_default();
+                    if let Err(e) = writeln!(file, "{line}").and_then(|()| file.flush()) {
+                        tracing::error!(error = %e, "cannot write the events file");
+                    }
+                }
+                None if flag.load(Ordering::Relaxed) => break,
+                None => {}
+            }
+        }
+    });
+    Ok((thread, stop))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,15 @@ pub enum Error {
         message: String,
     },
 
+    /// A `[retention]` value is refused; `key` names it.
+    #[error("retention.{key}: {message}")]
+    Retention {
+        /// The key under `[retention]`.
+        key: &'static str,
+        /// The rule it breaks.
+        message: &'static str,
+    },
+
     /// A search query that cannot be run.
     #[error("search: {0}")]
     Search(String),

@@ -48,6 +48,20 @@ pub struct Package {
     pub files: Vec<String>,
 }
 
+impl Package {
+    /// Writes the package to `out`, which must not exist (an export never overwrites a file):
+    /// under a temporary name first, then renamed, so no half-written package has the real name.
+    pub fn write_new(&self, out: &std::path::Path) -> Result<()> {
+        let fail = |what: String| Error::Evidence(format!("{}: {what}", out.display()));
+        if out.exists() {
+            return Err(fail("exists already: choose another --out (an export never overwrites a file)".into()));
+        }
+        let partial = out.with_extension("zip.partial");
+        std::fs::write(&partial, &self.zip).map_err(|e| fail(format!("writing {}: {e}", partial.display())))?;
+        std::fs::rename(&partial, out).map_err(|e| fail(format!("moving {} into place: {e}", partial.display())))
+    }
+}
+
 #[derive(Serialize)]
 struct FileEntry<'a> {
     name: &'a str,

@@ -1,6 +1,7 @@
 //! Camera health as the console, `/metrics` and `health.json` show it (filled by the live
 //! ingest in `raqib-pipeline`).
 
+use std::path::Path;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -44,4 +45,65 @@ pub struct CameraHealth {
     pub last_frame_at: Option<SystemTime>,
     /// Decoded frames per second over the last few seconds.
     pub fps_in: f64,
+}
+
+impl CameraHealth {
+    /// One line for a log or a terminal: state, counters, last error.
+    pub fn summary(&self) -> String {
+        format!(
+            "health {}: {:?}, in {} ({:.1} fps), sampled {}, analysed {}, dropped {}, reconnects {}{}",
+            self.id,
+            self.state,
+            self.frames_in,
+            self.fps_in,
+            self.frames_sampled,
+            self.frames_analysed,
+            self.drops,
+            self.reconnects,
+            self.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default()
+        )
+    }
+}
+
+/// Writes `health` to `path` as JSON (`{"at": …, "cameras": […]}`), replaced atomically (a
+/// temporary file renamed over it), so a monitor never reads half a file.
+pub fn write_json(path: &Path, health: &[CameraHealth]) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let doc = serde_json::json!({ "at": chrono::Utc::now().to_rfc3339(), "cameras": health });
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_is_written_whole_and_summarised_in_one_line() {
+        let h = CameraHealth {
+            id: "cam1".into(),
+            name: "Gate".into(),
+            state: CameraState::Reconnecting,
+            frames_in: 10,
+            frames_sampled: 5,
+            frames_analysed: 4,
+            drops: 1,
+            reconnects: 2,
+            last_error: Some("connection refused".into()),
+            last_frame_at: None,
+            fps_in: 2.5,
+        };
+        assert_eq!(
+            h.summary(),
+            "health cam1: Reconnecting, in 10 (2.5 fps), sampled 5, analysed 4, dropped 1, reconnects 2, last error: connection refused"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("health.json");
+        write_json(&path, std::slice::from_ref(&h)).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(doc["cameras"][0]["state"], "reconnecting");
+        assert!(!path.with_extension("json.tmp").exists());
+        assert!(write_json(&dir.path().join("no/such/dir/health.json"), &[h]).is_err());
+    }
 }

@@ -2,10 +2,11 @@
 //! OCR-confusion-aware weighted edit distance as watchlist matching (`8`/`B`, `0`/`O`, `ب`/`B`
 //! cost less than unrelated characters), so an analyst finds a sighting the OCR misread.
 
-use raqib_core::PlateText;
+use raqib_core::{PlateText, Reason};
 use raqib_watchlist::FuzzyQuery;
 use raqib_watchlist::plate_index::PlateIndex;
 use rusqlite::params;
+use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::store::{EventStore, StoredRead, db_err};
@@ -13,6 +14,94 @@ use crate::store::{EventStore, StoredRead, db_err};
 /// Keys considered by a fuzzy search: the most recent distinct ones (a bound on memory and
 /// time; retention keeps the table small in practice).
 pub const FUZZY_KEY_LIMIT: usize = 200_000;
+
+/// How a stored-read search matches the plate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchMode {
+    /// Every spelling of this plate (its key).
+    Exact,
+    /// `?` one character, `*` any run.
+    Wildcard,
+    /// Within the fuzzy distance, OCR look-alikes costing less (`analysis.plate_max_distance`).
+    Fuzzy,
+}
+
+impl SearchMode {
+    /// `mode` as asked (`exact`, `wildcard`, `fuzzy`), or from the plate when none is: wildcard
+    /// when it holds `*` or `?`, else exact. Exact with a wildcard in the plate is refused.
+    pub fn parse(mode: Option<&str>, plate: &str) -> Result<Self> {
+        let wild = plate.contains(['*', '?']);
+        match mode {
+            None if wild => Ok(SearchMode::Wildcard),
+            None => Ok(SearchMode::Exact),
+            Some("exact") if wild => {
+                Err(Error::Search("mode exact: the plate may not hold wildcards (use mode=wildcard)".into()))
+            }
+            Some("exact") => Ok(SearchMode::Exact),
+            Some("wildcard") => Ok(SearchMode::Wildcard),
+            Some("fuzzy") => Ok(SearchMode::Fuzzy),
+            Some(m) => Err(Error::Search(format!("mode: `{m}` is not exact, fuzzy or wildcard"))),
+        }
+    }
+
+    /// The name, as `parse` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Exact => "exact",
+            SearchMode::Wildcard => "wildcard",
+            SearchMode::Fuzzy => "fuzzy",
+        }
+    }
+}
+
+/// One read found, with its weighted edit distance from the plate asked (0 unless fuzzy).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Found {
+    /// The stored read.
+    pub read: StoredRead,
+    /// Weighted edit distance.
+    pub distance: f32,
+}
+
+/// Who searches, why, and under which audit action (`search.reads` from the console and API,
+/// `search.sightings` from `raqib search`: the names existing audit queries use).
+#[derive(Debug, Clone, Copy)]
+pub struct SearchAudit<'a> {
+    /// The user or integration.
+    pub actor: &'a str,
+    /// The case reference, under the one rule of [`Reason`].
+    pub reason: &'a Reason,
+    /// The audit action.
+    pub action: &'a str,
+}
+
+/// The audited stored-read search of the CLI and the API alike: the search, then its audit
+/// record (the plate, mode and result count, with the reason). An audit record that cannot be
+/// written fails the search: nothing is shown that the log does not know about.
+pub fn search_audited(
+    events: &EventStore,
+    audit: &raqib_watchlist::Store,
+    who: SearchAudit<'_>,
+    plate: &str,
+    mode: SearchMode,
+    max_distance: f32,
+    limit: usize,
+) -> Result<Vec<Found>> {
+    let found: Vec<Found> = match mode {
+        SearchMode::Exact | SearchMode::Wildcard => {
+            events.search(plate, limit)?.into_iter().map(|read| Found { read, distance: 0.0 }).collect()
+        }
+        SearchMode::Fuzzy => events
+            .search_fuzzy(plate, max_distance, limit)?
+            .into_iter()
+            .map(|(read, distance)| Found { read, distance })
+            .collect(),
+    };
+    let detail = format!("mode {}, {} result(s)", mode.as_str(), found.len());
+    let actor = raqib_watchlist::Actor::new(who.actor, Some(who.reason.as_str()));
+    audit.audit(actor, who.action, Some(plate), Some(&detail))?;
+    Ok(found)
+}
 
 /// Filters for listing reads (every field optional).
 #[derive(Debug, Clone, Default)]
@@ -130,5 +219,23 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_audited_search_writes_its_record() {
+        let mut store = EventStore::open_in_memory().unwrap();
+        store.record("gate", Utc::now(), &plate_event("12345-ب-8"), &[]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let audit = raqib_watchlist::Store::open(&dir.path().join("w.db")).unwrap();
+        let reason = Reason::required(Some("CASE-9")).unwrap();
+        let who = SearchAudit { actor: "omar", reason: &reason, action: "search.reads" };
+        let mode = SearchMode::parse(Some("fuzzy"), "12345-B-6").unwrap();
+        let found = search_audited(&store, &audit, who, "12345-B-6", mode, 1.0, 10).unwrap();
+        assert_eq!((found.len(), found[0].read.plate.as_str()), (1, "12345-ب-8"));
+        let log = audit.audit_log(1).unwrap();
+        assert_eq!((log[0].action.as_str(), log[0].target.as_deref()), ("search.reads", Some("12345-B-6")));
+        assert_eq!(log[0].detail.as_deref(), Some("mode fuzzy, 1 result(s)"));
+        assert_eq!(SearchMode::parse(None, "12?45*").unwrap(), SearchMode::Wildcard);
+        assert!(SearchMode::parse(Some("exact"), "12*").is_err() && SearchMode::parse(Some("near"), "1").is_err());
     }
 }

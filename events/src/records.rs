@@ -13,14 +13,10 @@ use serde::Serialize;
 pub struct PlateEvent {
     /// Track id within its source.
     pub track: u64,
-    /// Canonical voted text.
-    pub text: String,
-    /// Latin transliteration of `text`.
-    pub latin: String,
-    /// Match key.
-    pub key: String,
-    /// Recognised format.
-    pub format: raqib_core::PlateFormat,
+    /// The voted plate (canonical text, Latin spelling, match key, format); shown in JSON as the
+    /// flat fields `text`, `latin`, `key`, `format`.
+    #[serde(flatten, serialize_with = "raqib_core::plate::read_fields")]
+    pub plate: raqib_core::PlateText,
     /// Vote confidence (0–1).
     pub confidence: f32,
     /// Frames whose read took part in the vote / frames the plate was seen in.

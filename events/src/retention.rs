@@ -13,6 +13,69 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::store::{EventStore, db_err};
 
+/// `[retention]`: how long each kind of personal data is kept (PRIVACY.md), the one place these
+/// rules and their bounds are defined; `raqib run`, `raqib replay`, `raqib purge` and the server
+/// read it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionPolicy {
+    /// Plate reads that hit nothing: days kept; 0 = never written.
+    pub reads_days: u32,
+    /// Hits and their evidence: days kept; absent = until removed (the case is closed).
+    pub hits_days: Option<u32>,
+    /// Audit records: days kept (at least 365); absent = for ever.
+    pub audit_days: Option<u32>,
+    /// Minutes between purges while `raqib run` is up (one also runs at start).
+    pub purge_every_minutes: u32,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        RetentionPolicy { reads_days: 30, hits_days: None, audit_days: None, purge_every_minutes: 60 }
+    }
+}
+
+impl RetentionPolicy {
+    /// Checks the values against their rules; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        let refuse = |key, message| Err(crate::Error::Retention { key, message });
+        if self.hits_days == Some(0) {
+            return refuse("hits_days", "0 would delete every hit at once; omit it to keep hits until removed");
+        }
+        if self.audit_days.is_some_and(|d| d < 365) {
+            return refuse("audit_days", "keep the audit log at least 365 days (or omit: for ever)");
+        }
+        if self.hits_days.is_some_and(|h| h < self.reads_days) {
+            return refuse("hits_days", "must not be shorter than reads_days");
+        }
+        if self.purge_every_minutes == 0 {
+            return refuse("purge_every_minutes", "must be > 0");
+        }
+        Ok(())
+    }
+
+    /// Whether reads that hit nothing are written at all.
+    pub fn keeps_non_hits(&self) -> bool {
+        self.reads_days > 0
+    }
+
+    /// The events store's cut-offs as of `now`.
+    pub fn cutoffs(&self, now: DateTime<Utc>) -> Cutoffs {
+        let days = |d: u32| now - chrono::Duration::days(i64::from(d));
+        Cutoffs { reads: Some(days(self.reads_days)), hits: self.hits_days.map(days) }
+    }
+
+    /// The audit log's cut-off as of `now`.
+    pub fn audit_cutoff(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.audit_days.map(|d| now - chrono::Duration::days(i64::from(d)))
+    }
+
+    /// Time between purges of a running node.
+    pub fn purge_every(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.purge_every_minutes) * 60)
+    }
+}
+
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Purged {
@@ -40,6 +103,16 @@ pub struct PurgeReport {
     pub events: Purged,
     /// Audit records (older than the audit cut-off).
     pub audit: usize,
+}
+
+impl PurgeReport {
+    /// `purged: N plate read(s) without hit (older than D days), …` for `policy`.
+    pub fn summary(&self, policy: &RetentionPolicy) -> String {
+        format!(
+            "purged: {} plate read(s) without hit (older than {} days), {} with hits, {} face hit(s), {} audit record(s)",
+            self.events.reads, policy.reads_days, self.events.hit_reads, self.events.face_hits, self.audit
+        )
+    }
 }
 
 /// The retention purge with its audit record, the one job `raqib purge` and `raqib run` run:
@@ -104,6 +177,20 @@ impl EventStore {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn retention_rules_name_their_key() {
+        assert!(RetentionPolicy::default().validate().is_ok());
+        let bad = |p: RetentionPolicy| p.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        let d = RetentionPolicy::default();
+        assert!(bad(RetentionPolicy { hits_days: Some(0), ..d.clone() }).starts_with("retention.hits_days"));
+        assert!(bad(RetentionPolicy { hits_days: Some(7), ..d.clone() }).contains("shorter than reads_days"));
+        assert!(bad(RetentionPolicy { audit_days: Some(30), ..d.clone() }).starts_with("retention.audit_days"));
+        assert!(bad(RetentionPolicy { purge_every_minutes: 0, ..d.clone() }).starts_with("retention.purge_every"));
+        let now = Utc::now();
+        let cut = RetentionPolicy { reads_days: 0, ..d }.cutoffs(now);
+        assert_eq!((cut.reads, cut.hits), (Some(now), None));
+    }
+
     use super::*;
     use crate::store::tests_support::{face_sighting, hit_for, plate_event};
 

@@ -16,6 +16,11 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::records::PlateEvent;
 
+/// Migration 2: plate formats were stored by their Rust variant names (`MoroccoStandard`); they
+/// are stored by their stable names (`PlateFormat::as_str`, `morocco_standard`) from now on.
+/// Priorities and match kinds were already stored by theirs.
+const STABLE_FORMAT_NAMES: &str = "UPDATE plate_reads SET format = CASE format WHEN 'MoroccoStandard' THEN 'morocco_standard' WHEN 'MoroccoTemporary' THEN 'morocco_temporary' WHEN 'MoroccoGovernment' THEN 'morocco_government' WHEN 'Diplomatic' THEN 'diplomatic' WHEN 'BrazilOld' THEN 'brazil_old' WHEN 'BrazilMercosur' THEN 'brazil_mercosur' WHEN 'FranceItaly' THEN 'france_italy' WHEN 'Spain' THEN 'spain' WHEN 'Belgium' THEN 'belgium' WHEN 'Generic' THEN 'generic' ELSE format END;";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS plate_reads (
     id INTEGER PRIMARY KEY,
@@ -110,6 +115,22 @@ pub struct StoredRead {
     pub hit: bool,
 }
 
+impl StoredRead {
+    /// One line: `#id  time  source at N s  plate (latin)  conf C`.
+    pub fn summary(&self) -> String {
+        let media = self.media_time.map(|t| format!(" at {t:.2} s")).unwrap_or_default();
+        format!(
+            "#{:<6} {}  {}{media}  {} ({})  conf {:.2}",
+            self.id,
+            self.seen_at.format("%Y-%m-%d %H:%M:%S"),
+            self.source,
+            self.plate,
+            self.latin,
+            self.confidence
+        )
+    }
+}
+
 /// A `plate_reads` row selected as `id, source, track, seen_at, media_time, plate, latin, key,
 /// confidence, hit`.
 pub(crate) fn stored_read(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRead> {
@@ -164,7 +185,7 @@ impl EventStore {
     }
 
     fn init(mut conn: Connection, path: PathBuf) -> Result<Self> {
-        raqib_core::db::migrate(&mut conn, &path, &[SCHEMA]).map_err(open_err)?;
+        raqib_core::db::migrate(&mut conn, &path, &[SCHEMA, STABLE_FORMAT_NAMES]).map_err(open_err)?;
         {
             let e = db_err(&path);
             // Columns added after the first release of the store.
@@ -205,7 +226,7 @@ impl EventStore {
                     s.person_id,
                     s.name,
                     s.category,
-                    format!("{:?}", s.priority).to_lowercase(),
+                    s.priority.as_str(),
                     f64::from(s.similarity),
                     s.bbox.x1,
                     s.bbox.y1,
@@ -268,10 +289,10 @@ impl EventStore {
                 event.track as i64,
                 at.to_rfc3339(),
                 event.first_seen_s,
-                event.text,
-                event.latin,
-                event.key,
-                format!("{:?}", event.format),
+                event.plate.canonical(),
+                event.plate.latin_alias(),
+                event.plate.key(),
+                event.plate.format().as_str(),
                 f64::from(event.confidence),
                 event.reads as i64,
                 event.bbox.x1,
@@ -297,8 +318,8 @@ impl EventStore {
                     h.entry.id,
                     h.entry.plate.canonical(),
                     h.entry.category,
-                    format!("{:?}", h.entry.priority).to_lowercase(),
-                    format!("{:?}", h.kind).to_lowercase(),
+                    h.entry.priority.as_str(),
+                    h.kind.as_str(),
                     f64::from(h.score),
                     serde_json::to_string(&h.entry).unwrap_or_default(),
                 ],
@@ -434,10 +455,7 @@ pub(crate) mod tests {
         let p = PlateText::parse(text, None).unwrap();
         PlateEvent {
             track,
-            text: p.canonical().into(),
-            latin: p.latin_alias(),
-            key: p.key().into(),
-            format: p.format(),
+            plate: p,
             confidence: 0.9,
             reads: 5,
             frames: 6,
@@ -450,6 +468,25 @@ pub(crate) mod tests {
             positions: vec![],
             frame_image: Some(std::sync::Arc::new(raqib_models::RgbImage { width: 4, height: 4, data: vec![9; 48] })),
         }
+    }
+
+    #[test]
+    fn formats_stored_by_variant_name_are_migrated_to_their_stable_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("events.db");
+        {
+            let mut s = EventStore::open(&db).unwrap();
+            s.record("cam", Utc::now(), &event("12345 ب 6", 1), &[]).unwrap();
+            // What a store of the first schema version holds.
+            s.conn
+                .execute_batch("UPDATE plate_reads SET format = 'MoroccoStandard'; PRAGMA user_version = 1;")
+                .unwrap();
+        }
+        let s = EventStore::open(&db).unwrap();
+        let stored: String = s.conn.query_row("SELECT format FROM plate_reads", [], |r| r.get(0)).unwrap();
+        assert_eq!(stored, "morocco_standard");
+        let version: i64 = s.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 2);
     }
 
     #[test]

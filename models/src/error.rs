@@ -78,6 +78,13 @@ pub enum Error {
     #[error("image: {0}")]
     Image(String),
 
+    /// A photo of one person (enrolment, comparison) shows no face.
+    #[error("{}: no face found", path.display())]
+    NoFace {
+        /// The photo.
+        path: PathBuf,
+    },
+
     /// A model's embedded metadata (alphabet, input size) is missing or malformed.
     #[error("model {model}: its metadata is unusable ({what}); re-export it with training/plate_ocr")]
     BadMetadata {
@@ -93,6 +100,15 @@ pub enum Error {
         model: &'static str,
         /// What was unexpected.
         what: String,
+    },
+
+    /// A `[runtime]` value is refused; `key` names it.
+    #[error("runtime.{key}: {message}")]
+    InvalidConfig {
+        /// The key under `[runtime]`.
+        key: &'static str,
+        /// What is wrong with its value.
+        message: String,
     },
 
     /// A filesystem operation failed.

@@ -17,6 +17,7 @@
 //!   in-process, so fetching needs only the registry clients, not `tar`/`unzip` on the host.
 
 pub mod checksum;
+pub mod doctor;
 pub mod error;
 pub mod face;
 pub mod fetch;
@@ -32,4 +33,4 @@ pub use face::{Face, FacePipeline};
 pub use fetch::{FetchOutcome, fetch_models};
 pub use image_ops::RgbImage;
 pub use manifest::{Manifest, ModelSpec, Task};
-pub use runtime::{Device, LoadedModel, Runtime, SessionOptions};
+pub use runtime::{Device, LoadedModel, Runtime, RuntimeConfig, SessionOptions};

@@ -177,6 +177,19 @@ impl ModelSpec {
         models_dir.join(&self.file)
     }
 
+    /// `raqib models list`'s line: id, task, licence, source package and `[ok]`, `[missing]` or
+    /// `[BAD (why)]` for the file in `models_dir`.
+    pub fn status_line(&self, models_dir: &Path) -> String {
+        let state = match self.verify_in(models_dir) {
+            Ok(_) => "ok".to_owned(),
+            Err(Error::ModelMissing { .. }) => "missing".to_owned(),
+            Err(e) => format!("BAD ({e})"),
+        };
+        let s = &self.source;
+        let task = format!("{:?}", self.task);
+        format!("{:22} {task:22} {:11} {:?}:{}@{}  [{state}]", self.id, self.licence, s.registry, s.package, s.version)
+    }
+
     /// Checks that the file exists in `models_dir` and matches the pinned checksum.
     pub fn verify_in(&self, models_dir: &Path) -> Result<PathBuf> {
         let path = self.path_in(models_dir);

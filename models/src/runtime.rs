@@ -15,6 +15,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::plate::LocaliserKind;
 
 /// The ONNX Runtime version `make setup` installs; the default library path depends on it.
 pub const PINNED_ORT_VERSION: &str = "1.32.0";
@@ -245,6 +246,60 @@ fn library_version(path: &Path) -> Option<String> {
             return None;
         }
         Some(std::ffi::CStr::from_ptr(version).to_string_lossy().into_owned())
+    }
+}
+
+/// `[runtime]` of `raqib.toml`: where ONNX Runtime and the models are, the device, threads, and
+/// which localiser finds plates in video and in still photos.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// `libonnxruntime.so` to load (env `ORT_DYLIB_PATH`); default: the one `make setup` installs
+    /// under the cache directory.
+    pub ort_library: Option<PathBuf>,
+    /// Directory holding the model files (env `RAQIB_MODELS_DIR`); default `<cache_dir>/models`.
+    pub models_dir: Option<PathBuf>,
+    /// `auto`, `cpu` or `cuda` (env `RAQIB_DEVICE`).
+    pub device: Device,
+    /// Threads per inference operator; 0 = one per core.
+    pub intra_threads: usize,
+    /// What finds plates in video frames (`raqib run`, `replay`, `bench video`): `detector` (the
+    /// project's plate detector, default), `text` (the general text detector; slower) or `both`.
+    pub plate_localiser: LocaliserKind,
+    /// What finds plates in still photos (`raqib read`, `raqib eval plates`, the frames stored
+    /// with hits when they are redacted): `both` by default (close-ups, where the plate fills the
+    /// picture, are found by the text detector; whole scenes by the plate detector).
+    pub still_localiser: LocaliserKind,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            ort_library: None,
+            models_dir: None,
+            device: Device::default(),
+            intra_threads: 0,
+            plate_localiser: LocaliserKind::Detector,
+            still_localiser: LocaliserKind::Both,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// Checks the values that parse but are wrong; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        if self.intra_threads > 256 {
+            return Err(Error::InvalidConfig {
+                key: "intra_threads",
+                message: format!("{} is more than 256", self.intra_threads),
+            });
+        }
+        Ok(())
+    }
+
+    /// How sessions are built for this node.
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions { device: self.device, intra_threads: self.intra_threads }
     }
 }
 

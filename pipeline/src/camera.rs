@@ -150,6 +150,27 @@ impl CameraConfig {
     }
 }
 
+/// The configured cameras plus the command line's (`URL` or `ID=URL`; a bare URL is named
+/// `camN`), validated together; none at all is an error.
+pub fn with_command_line(configured: &[CameraConfig], extra: &[String]) -> Result<Vec<CameraConfig>> {
+    let mut all = configured.to_vec();
+    for arg in extra {
+        let (id, url) = match arg.split_once('=') {
+            Some((id, url)) if !id.contains("://") => (id.to_owned(), url.to_owned()),
+            _ => (format!("cam{}", all.len() + 1), arg.clone()),
+        };
+        all.push(CameraConfig::with_url(id, url));
+    }
+    if all.is_empty() {
+        return Err(Error::InvalidCamera {
+            key: "cameras".into(),
+            message: "no cameras: add [[cameras]] blocks to the configuration or pass --camera URL".into(),
+        });
+    }
+    validate_cameras(&all)?;
+    Ok(all)
+}
+
 /// Validates every camera and that ids are unique.
 pub fn validate_cameras(cameras: &[CameraConfig]) -> Result<()> {
     let mut seen = std::collections::HashMap::new();

@@ -24,6 +24,15 @@ pub enum Error {
     #[error(transparent)]
     Model(#[from] raqib_models::Error),
 
+    /// A replay report could not be written (unknown format, unwritable place).
+    #[error("{}: {message}", path.display())]
+    Report {
+        /// The report file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
     /// A camera's configuration is invalid; `key` names the offending config key.
     #[error("{key}: {message}")]
     InvalidCamera {

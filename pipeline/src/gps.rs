@@ -105,6 +105,32 @@ pub fn parse_tpv(line: &str) -> Option<(f64, f64)> {
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
 }
 
+/// Where each camera is: one gpsd follower per address (cameras on the same vehicle share one),
+/// a camera's place being its recent fix (10 s at most), else its configured `lat`/`lon`.
+pub struct CameraPlaces {
+    watchers: std::collections::HashMap<String, GpsWatcher>,
+}
+
+impl CameraPlaces {
+    /// Starts a follower for each distinct `gpsd` address of `cameras`.
+    pub fn start(cameras: &[crate::CameraConfig]) -> Self {
+        let mut watchers = std::collections::HashMap::new();
+        for addr in cameras.iter().filter_map(|c| c.gpsd.as_ref()) {
+            watchers.entry(addr.clone()).or_insert_with(|| GpsWatcher::start(addr));
+        }
+        CameraPlaces { watchers }
+    }
+
+    /// `cam`'s place now, `(lat, lon)`.
+    pub fn place(&self, cam: &crate::CameraConfig) -> Option<(f64, f64)> {
+        cam.gpsd
+            .as_ref()
+            .and_then(|a| self.watchers.get(a))
+            .and_then(|g| g.position(Duration::from_secs(10)))
+            .or(cam.lat.zip(cam.lon))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! Checks that the GStreamer installation has what raqib needs; used by `raqib doctor`.
 
+use raqib_core::check::Check;
+
 use crate::error::{Error, Result};
 
 /// A GStreamer element raqib relies on, why, and how to get it.
@@ -61,6 +63,35 @@ pub fn probe() -> Result<GstReport> {
         elements: REQUIRED.iter().map(|e| (e.clone(), present(e.name))).collect(),
         hw_decoders: HW_DECODERS.iter().copied().filter(|n| present(n)).collect(),
     })
+}
+
+/// `raqib doctor`'s GStreamer lines: the version, each required element (a missing one names
+/// its Debian package), the hardware decoders found.
+pub fn checks() -> Vec<Check> {
+    let report = match probe() {
+        Ok(r) => r,
+        Err(e) => return vec![Check::fail("gstreamer", e.to_string(), "make setup")],
+    };
+    let mut out = vec![Check::ok("gstreamer", report.version.clone())];
+    for (el, present) in &report.elements {
+        let what = format!("element {}", el.name);
+        if *present {
+            out.push(Check::ok(what, el.purpose));
+        } else {
+            out.push(Check::fail(
+                what,
+                format!("missing: needed to {}", el.purpose),
+                format!("apt-get install {} (or make setup)", el.package),
+            ));
+        }
+    }
+    let hw = if report.hw_decoders.is_empty() {
+        "none found: software decoding".to_owned()
+    } else {
+        report.hw_decoders.join(", ")
+    };
+    out.push(Check::info("hw decoders", hw));
+    out
 }
 
 #[cfg(test)]

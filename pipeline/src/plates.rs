@@ -84,16 +84,16 @@ impl PlateTracker {
             .into_iter()
             .map(|read| Detection {
                 bbox: read.bbox,
-                key: Some(read.key.clone()),
+                key: Some(read.plate.key().to_owned()),
                 payload: Observation { crop: crop(image, &read.bbox), read, pts, frame, frame_image: None },
             })
             .collect();
-        let ended = self.tracker.update(frame, pts, detections, |o| Some(o.read.key.as_str()));
+        let ended = self.tracker.update(frame, pts, detections, |o| Some(o.read.plate.key()));
         if tracing::enabled!(tracing::Level::TRACE) {
             for t in self.tracker.live() {
                 if let Some((_, o)) = t.observations.last().filter(|(f, _)| *f == frame) {
                     let b = &o.read.bbox;
-                    tracing::trace!(frame, track = t.id, key = %o.read.key,
+                    tracing::trace!(frame, track = t.id, key = %o.read.plate.key(),
                         x1 = b.x1, y1 = b.y1, x2 = b.x2, y2 = b.y2, "plate seen");
                 }
             }
@@ -152,10 +152,7 @@ impl PlateTracker {
         let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
         Some(PlateEvent {
             track: track.id,
-            text: plate.canonical().to_owned(),
-            latin: plate.latin_alias(),
-            key: plate.key().to_owned(),
-            format: plate.format(),
+            plate,
             confidence,
             reads: voters,
             frames: track.observations.len(),

@@ -4,8 +4,8 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
+use crate::stream::{Outcome, Sink, Source};
 use chrono::{DateTime, Utc};
-use raqib_pipeline::stream::{Outcome, Sink, Source};
 use raqib_watchlist::PlateMatch;
 
 /// How lines are written.
@@ -22,7 +22,7 @@ pub enum Style {
 pub struct PrintSink(pub Style);
 
 impl Sink for PrintSink {
-    fn emit(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> raqib_pipeline::Result<()> {
+    fn emit(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> crate::Result<()> {
         println!("{}", line(self.0, source, at, outcome));
         Ok(())
     }
@@ -46,8 +46,18 @@ pub fn line(style: Style, source: &Source, at: DateTime<Utc>, outcome: &Outcome)
     };
     let mut line = match outcome {
         Outcome::Plate { read: e, hits } => {
-            let alias = if e.latin != e.text { format!(" ({})", e.latin) } else { String::new() };
-            let mut l = format!("{head} {}{alias} conf {:.2} ({}/{} frames)", e.text, e.confidence, e.reads, e.frames);
+            let alias = if e.plate.latin_alias() != e.plate.canonical() {
+                format!(" ({})", e.plate.latin_alias())
+            } else {
+                String::new()
+            };
+            let mut l = format!(
+                "{head} {}{alias} conf {:.2} ({}/{} frames)",
+                e.plate.canonical(),
+                e.confidence,
+                e.reads,
+                e.frames
+            );
             if let (Style::Live, Some((lat, lon))) = (style, source.location) {
                 l.push_str(&format!(" at {lat:.5},{lon:.5}"));
             }

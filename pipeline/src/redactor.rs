@@ -2,48 +2,50 @@
 //! and the face detector look at it once, and every other plate and every face is pixelated
 //! (`raqib_events::redact`). Replay loads the models on the first hit; the live node at start.
 
+use raqib_core::Bbox;
 use raqib_events::redact::{Redactor, hide_all_but};
-use raqib_models::face::{Bbox, DEFAULT_DETECT_THRESHOLD};
-use raqib_models::plate::PlateFinder;
+use raqib_models::face::DEFAULT_DETECT_THRESHOLD;
+use raqib_models::plate::{PlateFinder, Views};
 use raqib_models::{FacePipeline, RgbImage};
 
-use crate::config::{Config, Paths};
+/// Loads the plate finder and the face pipeline, as the node is configured.
+pub type ModelLoader = Box<dyn FnMut() -> raqib_models::Result<(PlateFinder, FacePipeline)> + Send>;
 
 /// Redaction with the node's own models.
 pub struct ModelRedactor {
-    config: Config,
-    paths: Paths,
+    loader: ModelLoader,
     models: Option<(PlateFinder, FacePipeline)>,
 }
 
 impl ModelRedactor {
-    /// A redactor that loads its models when first needed.
-    pub fn new(config: &Config, paths: &Paths) -> Self {
-        ModelRedactor { config: config.clone(), paths: paths.clone(), models: None }
+    /// A redactor that loads its models with `loader` when first needed.
+    pub fn new(loader: ModelLoader) -> Self {
+        ModelRedactor { loader, models: None }
     }
 
     /// A redactor with its models loaded now (the live node: the first hit must not stall the
     /// analysis thread while models load).
-    pub fn loaded(config: &Config, paths: &Paths) -> anyhow::Result<Self> {
-        let mut r = Self::new(config, paths);
+    pub fn loaded(loader: ModelLoader) -> raqib_models::Result<Self> {
+        let mut r = Self::new(loader);
         r.load()?;
         Ok(r)
     }
 
-    fn load(&mut self) -> anyhow::Result<()> {
+    fn load(&mut self) -> raqib_models::Result<&mut (PlateFinder, FacePipeline)> {
         if self.models.is_none() {
-            let mut finder = crate::plates_cmd::load_finder(&self.config, &self.paths)?;
+            let (mut finder, faces) = (self.loader)()?;
             // Redaction needs where plates are, not what they say: no re-reading from views.
-            finder.views = raqib_models::plate::Views::One;
-            let faces = crate::faces_cmd::load_pipeline(&self.config, &self.paths)?;
+            finder.views = Views::One;
             self.models = Some((finder, faces));
         }
-        Ok(())
+        match self.models.as_mut() {
+            Some(m) => Ok(m),
+            None => Err(raqib_models::Error::Image("redaction models not loaded".into())),
+        }
     }
 
-    fn boxes(&mut self, frame: &RgbImage) -> anyhow::Result<(Vec<Bbox>, Vec<Bbox>)> {
-        self.load()?;
-        let Some((finder, faces)) = self.models.as_mut() else { anyhow::bail!("models not loaded") };
+    fn boxes(&mut self, frame: &RgbImage) -> raqib_models::Result<(Vec<Bbox>, Vec<Bbox>)> {
+        let (finder, faces) = self.load()?;
         let plates = finder.find(frame)?.into_iter().map(|p| p.bbox).collect();
         // A lower threshold than for identification: hiding a non-face costs nothing.
         let faces = faces.detect(frame, DEFAULT_DETECT_THRESHOLD * 0.7)?.into_iter().map(|(b, _)| b).collect();

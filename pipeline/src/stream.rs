@@ -189,6 +189,48 @@ pub trait Sink {
     fn emit(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> Result<()>;
 }
 
+/// What a run did, for its last line: reads, hits, frames analysed and their cost.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    /// Plate reads delivered.
+    pub reads: usize,
+    /// Outcomes that hit the watchlist (plates and faces).
+    pub hits: usize,
+    /// Frames analysed.
+    pub frames: u64,
+    /// Time spent analysing them.
+    pub busy: Duration,
+    /// Of those frames, the ones whose detection covered the whole frame.
+    pub full_frames: u64,
+}
+
+impl Tally {
+    /// Counts one outcome.
+    pub fn count(&mut self, o: &Outcome) {
+        self.hits += usize::from(o.is_hit());
+        self.reads += usize::from(matches!(o, Outcome::Plate { .. }));
+    }
+
+    /// Counts one analysed frame that took `took`.
+    pub fn frame(&mut self, stats: &FrameStats, took: Duration) {
+        self.frames += 1;
+        self.busy += took;
+        self.full_frames += u64::from(stats.full_frame);
+    }
+
+    /// `N plate read(s), N hit(s); N frame(s) analysed, X ms each on average, N with whole-frame detection`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} plate read(s), {} hit(s); {} frame(s) analysed, {:.1} ms each on average, {} with whole-frame detection",
+            self.reads,
+            self.hits,
+            self.frames,
+            self.busy.as_secs_f64() * 1000.0 / self.frames.max(1) as f64,
+            self.full_frames
+        )
+    }
+}
+
 /// Passes `outcome` to every sink in turn; a sink that fails is logged and the others still get
 /// it. Returns how many failed.
 pub fn deliver(sinks: &mut [&mut dyn Sink], source: &Source, at: DateTime<Utc>, outcome: &Outcome) -> usize {
@@ -277,7 +319,7 @@ mod tests {
     fn texts(out: &[Outcome]) -> Vec<(String, usize)> {
         out.iter()
             .filter_map(|o| match o {
-                Outcome::Plate { read, hits } => Some((read.text.clone(), hits.len())),
+                Outcome::Plate { read, hits } => Some((read.plate.canonical().to_owned(), hits.len())),
                 Outcome::Face(_) => None,
             })
             .collect()

@@ -27,13 +27,9 @@ pub fn plate_read(text: &str, confs: &[f32], alt: Option<(usize, &str, f32)>) ->
         .collect();
     PlateRead {
         bbox: Bbox { x1: 0.0, y1: 0.0, x2: 10.0, y2: 5.0 },
-        text: plate.canonical().into(),
-        latin: plate.latin_alias(),
-        key: plate.key().into(),
-        format: plate.format(),
-        country: plate.country(),
-        confidence: confs.iter().sum::<f32>() / confs.len() as f32,
         raw: plate.key().into(),
+        plate,
+        confidence: confs.iter().sum::<f32>() / confs.len() as f32,
         layout: Layout::OneRow,
         chars,
     }

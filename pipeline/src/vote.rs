@@ -25,7 +25,7 @@ pub struct Vote {
 
 /// Per key position: (character, weight) candidates of one read.
 fn weights(read: &PlateRead) -> Vec<Vec<(char, f32)>> {
-    let key: Vec<char> = read.key.chars().collect();
+    let key: Vec<char> = read.plate.key().chars().collect();
     let aligned = read.chars.len() == key.len()
         && read.chars.iter().zip(&key).all(|(c, k)| c.text.starts_with(*k) && c.text.chars().count() == 1);
     if !aligned {
@@ -53,10 +53,10 @@ pub fn vote(reads: &[&PlateRead]) -> Option<Vote> {
     // The key length with the most confidence behind it.
     let mut by_len: BTreeMap<usize, f32> = BTreeMap::new();
     for r in reads {
-        *by_len.entry(r.key.chars().count()).or_default() += r.confidence;
+        *by_len.entry(r.plate.key().chars().count()).or_default() += r.confidence;
     }
     let len = by_len.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(l, _)| *l)?;
-    let voters: Vec<&&PlateRead> = reads.iter().filter(|r| r.key.chars().count() == len).collect();
+    let voters: Vec<&&PlateRead> = reads.iter().filter(|r| r.plate.key().chars().count() == len).collect();
     let mut tallies: Vec<BTreeMap<char, f32>> = vec![BTreeMap::new(); len];
     for r in &voters {
         for (i, cands) in weights(r).into_iter().enumerate().take(len) {
@@ -81,9 +81,9 @@ pub fn vote(reads: &[&PlateRead]) -> Option<Vote> {
     // else the voted key parsed afresh.
     let plate = voters
         .iter()
-        .filter(|r| r.key == key)
+        .filter(|r| r.plate.key() == key)
         .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
-        .and_then(|r| PlateText::parse(&r.text, None).ok())
+        .and_then(|r| PlateText::parse(r.plate.canonical(), None).ok())
         .or_else(|| PlateText::parse(&key, None).ok())?;
     Some(Vote { plate, confidence: share_sum / len.max(1) as f32, reads: voters.len(), positions })
 }

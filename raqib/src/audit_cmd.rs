@@ -35,28 +35,10 @@ pub fn run(paths: &Paths, db: Option<&std::path::Path>, action: AuditAction) -> 
     match action {
         AuditAction::List { limit, actor, action, json } => {
             let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-            let records: Vec<_> = store
-                .audit_log(1_000_000)?
-                .into_iter()
-                .filter(|r| actor.as_deref().is_none_or(|a| r.actor == a))
-                .filter(|r| action.as_deref().is_none_or(|a| r.action.starts_with(a)))
-                .take(limit)
-                .collect();
+            let records = store.audit_log_where(limit, actor.as_deref(), action.as_deref())?;
             store.audit(Actor::new(&who, None), "audit.view", None, Some(&format!("{} record(s)", records.len())))?;
             for r in records {
-                if json {
-                    println!("{}", serde_json::to_string(&r)?);
-                } else {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        r.at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                        r.actor,
-                        r.action,
-                        r.target.unwrap_or_default(),
-                        r.reason.unwrap_or_default(),
-                        r.detail.unwrap_or_default()
-                    );
-                }
+                println!("{}", if json { serde_json::to_string(&r)? } else { r.tsv() });
             }
             Ok(true)
         }

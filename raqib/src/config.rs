@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use raqib_models::Device;
 use raqib_pipeline::CameraConfig;
 use raqib_server::ServerConfig;
 use serde::Deserialize;
@@ -21,13 +20,13 @@ pub struct Config {
     /// Identity and storage of the node.
     pub node: NodeConfig,
     /// Inference runtime and models.
-    pub runtime: RuntimeConfig,
+    pub runtime: raqib_models::RuntimeConfig,
     /// API and console.
     pub server: ServerConfig,
     /// Camera inputs.
     pub cameras: Vec<CameraConfig>,
     /// How long personal data is kept.
-    pub retention: RetentionConfig,
+    pub retention: raqib_events::retention::RetentionPolicy,
     /// What stored evidence shows.
     pub privacy: PrivacyConfig,
     /// Every analysis policy knob (fuzzy distance, face threshold, key frames, events).
@@ -45,39 +44,6 @@ pub struct PrivacyConfig {
 impl Default for PrivacyConfig {
     fn default() -> Self {
         PrivacyConfig { redact_snapshots: true }
-    }
-}
-
-/// `[retention]`: how long each kind of data is kept (see PRIVACY.md).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RetentionConfig {
-    /// Plate reads that hit nothing: days kept; 0 = never written.
-    pub reads_days: u32,
-    /// Hits and their evidence: days kept; absent = until removed (the case is closed).
-    pub hits_days: Option<u32>,
-    /// Audit records: days kept; absent = for ever.
-    pub audit_days: Option<u32>,
-    /// Minutes between purges while `raqib run` is up (one also runs at start).
-    pub purge_every_minutes: u32,
-}
-
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        RetentionConfig { reads_days: 30, hits_days: None, audit_days: None, purge_every_minutes: 60 }
-    }
-}
-
-impl RetentionConfig {
-    /// The events store's cut-offs as of `now`.
-    pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> raqib_events::retention::Cutoffs {
-        let days = |d: u32| now - chrono::Duration::days(i64::from(d));
-        raqib_events::retention::Cutoffs { reads: Some(days(self.reads_days)), hits: self.hits_days.map(days) }
-    }
-
-    /// The audit log's cut-off as of `now`.
-    pub fn audit_cutoff(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.audit_days.map(|d| now - chrono::Duration::days(i64::from(d)))
     }
 }
 
@@ -99,48 +65,6 @@ pub struct NodeConfig {
 impl Default for NodeConfig {
     fn default() -> Self {
         NodeConfig { name: "raqib".into(), data_dir: "var".into(), cache_dir: ".cache".into(), db_key_file: None }
-    }
-}
-
-/// `[runtime]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct RuntimeConfig {
-    /// `libonnxruntime.so` to load (env `ORT_DYLIB_PATH`); default: the one `make setup` installs
-    /// under the cache directory.
-    pub ort_library: Option<PathBuf>,
-    /// Directory holding the model files (env `RAQIB_MODELS_DIR`); default `<cache_dir>/models`.
-    pub models_dir: Option<PathBuf>,
-    /// `auto`, `cpu` or `cuda` (env `RAQIB_DEVICE`).
-    pub device: Device,
-    /// Threads per inference operator; 0 = one per core.
-    pub intra_threads: usize,
-    /// What finds plates in video frames (`raqib run`, `replay`, `bench video`): `detector` (the
-    /// project's plate detector, default), `text` (the general text detector; slower) or `both`.
-    pub plate_localiser: raqib_models::plate::LocaliserKind,
-    /// What finds plates in still photos (`raqib read`, `raqib eval plates`, the frames stored
-    /// with hits when they are redacted): `both` by default (close-ups, where the plate fills the
-    /// picture, are found by the text detector; whole scenes by the plate detector).
-    pub still_localiser: raqib_models::plate::LocaliserKind,
-}
-
-impl Default for RuntimeConfig {
-    fn default() -> Self {
-        RuntimeConfig {
-            ort_library: None,
-            models_dir: None,
-            device: Device::default(),
-            intra_threads: 0,
-            plate_localiser: raqib_models::plate::LocaliserKind::Detector,
-            still_localiser: raqib_models::plate::LocaliserKind::Both,
-        }
-    }
-}
-
-impl RuntimeConfig {
-    /// How sessions are built for this node.
-    pub fn session_options(&self) -> raqib_models::SessionOptions {
-        raqib_models::SessionOptions { device: self.device, intra_threads: self.intra_threads }
     }
 }
 
@@ -240,38 +164,23 @@ impl Config {
         if self.node.name.trim().is_empty() {
             bail!("node.name: must not be empty");
         }
-        if self.runtime.intra_threads > 256 {
-            bail!("runtime.intra_threads: {} is more than 256", self.runtime.intra_threads);
-        }
+        self.runtime.validate()?;
         self.server.validate()?;
         self.analysis.validate()?;
         raqib_pipeline::camera::validate_cameras(&self.cameras)?;
-        let r = &self.retention;
-        if r.hits_days == Some(0) {
-            bail!("retention.hits_days: 0 would delete every hit at once; omit it to keep hits until removed");
-        }
-        if r.audit_days.is_some_and(|d| d < 365) {
-            bail!("retention.audit_days: keep the audit log at least 365 days (or omit: for ever)");
-        }
-        if r.hits_days.is_some_and(|h| h < r.reads_days) {
-            bail!("retention.hits_days: must not be shorter than reads_days");
-        }
-        if r.purge_every_minutes == 0 {
-            bail!("retention.purge_every_minutes: must be > 0");
-        }
+        self.retention.validate()?;
         Ok(())
     }
 
     /// Applies command-line overrides of `[analysis]` (`--full-frame-ms`, `--max-distance`),
     /// checked against the same bounds.
     pub fn override_analysis(&mut self, full_frame_ms: Option<u64>, max_distance: Option<f32>) -> anyhow::Result<()> {
-        if let Some(ms) = full_frame_ms {
-            self.analysis.full_frame_interval_ms = ms;
-        }
-        if let Some(d) = max_distance {
-            self.analysis.plate_max_distance = d;
-        }
-        self.analysis.validate().context("a command-line option is out of bounds")?;
+        let o = raqib_core::Overrides {
+            full_frame_interval_ms: full_frame_ms,
+            plate_max_distance: max_distance,
+            face_match_threshold: None,
+        };
+        self.analysis = self.analysis.with(o).context("a command-line option is out of bounds")?;
         Ok(())
     }
 
@@ -351,7 +260,7 @@ mod tests {
     fn empty_file_gives_defaults() {
         let c = Config::parse("").unwrap();
         assert_eq!(c.node.name, "raqib");
-        assert_eq!(c.runtime.device, Device::Auto);
+        assert_eq!(c.runtime.device, raqib_models::Device::Auto);
         assert!(c.server.bind.ip().is_loopback());
         assert!(c.validate().is_ok());
     }

@@ -34,7 +34,7 @@ impl raqib_server::Node for ConsoleNode {
         let img = RgbImage::decode(photo).map_err(|e| format!("the upload is not a readable image: {e}"))?;
         let mut guard = self.faces.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if guard.is_none() {
-            let p = crate::faces_cmd::load_pipeline(&self.config, &self.paths).map_err(|e| {
+            let p = crate::load::faces(&self.config, &self.paths).map_err(|e| {
                 tracing::error!(error = %e, "cannot load the face models");
                 "face models unavailable on this node (see its log)".to_string()
             })?;

@@ -40,10 +40,7 @@ pub fn export(
     let events = EventStore::open(&events_db)?;
     let package = evidence::export_audited(&events, &audit, id, &info, Some(&out.display().to_string()))
         .context("the export could not be audited, so no package was written")?;
-    // Written under a temporary name, then renamed: no half-written package under the real name.
-    let partial = out.with_extension("zip.partial");
-    std::fs::write(&partial, &package.zip).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &out).with_context(|| format!("moving {} to {}", partial.display(), out.display()))?;
+    package.write_new(&out)?;
     println!(
         "{id}: {} ({} bytes, sha256 {}): {}",
         out.display(),

@@ -1,31 +1,57 @@
-//! Loading the plate models as configured.
+//! Loading the models as configured (ONNX Runtime library, models folder, session options).
 
-use raqib_models::Runtime;
+use std::path::PathBuf;
+
+use anyhow::bail;
 use raqib_models::plate::{LocaliserKind, PlateFinder, Views};
+use raqib_models::{FacePipeline, Runtime};
 
 use crate::config::{Config, Paths};
 
 /// Loads ONNX Runtime, the plate localiser for still photos and the recogniser as configured.
-pub fn load_finder(config: &Config, paths: &Paths) -> anyhow::Result<PlateFinder> {
-    load_finder_with(config, paths, config.runtime.still_localiser)
+pub fn finder(config: &Config, paths: &Paths) -> raqib_models::Result<PlateFinder> {
+    finder_with(config, paths, config.runtime.still_localiser)
 }
 
-/// [`load_finder`] with the localiser of `kind` (benchmarks and evaluation compare both).
-pub fn load_finder_with(config: &Config, paths: &Paths, kind: LocaliserKind) -> anyhow::Result<PlateFinder> {
+/// [`finder`] with the localiser of `kind` (benchmarks and evaluation compare both).
+pub fn finder_with(config: &Config, paths: &Paths, kind: LocaliserKind) -> raqib_models::Result<PlateFinder> {
     let rt = Runtime::shared(&paths.ort_library)?;
     let opts = config.runtime.session_options();
-    Ok(PlateFinder::load_with(kind, rt, &paths.models_dir, &opts)?)
+    PlateFinder::load_with(kind, rt, &paths.models_dir, &opts)
 }
 
 /// The finder for video, with the video localiser: plates are re-read only along the text line
 /// of tilted plates (voting over a track's frames does what the other views would).
-pub fn load_video_finder(config: &Config, paths: &Paths) -> anyhow::Result<PlateFinder> {
-    load_video_finder_with(config, paths, config.runtime.plate_localiser)
+pub fn video_finder(config: &Config, paths: &Paths) -> anyhow::Result<PlateFinder> {
+    Ok(video_finder_with(config, paths, config.runtime.plate_localiser)?)
 }
 
-/// [`load_video_finder`] with the localiser of `kind`.
-pub fn load_video_finder_with(config: &Config, paths: &Paths, kind: LocaliserKind) -> anyhow::Result<PlateFinder> {
-    let mut finder = load_finder_with(config, paths, kind)?;
+/// [`video_finder`] with the localiser of `kind`.
+pub fn video_finder_with(config: &Config, paths: &Paths, kind: LocaliserKind) -> raqib_models::Result<PlateFinder> {
+    let mut finder = finder_with(config, paths, kind)?;
     finder.views = Views::Tilted;
     Ok(finder)
+}
+
+/// Loads ONNX Runtime and the face models as configured.
+pub fn faces(config: &Config, paths: &Paths) -> raqib_models::Result<FacePipeline> {
+    let rt = Runtime::shared(&paths.ort_library)?;
+    let opts = config.runtime.session_options();
+    FacePipeline::load(rt, &paths.models_dir, &opts)
+}
+
+/// What snapshot redaction loads (still-photo plate finder and faces), when it first needs them.
+pub fn redaction(config: &Config, paths: &Paths) -> raqib_pipeline::redactor::ModelLoader {
+    let (config, paths) = (config.clone(), paths.clone());
+    Box::new(move || Ok((finder(&config, &paths)?, faces(&config, &paths)?)))
+}
+
+/// Photos given on the command line, checked to exist before any model is loaded.
+pub fn existing(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for p in paths {
+        if !p.is_file() {
+            bail!("{}: no such file", p.display());
+        }
+    }
+    Ok(())
 }

@@ -3,22 +3,16 @@
 //! `anyhow` is used here only, for errors with context; the libraries have typed errors.
 
 mod audit_cmd;
-mod bench_accuracy;
 mod bench_cmd;
-mod bench_stats;
-mod bench_video;
 mod config;
 mod console_node;
 mod doctor;
+mod eval_cmd;
 mod evidence_cmd;
-mod faces_cmd;
+mod load;
 mod models_cmd;
-mod plates_cmd;
-mod plates_eval;
-mod print_sink;
 mod purge_cmd;
 mod read_cmd;
-mod redactor;
 mod replay_cmd;
 mod run_cmd;
 mod samples_cmd;
@@ -153,6 +147,9 @@ enum Command {
         /// At most this many, newest first.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Also sightings within `analysis.plate_max_distance` (OCR look-alikes: `8`/`B`, `0`/`O`).
+        #[arg(long)]
+        fuzzy: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -291,48 +288,7 @@ enum EvalWhat {
 enum SamplesAction {
     /// Render a scene (vehicles with plates, pedestrians) to DIR/scene.mp4 with DIR/truth.json,
     /// a sample watchlist.csv and persons.json. Same settings, same scene.
-    Make {
-        /// Output folder.
-        #[arg(long, default_value = "var/samples/scene")]
-        out: PathBuf,
-        /// Frame width.
-        #[arg(long, default_value_t = 1280)]
-        width: u32,
-        /// Frame height.
-        #[arg(long, default_value_t = 720)]
-        height: u32,
-        /// Frames per second.
-        #[arg(long, default_value_t = 25)]
-        fps: u32,
-        /// Length in seconds.
-        #[arg(long, default_value_t = 20.0)]
-        seconds: f32,
-        /// Random seed.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Vehicles in the scene (default: one every 2.5 s; 0: an empty road). Each is in view
-        /// about 3.1 s, so N vehicles in S seconds put about 3.1·N/S plates in a frame.
-        #[arg(long)]
-        vehicles: Option<u32>,
-        /// Pedestrians (0: one every 5 s).
-        #[arg(long, default_value_t = 0)]
-        pedestrians: u32,
-        /// Sensor noise (standard deviation, 0-255 scale).
-        #[arg(long, default_value_t = 3.0)]
-        noise: f32,
-        /// Dark scene.
-        #[arg(long)]
-        night: bool,
-        /// H.264 bitrate in kbit/s (0: about 0.1 bit per pixel).
-        #[arg(long, default_value_t = 0)]
-        bitrate: u32,
-        /// Folder with the face photos (default: the sources' samples/faces).
-        #[arg(long)]
-        faces: Option<PathBuf>,
-        /// No progress line.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Make(samples_cmd::MakeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -368,14 +324,13 @@ fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, config::Pat
     Ok((config, paths))
 }
 
-#[expect(clippy::too_many_lines, reason = "the dispatch of the subcommands, one arm each")]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = cli.config.as_deref();
     match cli.command {
         Command::Doctor => {
             let checks = doctor::checks(config);
-            let ok = doctor::print(&checks);
-            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+            print!("{}", raqib_core::check::report(&checks));
+            return Ok(if raqib_core::check::passed(&checks) { ExitCode::SUCCESS } else { ExitCode::FAILURE });
         }
         Command::Models { action } => {
             let paths = paths(config)?;
@@ -427,9 +382,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             run_cmd::run(&config, &paths, &opts)?
         }
-        Command::Search { plate, reason, limit, json } => {
-            let paths = paths(config)?;
-            search_cmd::search(&paths, &plate, reason.as_deref(), limit, json)?
+        Command::Search { plate, reason, limit, fuzzy, json } => {
+            let (config, paths) = load(config)?;
+            search_cmd::search(&config, &paths, &plate, reason.as_deref(), limit, fuzzy, json)?
         }
         Command::Evidence { alert, reason, out } => {
             let (config, paths) = load(config)?;
@@ -437,17 +392,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Faces { action: FacesAction::Compare { a, b, json } } => {
             let (config, paths) = load(config)?;
-            faces_cmd::existing(&[a.clone(), b.clone()])?;
-            faces_cmd::compare(&config, &paths, &a, &b, json)?
+            eval_cmd::compare(&config, &paths, &a, &b, json)?
         }
         Command::Bench {
             what: BenchWhat::Video { videos, truth, watchlist, rate, python, json, full_frame_ms, localiser },
         } => {
             let (mut config, paths) = load(config)?;
             config.override_analysis(full_frame_ms, None)?;
-            let opts =
-                bench_video::VideoBenchOptions { videos, truth, watchlist, rate, python, json, localisers: localiser };
-            bench_video::run(&config, &paths, &opts)?
+            let opts = raqib_eval::video::VideoBenchOptions { videos, truth, rate, python, localisers: localiser };
+            bench_cmd::video(&config, &paths, opts, watchlist.as_deref(), json.as_ref())?
         }
         Command::Bench { what: BenchWhat::Models { iterations, python } } => {
             let (config, paths) = load(config)?;
@@ -455,43 +408,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view, localiser } } => {
             let (config, paths) = load(config)?;
-            plates_eval::eval(&config, &paths, &data, json, mistakes, !single_view, localiser)?
+            eval_cmd::plates(&config, &paths, &data, json, mistakes, !single_view, localiser)?
         }
-        Command::Samples {
-            action:
-                SamplesAction::Make {
-                    out,
-                    width,
-                    height,
-                    fps,
-                    seconds,
-                    seed,
-                    vehicles,
-                    pedestrians,
-                    noise,
-                    night,
-                    bitrate,
-                    faces,
-                    quiet,
-                },
-        } => {
-            let spec = raqib_samples::SceneSpec {
-                width,
-                height,
-                fps,
-                seconds,
-                seed,
-                vehicles,
-                pedestrians,
-                noise,
-                night,
-                bitrate_kbps: bitrate,
-            };
-            samples_cmd::make(&spec, faces.as_deref(), &out, quiet)?
-        }
+        Command::Samples { action: SamplesAction::Make(args) } => samples_cmd::make(&args)?,
         Command::Eval { what: EvalWhat::Faces { data, json } } => {
             let (config, paths) = load(config)?;
-            faces_cmd::eval(&config, &paths, &data, json)?
+            eval_cmd::faces(&config, &paths, &data, json)?
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -10,20 +10,7 @@ pub fn list(paths: &Paths) -> anyhow::Result<()> {
     let manifest = Manifest::builtin()?;
     println!("models in {}", paths.models_dir.display());
     for m in &manifest.models {
-        let state = match m.verify_in(&paths.models_dir) {
-            Ok(_) => "ok".to_owned(),
-            Err(raqib_models::Error::ModelMissing { .. }) => "missing".to_owned(),
-            Err(e) => format!("BAD ({e})"),
-        };
-        println!(
-            "  {:22} {:22} {:11} {:?}:{}@{}  [{state}]",
-            m.id,
-            format!("{:?}", m.task),
-            m.licence,
-            m.source.registry,
-            m.source.package,
-            m.source.version
-        );
+        println!("  {}", m.status_line(&paths.models_dir));
     }
     Ok(())
 }

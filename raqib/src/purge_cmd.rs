@@ -22,13 +22,6 @@ pub fn purge_once(config: &Config, paths: &Paths, events: &mut EventStore) -> an
 pub fn run(config: &Config, paths: &Paths, json: bool) -> anyhow::Result<()> {
     let mut events = EventStore::open(&paths.data_dir.join("events.db"))?;
     let r = purge_once(config, paths, &mut events)?;
-    if json {
-        println!("{}", serde_json::to_string(&r)?);
-    } else {
-        println!(
-            "purged: {} plate read(s) without hit (older than {} days), {} with hits, {} face hit(s), {} audit record(s)",
-            r.events.reads, config.retention.reads_days, r.events.hit_reads, r.events.face_hits, r.audit
-        );
-    }
+    println!("{}", if json { serde_json::to_string(&r)? } else { r.summary(&config.retention) });
     Ok(())
 }

@@ -9,19 +9,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::Utc;
 use raqib_events::EventStore;
-use raqib_events::bus::{EventBus, Subscription};
+use raqib_events::bus::EventBus;
 use raqib_models::plate::PlateFinder;
-use raqib_pipeline::CameraConfig;
 use raqib_pipeline::ingest::Frame;
 use raqib_pipeline::live::{Backoff, CameraHealth, Live};
-use raqib_pipeline::stream::{Models, Outcome, Sink, Source, StreamAnalysis, deliver};
+use raqib_pipeline::print_sink::{PrintSink, Style};
+use raqib_pipeline::stream::{Models, Outcome, Sink, Source, StreamAnalysis, Tally, deliver};
 use raqib_watchlist::LiveWatchlist;
 
 use crate::config::{Config, Paths};
-use crate::print_sink::{PrintSink, Style};
 
 /// Options of `raqib run`.
 pub struct RunOptions {
@@ -47,9 +46,9 @@ pub struct RunOptions {
     reason = "the live node's wiring (stores, cameras, sinks, server, loop, shutdown) in order; to be split with the hub work (#23)"
 )]
 pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<()> {
-    let cameras = cameras(config, &opts.cameras)?;
+    let cameras = raqib_pipeline::camera::with_command_line(&config.cameras, &opts.cameras)?;
     std::fs::create_dir_all(&paths.data_dir).with_context(|| format!("creating {}", paths.data_dir.display()))?;
-    let mut finder = crate::plates_cmd::load_video_finder(config, paths)?;
+    let mut finder = crate::load::video_finder(config, paths)?;
     let db = paths.data_dir.join("watchlist.db");
     if opts.server && opts.store && !db.is_file() {
         // The console can add entries and persons while the node runs: watch the file from the start.
@@ -65,15 +64,17 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     // faces are only analysed while the watchlist holds at least one embedding.
     let mut faces = match &watchlist {
         Some(w) if w.snapshot().embedding_count() > 0 || (opts.server && opts.store) => {
-            Some(crate::faces_cmd::load_pipeline(config, paths)?)
+            Some(crate::load::faces(config, paths)?)
         }
         _ => None,
     };
     let mut store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
     if let Some(store) = store.as_mut() {
-        store.set_keep_non_hits(config.retention.reads_days > 0);
+        store.set_keep_non_hits(config.retention.keeps_non_hits());
         if config.privacy.redact_snapshots {
-            store.set_redactor(Some(Box::new(crate::redactor::ModelRedactor::loaded(config, paths)?)));
+            store.set_redactor(Some(Box::new(raqib_pipeline::redactor::ModelRedactor::loaded(
+                crate::load::redaction(config, paths),
+            )?)));
         }
     }
     // The purge has its own connection: the analysis closure holds the recording one.
@@ -86,24 +87,14 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             .context("installing the SIGINT/SIGTERM handler")?;
     }
     eprintln!("raqib run: {} camera(s); Ctrl-C or SIGTERM stops cleanly", cameras.len());
-    // One gpsd follower per address; a camera's place is its recent fix, else its static one.
-    let mut gps: std::collections::HashMap<String, raqib_pipeline::gps::GpsWatcher> = std::collections::HashMap::new();
-    for cam in &cameras {
-        if let Some(addr) = &cam.gpsd {
-            gps.entry(addr.clone()).or_insert_with(|| raqib_pipeline::gps::GpsWatcher::start(addr));
-        }
-    }
-    let place = |cam: &CameraConfig| -> Option<(f64, f64)> {
-        cam.gpsd
-            .as_ref()
-            .and_then(|a| gps.get(a))
-            .and_then(|g| g.position(Duration::from_secs(10)))
-            .or(cam.lat.zip(cam.lon))
-    };
+    let places = raqib_pipeline::gps::CameraPlaces::start(&cameras);
     // Every event goes on the bus; sinks subscribe (here: the JSON-lines file, if asked).
     let bus = EventBus::new();
     let jsonl = match &opts.jsonl {
-        Some(path) => Some(jsonl_sink(path, bus.subscribe(10_000))?),
+        Some(path) => Some(
+            raqib_events::bus::append_jsonl(path, bus.subscribe(10_000))
+                .with_context(|| format!("opening {}", path.display()))?,
+        ),
         None => None,
     };
     let live = Live::start(&cameras, Backoff::default());
@@ -115,14 +106,14 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let mut streams: Vec<StreamAnalysis> = cameras.iter().map(|_| StreamAnalysis::new(&policy)).collect();
     let started = Instant::now();
     let mut last_health = Instant::now();
-    let purge_every = Duration::from_secs(u64::from(config.retention.purge_every_minutes) * 60);
+    let purge_every = config.retention.purge_every();
     let mut last_purge: Option<Instant> = None;
     let mut tally = Tally::default();
     let mut bus_sink = bus.clone();
     let mut printer = PrintSink(Style::Live);
     // Every outcome goes to stdout, the events store (when kept) and the bus, in that order.
     let mut deliver_all = |i: usize, outcomes: Vec<Outcome>, store: &mut Option<EventStore>, tally: &mut Tally| {
-        let source = Source { id: cameras[i].id.clone(), location: place(&cameras[i]) };
+        let source = Source { id: cameras[i].id.clone(), location: places.place(&cameras[i]) };
         for o in outcomes {
             tally.count(&o);
             let mut sinks: Vec<&mut dyn Sink> = vec![&mut printer];
@@ -144,9 +135,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         }
         metrics.observe_stage("frame", t0.elapsed().as_secs_f64());
         shared.analysed(i);
-        tally.frames += 1;
-        tally.busy += t0.elapsed();
-        tally.full_frames += u64::from(stats.full_frame);
+        tally.frame(&stats, t0.elapsed());
         anyhow::Ok(outcomes)
     };
     while !stop.load(Ordering::Relaxed) && opts.duration.is_none_or(|d| started.elapsed() < d) {
@@ -191,43 +180,15 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let health = shared.health();
     print_health(&health);
     write_health(paths, &health);
-    eprintln!(
-        "stopped after {:.1} s: {} plate read(s), {} hit(s); {} frame(s) analysed, {:.1} ms each on average, {} with whole-frame detection",
-        started.elapsed().as_secs_f64(),
-        tally.reads,
-        tally.hits,
-        tally.frames,
-        tally.busy.as_secs_f64() * 1000.0 / tally.frames.max(1) as f64,
-        tally.full_frames
-    );
+    eprintln!("stopped after {:.1} s: {}", started.elapsed().as_secs_f64(), tally.summary());
     Ok(())
-}
-
-/// What the node did, for its last line.
-#[derive(Debug, Default)]
-struct Tally {
-    reads: usize,
-    hits: usize,
-    frames: u64,
-    busy: Duration,
-    full_frames: u64,
-}
-
-impl Tally {
-    fn count(&mut self, o: &Outcome) {
-        self.hits += usize::from(o.is_hit());
-        self.reads += usize::from(matches!(o, Outcome::Plate { .. }));
-    }
 }
 
 /// One retention purge (logged, counted in the metrics); a failure is logged, the node goes on.
 fn purge(config: &Config, paths: &Paths, store: &mut EventStore, metrics: &raqib_server::Metrics) {
     match crate::purge_cmd::purge_once(config, paths, store) {
         Ok(r) => {
-            metrics.count_purged("reads", r.events.reads);
-            metrics.count_purged("hit_reads", r.events.hit_reads);
-            metrics.count_purged("face_hits", r.events.face_hits);
-            metrics.count_purged("audit", r.audit);
+            metrics.count_purge(&r);
             if r.events.reads + r.events.hit_reads + r.events.face_hits + r.audit > 0 {
                 tracing::info!(?r, "retention purge");
             }
@@ -266,81 +227,16 @@ fn start_server(
     Ok(Some(server))
 }
 
-/// Configured cameras plus the command line's (`URL` or `ID=URL`), validated.
-fn cameras(config: &Config, extra: &[String]) -> anyhow::Result<Vec<CameraConfig>> {
-    let mut all = config.cameras.clone();
-    for arg in extra {
-        let (id, url) = match arg.split_once('=') {
-            Some((id, url)) if !id.contains("://") => (id.to_owned(), url.to_owned()),
-            _ => (format!("cam{}", all.len() + 1), arg.clone()),
-        };
-        all.push(CameraConfig::with_url(id, url));
-    }
-    if all.is_empty() {
-        bail!("no cameras: add [[cameras]] blocks to the configuration or pass --camera URL");
-    }
-    raqib_pipeline::camera::validate_cameras(&all)?;
-    Ok(all)
-}
-
-/// A bus subscriber appending each event as one JSON line to `path`; returns its thread and
-/// stop flag.
-fn jsonl_sink(
-    path: &std::path::Path,
-    sub: Subscription,
-) -> anyhow::Result<(std::thread::JoinHandle<()>, Arc<AtomicBool>)> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let thread = std::thread::spawn(move || {
-        loop {
-            match sub.recv(Duration::from_millis(200)) {
-                Some(event) => {
-                    let line = serde_json::to_string(&*event).unwrap_or_default();
-                    if let Err(e) = writeln!(file, "{line}").and_then(|()| file.flush()) {
-                        tracing::error!(error = %e, "cannot write the events file");
-                    }
-                }
-                None if flag.load(Ordering::Relaxed) => break,
-                None => {}
-            }
-        }
-    });
-    Ok((thread, stop))
-}
-
 fn print_health(health: &[CameraHealth]) {
     for h in health {
-        eprintln!(
-            "health {}: {:?}, in {} ({:.1} fps), sampled {}, analysed {}, dropped {}, reconnects {}{}",
-            h.id,
-            h.state,
-            h.frames_in,
-            h.fps_in,
-            h.frames_sampled,
-            h.frames_analysed,
-            h.drops,
-            h.reconnects,
-            h.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default()
-        );
+        eprintln!("{}", h.summary());
     }
 }
 
-/// `<data_dir>/health.json`, replaced atomically, for monitoring until the server exposes it.
+/// `<data_dir>/health.json`, replaced atomically, for monitoring.
 fn write_health(paths: &Paths, health: &[CameraHealth]) {
-    let path: PathBuf = paths.data_dir.join("health.json");
-    let tmp = path.with_extension("json.tmp");
-    let doc = serde_json::json!({ "at": Utc::now().to_rfc3339(), "cameras": health });
-    let written = serde_json::to_vec_pretty(&doc)
-        .map_err(std::io::Error::other)
-        .and_then(|b| std::fs::write(&tmp, b))
-        .and_then(|()| std::fs::rename(&tmp, &path));
-    if let Err(e) = written {
+    let path = paths.data_dir.join("health.json");
+    if let Err(e) = raqib_events::health::write_json(&path, health) {
         tracing::warn!(error = %e, path = %path.display(), "cannot write camera health");
     }
 }

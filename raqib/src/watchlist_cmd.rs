@@ -6,10 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use raqib_core::PlateText;
-use raqib_watchlist::{
-    Actor, Format, FuzzyQuery, ImportMode, NewPerson, NewPlateEntry, Pattern, PlateMatch, Snapshot, Store,
-};
+use raqib_core::{Overrides, PlateText};
+use raqib_watchlist::{Actor, Format, FuzzyQuery, ImportMode, NewPerson, NewPlateEntry, Pattern, Snapshot, Store};
 
 /// The face model whose embeddings the watchlist gallery uses.
 pub const FACE_MODEL: &str = raqib_models::face::EMBEDDER_ID;
@@ -322,16 +320,13 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             let read = PlateText::parse(&plate, country.as_deref())?;
             store.audit(actor, "search.check", Some(read.canonical()), None)?;
             let snap = Snapshot::load(&store, FACE_MODEL)?;
-            let policy = raqib_core::AnalysisPolicy {
-                plate_max_distance: max_distance.unwrap_or(config.analysis.plate_max_distance),
-                ..config.analysis
-            };
-            policy.validate().context("--max-distance")?;
+            let o = Overrides { plate_max_distance: max_distance, ..Overrides::default() };
+            let policy = config.analysis.with(o).context("--max-distance")?;
             let matches = snap.match_plate(&FuzzyQuery::from_plate(&read), policy.plate_max_distance, Utc::now());
             if json {
                 println!("{}", serde_json::to_string_pretty(&matches)?);
             } else {
-                print_matches(&read, &matches);
+                println!("{}", raqib_watchlist::matcher::describe_matches(&read, &matches, Utc::now()));
             }
         }
         WatchlistCommand::Search { pattern, all } => {
@@ -344,16 +339,16 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             let found = snap.search_pattern(&pattern, Utc::now(), all);
             println!("{} entr{} match {}", found.len(), if found.len() == 1 { "y" } else { "ies" }, pattern.as_str());
             for m in &found {
-                println!("  {}", describe(&m.entry));
+                println!("  {}", m.entry.summary(Utc::now()));
             }
         }
         WatchlistCommand::Enroll { person, photos } => {
-            crate::faces_cmd::existing(&photos)?;
+            crate::load::existing(&photos)?;
             let who = store.person(person)?;
-            let mut pipeline = crate::faces_cmd::load_pipeline(config, paths)?;
+            let mut pipeline = crate::load::faces(config, paths)?;
             let mut enrolled = 0;
             for photo in &photos {
-                match crate::faces_cmd::best_face(&mut pipeline, photo) {
+                match pipeline.subject_of_photo(photo) {
                     Ok((face, embedding)) => {
                         let source = photo.file_name().map(|n| n.to_string_lossy().into_owned());
                         store.add_embedding(person, FACE_MODEL, &embedding, source.as_deref(), actor)?;
@@ -379,16 +374,12 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             );
         }
         WatchlistCommand::CheckFace { photo, threshold } => {
-            let policy = raqib_core::AnalysisPolicy {
-                face_match_threshold: threshold.unwrap_or(config.analysis.face_match_threshold),
-                ..config.analysis
-            };
-            policy.validate().context("--threshold")?;
-            let threshold = policy.face_match_threshold;
-            crate::faces_cmd::existing(std::slice::from_ref(&photo))?;
+            let o = Overrides { face_match_threshold: threshold, ..Overrides::default() };
+            let threshold = config.analysis.with(o).context("--threshold")?.face_match_threshold;
+            crate::load::existing(std::slice::from_ref(&photo))?;
             store.audit(actor, "search.face", Some(&photo.display().to_string()), None)?;
             let snap = Snapshot::load(&store, FACE_MODEL)?;
-            let mut pipeline = crate::faces_cmd::load_pipeline(config, paths)?;
+            let mut pipeline = crate::load::faces(config, paths)?;
             let img = raqib_models::RgbImage::open(&photo)?;
             let faces = pipeline.analyse(&img, raqib_models::face::DEFAULT_DETECT_THRESHOLD)?;
             println!(
@@ -400,19 +391,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             for (face, embedding) in &faces {
                 let b = face.bbox;
                 let hits = snap.match_face(embedding, 3, threshold, Utc::now())?;
-                let found: Vec<String> = hits
-                    .iter()
-                    .map(|m| {
-                        format!(
-                            "#{} {} ({}, {}) similarity {:.3}",
-                            m.person.id,
-                            m.person.name,
-                            m.person.category,
-                            m.person.priority.as_str(),
-                            m.similarity
-                        )
-                    })
-                    .collect();
+                let found: Vec<String> = hits.iter().map(raqib_watchlist::PersonMatch::summary).collect();
                 let what = if found.is_empty() { "no match".to_owned() } else { found.join("; ") };
                 println!("  face at ({:.0},{:.0})-({:.0},{:.0}): {what}", b.x1, b.y1, b.x2, b.y2);
             }
@@ -436,83 +415,45 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
 }
 
 /// Reads a persons JSON file; `photos` are enrolled with the face pipeline (loaded only when a
-/// row has photos). A row that cannot be read, or whose photo shows no face, fails the import.
+/// row has photos). A row that cannot be read, whose photo shows no face, or whose embeddings do
+/// not fit the node's models fails the import, every problem listed.
 fn read_person_rows(
     file: &std::path::Path,
     store: &mut Store,
     config: &crate::config::Config,
     paths: &crate::config::Paths,
 ) -> anyhow::Result<Vec<(usize, raqib_watchlist::PersonImport)>> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let values: Vec<serde_json::Value> =
-        serde_json::from_str(&text).with_context(|| format!("{}: not a JSON array of persons", file.display()))?;
-    let base = file.parent().unwrap_or(std::path::Path::new("."));
-    let mut pipeline = None;
-    let mut rows = Vec::new();
-    let mut errors: Vec<(usize, String)> = Vec::new();
-    for (i, mut v) in values.into_iter().enumerate() {
-        let row = i + 1;
-        let photos: Vec<String> = match v.as_object_mut().and_then(|o| o.remove("photos")) {
-            Some(p) => match serde_json::from_value(p) {
-                Ok(p) => p,
-                Err(e) => {
-                    errors.push((row, format!("photos: {e}")));
-                    continue;
-                }
-            },
-            None => Vec::new(),
-        };
-        let mut person: raqib_watchlist::PersonImport = match serde_json::from_value(v) {
-            Ok(p) => p,
-            Err(e) => {
-                errors.push((row, e.to_string()));
-                continue;
-            }
-        };
-        for photo in photos {
-            let path = base.join(&photo);
-            if pipeline.is_none() {
-                pipeline = Some(crate::faces_cmd::load_pipeline(config, paths)?);
-            }
-            let Some(p) = pipeline.as_mut() else { continue };
-            match crate::faces_cmd::best_face(p, &path) {
-                Ok((_, embedding)) => person.embeddings.push(raqib_watchlist::ExportedEmbedding {
-                    model_id: FACE_MODEL.to_owned(),
-                    vector: embedding,
-                    source: Some(photo),
-                }),
-                Err(e) => errors.push((row, e.to_string())),
+    // The face models load on the first photo; if they cannot, that is the error, not the row's.
+    let (mut pipeline, mut unavailable) = (None, None);
+    let mut embed = |photo: &std::path::Path| -> Result<raqib_core::Embedding, String> {
+        if pipeline.is_none() && unavailable.is_none() {
+            match crate::load::faces(config, paths) {
+                Ok(p) => pipeline = Some(p),
+                Err(e) => unavailable = Some(e),
             }
         }
-        rows.push((row, person));
+        let p = pipeline.as_mut().ok_or("face models unavailable")?;
+        p.subject_of_photo(photo).map(|(_, e)| e).map_err(|e| e.to_string())
+    };
+    let read = raqib_watchlist::persons_file::read_person_rows(file, FACE_MODEL, &mut embed)
+        .with_context(|| format!("{}", file.display()))?;
+    if let Some(e) = unavailable {
+        return Err(anyhow::Error::from(e).context("the persons file has photos, and the face models do not load"));
     }
-    errors.extend(store.check_persons(&rows, KNOWN_MODELS)?.into_iter().map(|e| (e.row, e.message)));
+    let mut errors = read.errors;
+    errors.extend(store.check_persons(&read.rows, KNOWN_MODELS)?);
     if !errors.is_empty() {
-        errors.sort();
-        for (row, message) in &errors {
-            eprintln!("  row {row}: {message}");
+        errors.sort_by_key(|e| e.row);
+        for e in &errors {
+            eprintln!("  {e}");
         }
         bail!("{}: {} problem(s); nothing imported", file.display(), errors.len());
     }
-    Ok(rows)
+    Ok(read.rows)
 }
 
 fn file_format(file: &std::path::Path) -> anyhow::Result<Format> {
     Format::from_path(file).with_context(|| format!("{}: the file name must end in .csv or .json", file.display()))
-}
-
-fn describe(e: &raqib_watchlist::PlateEntry) -> String {
-    let mut s = format!("#{} {} [{}] {} {}", e.id, e.plate, e.plate.latin_alias(), e.category, e.priority.as_str());
-    if let Some(c) = &e.case_ref {
-        s.push_str(&format!(" case {c}"));
-    }
-    if let Some(t) = e.expires_at {
-        s.push_str(&format!(" expires {}", t.format("%Y-%m-%d")));
-    }
-    if !e.is_active(Utc::now()) {
-        s.push_str(" (inactive)");
-    }
-    s
 }
 
 fn list(store: &Store, json: bool) -> anyhow::Result<()> {
@@ -524,30 +465,15 @@ fn list(store: &Store, json: bool) -> anyhow::Result<()> {
     }
     println!("{} plate entr{}", plates.len(), if plates.len() == 1 { "y" } else { "ies" });
     for e in &plates {
-        println!("  {}", describe(e));
+        println!("  {}", e.summary(Utc::now()));
     }
     let pending = store.persons_needing_enrolment(FACE_MODEL)?;
     println!("{} person(s)", persons.len());
     for p in &persons {
         let enrolled = if pending.iter().any(|q| q.id == p.id) { " (needs face enrolment)" } else { "" };
-        println!("  #{} {} {} {}{enrolled}", p.id, p.name, p.category, p.priority.as_str());
+        println!("  {}{enrolled}", p.summary());
     }
     Ok(())
-}
-
-fn print_matches(read: &PlateText, matches: &[PlateMatch]) {
-    if matches.is_empty() {
-        println!("{read}: no match");
-        return;
-    }
-    let level = Snapshot::alert_level(matches).map(|p| p.as_str()).unwrap_or("-");
-    println!("{read}: {} match(es), alert level {level}", matches.len());
-    for m in matches {
-        println!("  {:?} score {:.2} distance {:.2}  {}", m.kind, m.score, m.distance, describe(&m.entry));
-        for e in &m.edits {
-            println!("      {}", serde_json::to_string(e).unwrap_or_default());
-        }
-    }
 }
 
 /// Exports copy personal data out of the node: the reason is checked (the library checks it

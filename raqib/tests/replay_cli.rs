@@ -106,3 +106,32 @@ fn replay_reads_a_plate_once_raises_the_hit_and_survives_bad_files() {
     let page = std::fs::read_to_string(d.join("report.html")).unwrap();
     assert!(page.contains("data:image/jpeg;base64,") && page.contains("class=\"hit\""), "{page}");
 }
+
+#[test]
+fn search_fuzzy_finds_a_sighting_one_misread_character_away_and_audits_the_mode() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    video_from_png(&workspace.join("samples/plates/ma-standard.png"), 12, &d.join("street.mp4"));
+    let out = raqib(d, &cache, &["replay", "-q", "street.mp4"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let truth = std::fs::read_to_string(workspace.join("samples/plates/truth.tsv")).unwrap();
+    let plate = truth.lines().find_map(|l| l.strip_prefix("ma-standard.png\t")).unwrap().to_owned();
+    // The plate as an officer might type it with one digit wrong.
+    let first = plate.chars().position(|c| c.is_ascii_digit()).unwrap();
+    let typo: String = plate
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i == first { if c == '9' { '8' } else { char::from(c as u8 + 1) } } else { c })
+        .collect();
+    let exact = raqib(d, &cache, &["search", &typo, "--reason", "case 8", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&exact.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(0), "exact: {rows}");
+    let fuzzy = raqib(d, &cache, &["search", &typo, "--fuzzy", "--reason", "case 8", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&fuzzy.stdout).unwrap();
+    let key = raqib_core::PlateText::parse(&plate, None).unwrap().key().to_owned();
+    assert_eq!(rows[0]["key"], key.as_str(), "fuzzy: {rows}");
+    let audit = text(&raqib(d, &cache, &["watchlist", "audit"]));
+    assert!(audit.contains("mode exact, 0 result(s)") && audit.contains("mode fuzzy, 1 result(s)"), "{audit}");
+}

@@ -116,36 +116,47 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let unauthorised = |m: &str| ApiError { status: StatusCode::UNAUTHORIZED, message: m.into() };
-        let token = match presented(&parts.headers) {
-            Some(Presented::Bearer(token)) => {
-                let users = state.users();
-                let who = match users.token(token).map_err(ApiError::from)? {
-                    Some(p) => Some(p),
-                    None => users.session(token).map_err(ApiError::from)?,
-                };
-                return who.map(Caller).ok_or_else(|| unauthorised("invalid or expired token"));
-            }
-            Some(Presented::Cookie(token)) => token,
+        let (token, bearer) = match presented(&parts.headers) {
+            Some(Presented::Bearer(token)) => (token.to_owned(), true),
+            Some(Presented::Cookie(token)) => (token.to_owned(), false),
             None => return Err(unauthorised("log in first (or send Authorization: Bearer <token>)")),
         };
         let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if changes && parts.headers.get("x-raqib-csrf").is_none() {
+        if !bearer && changes && parts.headers.get("x-raqib-csrf").is_none() {
             return Err(ApiError { status: StatusCode::FORBIDDEN, message: "missing X-Raqib-Csrf header".into() });
         }
-        let who = state.users().session(token).map_err(ApiError::from)?;
-        who.map(Caller).ok_or_else(|| unauthorised("session expired: log in again"))
+        // The users database is looked up off the async workers, like every other store access.
+        let who = state
+            .blocking(move |state| {
+                let users = state.users();
+                // A bearer is an integration's API token or a session token; a cookie a session.
+                if bearer && let Some(p) = users.token(&token).map_err(ApiError::from)? {
+                    return Ok(Some(p));
+                }
+                users.session(&token).map_err(ApiError::from)
+            })
+            .await?;
+        let expired = if bearer { "invalid or expired token" } else { "session expired: log in again" };
+        who.map(Caller).ok_or_else(|| unauthorised(expired))
     }
 }
 
 impl Caller {
     /// Passes when the caller has at least `role`; otherwise records the refusal in the audit
     /// log and answers 403.
-    pub fn require(&self, role: Role, state: &AppState, what: &str) -> Result<(), ApiError> {
+    pub async fn require(&self, role: Role, state: &Arc<AppState>, what: &str) -> Result<(), ApiError> {
         if self.0.role >= role {
             return Ok(());
         }
         let detail = format!("needs {}, has {}", role.as_str(), self.0.role.as_str());
-        audit(state, self, "access.denied", Some(what), None, Some(&detail));
+        // The refusal is written off the async workers, before the answer.
+        let (caller, what_owned) = (self.clone(), what.to_owned());
+        state
+            .blocking(move |state| {
+                audit(state, &caller, "access.denied", Some(&what_owned), None, Some(&detail));
+                Ok(())
+            })
+            .await?;
         Err(ApiError {
             status: StatusCode::FORBIDDEN,
             message: format!("{what} needs the {} role (you are {})", role.as_str(), self.0.role.as_str()),

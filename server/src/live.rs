@@ -39,21 +39,31 @@ pub(crate) async fn stream(
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    caller.require(Role::Operator, &state, "watching live alerts")?;
+    caller.require(Role::Operator, &state, "watching live alerts").await?;
     let token = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(q.after);
-    let start = match token.as_deref().filter(|t| !t.is_empty()) {
-        Some(t) => t.parse::<Cursor>().map_err(|e| ApiError::bad_request(e.to_string()))?,
-        None => state.events().alerts_cursor()?,
+    let given = match token.as_deref().filter(|t| !t.is_empty()) {
+        Some(t) => Some(t.parse::<Cursor>().map_err(|e| ApiError::bad_request(e.to_string()))?),
+        None => None,
     };
-    audit(&state, &caller, "alerts.watch", None, None, Some(&format!("from {start}")));
+    let start = state
+        .blocking(move |state| {
+            let start = match given {
+                Some(c) => c,
+                None => state.events().alerts_cursor()?,
+            };
+            audit(state, &caller, "alerts.watch", None, None, Some(&format!("from {start}")));
+            Ok(start)
+        })
+        .await?;
     let mut wake = state.alerts.subscribe();
     let stream = async_stream(move |tx| async move {
         let mut cursor = start;
         let mut seen_tick = *wake.borrow_and_update();
         loop {
-            let batch = state.events().alerts_after(cursor, 100);
+            let st = state.clone();
+            let batch = tokio::task::spawn_blocking(move || st.events().alerts_after(cursor, 100)).await;
             match batch {
-                Ok(alerts) => {
+                Ok(Ok(alerts)) => {
                     for a in &alerts {
                         cursor.advance(a.id);
                         let data = serde_json::to_string(a).unwrap_or_default();
@@ -66,7 +76,8 @@ pub(crate) async fn stream(
                         continue;
                     }
                 }
-                Err(e) => tracing::error!(error = %e, "live alerts: cannot read the events store"),
+                Ok(Err(e)) => tracing::error!(error = %e, "live alerts: cannot read the events store"),
+                Err(e) => tracing::error!(error = %e, "live alerts: the read task failed"),
             }
             let changed = tokio::time::timeout(POLL, wake.changed()).await;
             if matches!(changed, Ok(Err(_))) {

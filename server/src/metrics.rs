@@ -142,6 +142,14 @@ impl Metrics {
         self.purged.get_or_create(&vec![("kind", kind.to_owned())]).inc_by(n as u64);
     }
 
+    /// Counts what one retention purge removed, by kind.
+    pub fn count_purge(&self, r: &raqib_events::retention::PurgeReport) {
+        self.count_purged("reads", r.events.reads);
+        self.count_purged("hit_reads", r.events.hit_reads);
+        self.count_purged("face_hits", r.events.face_hits);
+        self.count_purged("audit", r.audit);
+    }
+
     pub(crate) fn sink_delivered(&self, sink: &str) {
         self.sink_delivered.get_or_create(&vec![("sink", sink.to_owned())]).inc();
     }

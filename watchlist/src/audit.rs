@@ -37,6 +37,15 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
+impl AuditRecord {
+    /// The record as one tab-separated line: time, actor, action, target, reason, detail.
+    pub fn tsv(&self) -> String {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        let at = self.at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        format!("{at}\t{}\t{}\t{}\t{}\t{}", self.actor, self.action, o(&self.target), o(&self.reason), o(&self.detail))
+    }
+}
+
 /// The hash of one row, chained to the one before.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn row_hash(
@@ -248,10 +257,24 @@ impl Store {
 
     /// The most recent `limit` records, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, at, actor, action, target, reason, detail FROM audit ORDER BY id DESC LIMIT ?1")?;
-        let rows = stmt.query_map([limit as i64], |r| {
+        self.audit_log_where(limit, None, None)
+    }
+
+    /// [`Self::audit_log`] of one actor's records only and/or of actions starting with
+    /// `action_prefix` (`search`, `alert.`, `login`), newest first.
+    pub fn audit_log_where(
+        &self,
+        limit: usize,
+        actor: Option<&str>,
+        action_prefix: Option<&str>,
+    ) -> Result<Vec<AuditRecord>> {
+        // substr() rather than LIKE: an action prefix holding `%` or `_` is taken literally.
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, actor, action, target, reason, detail FROM audit \
+             WHERE (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR substr(action, 1, length(?3)) = ?3) \
+             ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![limit as i64, actor, action_prefix], |r| {
             Ok(AuditRecord {
                 id: r.get(0)?,
                 at: from_ts(r.get(1)?),
@@ -340,5 +363,19 @@ mod chain_tests {
         assert_eq!((v.rows, v.broken), (2, None));
         s.audit(Actor::new("new", None), "alerts.list", None, None).unwrap();
         assert_eq!(s.verify_audit().unwrap().broken, None);
+    }
+
+    #[test]
+    fn the_log_is_filtered_by_actor_and_action_prefix_in_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store_with_log(dir.path());
+        let omar = s.audit_log_where(10, Some("omar"), None).unwrap();
+        assert_eq!(omar.len(), 1);
+        assert!(omar[0].tsv().contains("\tomar\tsearch.reads\t12*\tCASE-2\t"), "{}", omar[0].tsv());
+        let adds = s.audit_log_where(2, None, Some("plate.")).unwrap();
+        assert_eq!(adds.len(), 2);
+        assert!(adds.iter().all(|r| r.action.starts_with("plate.")) && adds[0].id > adds[1].id);
+        assert!(s.audit_log_where(10, None, Some("plate%")).unwrap().is_empty(), "a prefix is literal");
+        assert!(s.audit_log_where(10, Some("amina"), Some("search")).unwrap().is_empty());
     }
 }

@@ -109,6 +109,29 @@ impl PlateEntry {
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         is_active(self.valid_from, self.expires_at, now)
     }
+
+    /// One line for a listing: `#7 12345-ب-6 [12345-B-6] stolen_vehicle high case C-1 expires
+    /// 2027-01-31`, with ` (inactive)` when it cannot match at `now`.
+    pub fn summary(&self, now: DateTime<Utc>) -> String {
+        let mut s = format!(
+            "#{} {} [{}] {} {}",
+            self.id,
+            self.plate,
+            self.plate.latin_alias(),
+            self.category,
+            self.priority.as_str()
+        );
+        if let Some(c) = &self.case_ref {
+            s.push_str(&format!(" case {c}"));
+        }
+        if let Some(t) = self.expires_at {
+            s.push_str(&format!(" expires {}", t.format("%Y-%m-%d")));
+        }
+        if !self.is_active(now) {
+            s.push_str(" (inactive)");
+        }
+        s
+    }
 }
 
 pub(crate) fn is_active(from: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
@@ -189,6 +212,11 @@ impl Person {
     /// Whether the person may match at `now`.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         is_active(self.valid_from, self.expires_at, now)
+    }
+
+    /// `#3 Name category priority`.
+    pub fn summary(&self) -> String {
+        format!("#{} {} {} {}", self.id, self.name, self.category, self.priority.as_str())
     }
 }
 

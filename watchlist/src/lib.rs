@@ -27,6 +27,7 @@ pub mod entry;
 pub mod error;
 pub mod face_gallery;
 pub mod matcher;
+pub mod persons_file;
 pub mod plate_index;
 pub mod store;
 pub mod transfer;

@@ -34,6 +34,17 @@ pub enum MatchKind {
     Wildcard,
 }
 
+impl MatchKind {
+    /// The stable name stored with a hit (`exact`, `fuzzy`, `wildcard`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchKind::Exact => "exact",
+            MatchKind::Fuzzy => "fuzzy",
+            MatchKind::Wildcard => "wildcard",
+        }
+    }
+}
+
 /// A watchlist plate that matched a read, with why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlateMatch {
@@ -56,6 +67,45 @@ pub struct PersonMatch {
     pub person: Person,
     /// Cosine similarity.
     pub similarity: f32,
+}
+
+impl PersonMatch {
+    /// `#3 Name (category, priority) similarity 0.612`.
+    pub fn summary(&self) -> String {
+        let p = &self.person;
+        format!("#{} {} ({}, {}) similarity {:.3}", p.id, p.name, p.category, p.priority.as_str(), self.similarity)
+    }
+}
+
+impl PlateMatch {
+    /// `Fuzzy score 0.80 distance 0.40  <entry summary>`, then one line per edit (JSON).
+    pub fn summary(&self, now: DateTime<Utc>) -> String {
+        let mut s = format!(
+            "{:?} score {:.2} distance {:.2}  {}",
+            self.kind,
+            self.score,
+            self.distance,
+            self.entry.summary(now)
+        );
+        for e in &self.edits {
+            s.push_str(&format!("\n    {}", serde_json::to_string(e).unwrap_or_default()));
+        }
+        s
+    }
+}
+
+/// What `raqib watchlist check` prints: `READ: no match`, or the matches with the alert level
+/// and one [`PlateMatch::summary`] each.
+pub fn describe_matches(read: &PlateText, matches: &[PlateMatch], now: DateTime<Utc>) -> String {
+    if matches.is_empty() {
+        return format!("{read}: no match");
+    }
+    let level = Snapshot::alert_level(matches).map(|p| p.as_str()).unwrap_or("-");
+    let mut out = format!("{read}: {} match(es), alert level {level}", matches.len());
+    for m in matches {
+        out.push_str(&format!("\n  {}", m.summary(now).replace('\n', "\n  ")));
+    }
+    out
 }
 
 /// An indexed, immutable copy of the watchlist.

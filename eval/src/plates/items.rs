@@ -14,22 +14,27 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use raqib_core::PlateText;
 use raqib_core::plate::normalise_char;
-use raqib_models::face::Bbox;
+use raqib_core::{Bbox, PlateText};
 use raqib_models::plate::Layout;
 use sha2::{Digest, Sha256};
+
+use crate::{Error, Result};
 
 /// Share of items (percent) the training split holds out.
 const HELD_OUT_PERCENT: u32 = 40;
 
 /// One annotated plate.
 pub struct Item {
+    /// The photo.
     pub image: PathBuf,
+    /// The plate's box in it, pixels.
     pub bbox: Bbox,
+    /// The plate text's separator-free match key.
     pub key: String,
+    /// One row or two.
     pub layout: Layout,
+    /// Never trained on (the split rule of the training scripts).
     pub held_out: bool,
     /// Counts for exact-match scoring (its text is completely annotated and readable).
     pub scored: bool,
@@ -48,9 +53,30 @@ pub fn held_out(split_key: &str) -> bool {
     first % 100 < HELD_OUT_PERCENT
 }
 
-/// Separator-free match key of an annotation.
-pub fn key_of(text: &str) -> anyhow::Result<String> {
-    Ok(PlateText::parse(&text.replace(['|', '/'], " "), None).map_err(|e| anyhow::anyhow!("{e}"))?.key().to_owned())
+/// Separator-free match key of an annotation; `None` when it is no plate text at all.
+pub fn key_of(text: &str) -> Option<String> {
+    PlateText::parse(&text.replace(['|', '/'], " "), None).ok().map(|p| p.key().to_owned())
+}
+
+/// [`key_of`], or an annotation error naming `file` and the text.
+fn key_in(file: &Path, text: &str) -> Result<String> {
+    key_of(text).ok_or_else(|| Error::annotation(file, format!("`{text}` is no plate text")))
+}
+
+/// Files of `dir`, sorted.
+fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    out.sort();
+    Ok(out)
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
+fn dimensions(image: &Path) -> Result<(u32, u32)> {
+    image::image_dimensions(image).map_err(|e| Error::annotation(image, format!("unreadable image: {e}")))
 }
 
 /// The split key of a plate text: its characters without separators, as the training scripts
@@ -73,24 +99,21 @@ fn is_standard(text: &str) -> bool {
 }
 
 /// Items of an OpenALPR end-to-end folder (`region` names it in the split key).
-pub fn openalpr(dir: &Path, region: &str) -> anyhow::Result<Vec<Item>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    files.sort();
+pub fn openalpr(dir: &Path, region: &str) -> Result<Vec<Item>> {
+    let files = entries(dir)?.into_iter().filter(|p| p.extension().is_some_and(|e| e == "txt"));
     let mut out = Vec::new();
     for f in files {
-        let line = std::fs::read_to_string(&f)?;
+        let line = read(&f)?;
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [name, x, y, w, h, text, ..] = fields[..] else { bail!("{}: expected `file x y w h TEXT`", f.display()) };
-        let n = |s: &str| s.parse::<f32>().with_context(|| format!("{}: `{s}` is not a number", f.display()));
+        let [name, x, y, w, h, text, ..] = fields[..] else {
+            return Err(Error::annotation(&f, "expected `file x y w h TEXT`"));
+        };
+        let n = |s: &str| s.parse::<f32>().map_err(|_| Error::annotation(&f, format!("`{s}` is not a number")));
         let (x, y) = (n(x)?.max(0.0), n(y)?.max(0.0));
         out.push(Item {
             image: dir.join(name),
             bbox: Bbox { x1: x, y1: y, x2: x + n(w)?, y2: y + n(h)? },
-            key: key_of(text)?,
+            key: key_in(&f, text)?,
             layout: Layout::OneRow,
             held_out: held_out(&format!("{region}/{name}")),
             scored: true,
@@ -111,14 +134,15 @@ fn yolo_box(line: &str, w: f32, h: f32) -> Option<Bbox> {
 
 /// Items of a Moroccan folder with `plates.tsv`: UM6P close-ups (character boxes) or whole-car
 /// scenes (one plate box).
-pub fn moroccan(dir: &Path) -> anyhow::Result<Vec<Item>> {
+pub fn moroccan(dir: &Path) -> Result<Vec<Item>> {
     let scenes = dir.join("labels_yolo").is_dir();
-    let tsv = std::fs::read_to_string(dir.join("plates.tsv")).context("reading plates.tsv")?;
+    let tsv_path = dir.join("plates.tsv");
+    let tsv = read(&tsv_path)?;
     let mut lines = tsv.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name);
     let (Some(c_file), Some(c_text)) = (col("file"), col("plate_text").or(col("plate_text_derived"))) else {
-        bail!("{}: plates.tsv needs the columns file and plate_text (or plate_text_derived)", dir.display())
+        return Err(Error::annotation(&tsv_path, "needs the columns file and plate_text (or plate_text_derived)"));
     };
     let (c_flags, c_check) = (col("flags"), col("check"));
     let mut out = Vec::new();
@@ -127,16 +151,15 @@ pub fn moroccan(dir: &Path) -> anyhow::Result<Vec<Item>> {
         let get = |c: Option<usize>| c.and_then(|c| cols.get(c).copied()).unwrap_or("");
         let (file, text) = (get(Some(c_file)), get(Some(c_text)));
         if file.is_empty() || text.is_empty() {
-            bail!("{}: plates.tsv line {}: no file or text", dir.display(), i + 2);
+            return Err(Error::annotation(&tsv_path, format!("line {}: no file or text", i + 2)));
         }
         let flags = get(c_flags);
         let image = dir.join("images").join(file);
-        let (w, h) = image::image_dimensions(&image).with_context(|| format!("reading {}", image.display()))?;
+        let (w, h) = dimensions(&image)?;
         let (w, h) = (w as f32, h as f32);
         let stem = Path::new(file).with_extension("txt");
         let labels_dir = if scenes { "labels_yolo" } else { "labels_yolo_chars" };
-        let labels = std::fs::read_to_string(dir.join(labels_dir).join(&stem))
-            .with_context(|| format!("reading {labels_dir}/{}", stem.display()))?;
+        let labels = read(&dir.join(labels_dir).join(&stem))?;
         let mut boxes = labels.lines().filter_map(|l| yolo_box(l, w, h));
         let bbox = if scenes {
             boxes.next()
@@ -159,7 +182,7 @@ pub fn moroccan(dir: &Path) -> anyhow::Result<Vec<Item>> {
         out.push(Item {
             image,
             bbox,
-            key: key_of(text)?,
+            key: key_in(&tsv_path, text)?,
             layout: if two_rows { Layout::TwoRows } else { Layout::OneRow },
             held_out: held_out(&split_key(text)),
             scored: !flags.contains("no_arabic_letter_labeled") && get(c_check) != "unreadable",
@@ -172,20 +195,21 @@ pub fn moroccan(dir: &Path) -> anyhow::Result<Vec<Item>> {
 }
 
 /// Items of a plate-crop folder with `groundtruth.csv` (`file,state,TEXT`, no header).
-pub fn crops(dir: &Path) -> anyhow::Result<Vec<Item>> {
-    let csv = std::fs::read_to_string(dir.join("groundtruth.csv")).context("reading groundtruth.csv")?;
+pub fn crops(dir: &Path) -> Result<Vec<Item>> {
+    let csv_path = dir.join("groundtruth.csv");
+    let csv = read(&csv_path)?;
     let mut out = Vec::new();
     for (i, line) in csv.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.trim().split(',').collect();
         let [file, _state, text, ..] = fields[..] else {
-            bail!("{}: groundtruth.csv line {}: expected file,state,TEXT", dir.display(), i + 1)
+            return Err(Error::annotation(&csv_path, format!("line {}: expected file,state,TEXT", i + 1)));
         };
         let image = dir.join("images").join(file);
-        let (w, h) = image::image_dimensions(&image).with_context(|| format!("reading {}", image.display()))?;
+        let (w, h) = dimensions(&image)?;
         out.push(Item {
             image,
             bbox: Bbox { x1: 0.0, y1: 0.0, x2: w as f32, y2: h as f32 },
-            key: key_of(text)?,
+            key: key_in(&csv_path, text)?,
             layout: Layout::OneRow,
             held_out: held_out(&split_key(text)),
             scored: true,
@@ -198,9 +222,9 @@ pub fn crops(dir: &Path) -> anyhow::Result<Vec<Item>> {
 }
 
 /// The annotated sets under `data`: `data` itself or its subfolders, in any of the styles.
-pub fn sets(data: &Path) -> anyhow::Result<Vec<(String, Vec<Item>)>> {
+pub fn sets(data: &Path) -> Result<Vec<(String, Vec<Item>)>> {
     let name_of = |p: &Path| p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let load = |dir: &Path| -> anyhow::Result<Option<Vec<Item>>> {
+    let load = |dir: &Path| -> Result<Option<Vec<Item>>> {
         if dir.join("plates.tsv").is_file() {
             return Ok(Some(moroccan(dir)?));
         }
@@ -213,23 +237,17 @@ pub fn sets(data: &Path) -> anyhow::Result<Vec<(String, Vec<Item>)>> {
     if let Some(items) = load(data)? {
         return Ok(vec![(name_of(data), items)]);
     }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(data)
-        .with_context(|| format!("reading {}", data.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
     let mut out = Vec::new();
-    for d in dirs {
+    for d in entries(data)?.into_iter().filter(|p| p.is_dir()) {
         if let Some(items) = load(&d)? {
             out.push((name_of(&d), items));
         }
     }
     if out.is_empty() {
-        bail!(
-            "{}: no plates.tsv, groundtruth.csv or `file x y w h TEXT` annotations here or in its subfolders",
-            data.display()
-        );
+        return Err(Error::annotation(
+            data,
+            "no plates.tsv, groundtruth.csv or `file x y w h TEXT` annotations here or in its subfolders",
+        ));
     }
     Ok(out)
 }
@@ -299,6 +317,6 @@ mod tests {
         // A malformed line is an error naming the file and the line.
         std::fs::write(us.join("groundtruth.csv"), "ak1.jpg\n").unwrap();
         let e = crops(&us).err().unwrap().to_string();
-        assert!(e.contains("groundtruth.csv line 1"), "{e}");
+        assert!(e.contains("groundtruth.csv: line 1"), "{e}");
     }
 }

@@ -8,27 +8,28 @@
 //! accepted plate reads' boxes, exact reads end to end (whole image in) and of the annotated crop,
 //! character accuracy, and for Moroccan plates exact reads per letter and per format.
 
-mod items;
+pub mod items;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use raqib_core::PlateText;
+use items::{Item, sets};
 use raqib_core::edit::levenshtein;
+use raqib_core::{Bbox, PlateText};
 use raqib_models::RgbImage;
-use raqib_models::face::Bbox;
-use raqib_models::plate::{Crop, LocaliserKind, PlateFinder, Region, Views};
+use raqib_models::plate::{Crop, LocaliserKind, PlateFinder, Region};
 use serde::Serialize;
 
-use crate::config::{Config, Paths};
-use items::{Item, sets};
+use crate::Result;
 
 /// Exact-read counts for one subset.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
-struct Rate {
-    n: usize,
-    exact: usize,
+pub struct Rate {
+    /// Items scored.
+    pub n: usize,
+    /// Of those, read exactly.
+    pub exact: usize,
 }
 
 impl Rate {
@@ -36,22 +37,23 @@ impl Rate {
         self.n += 1;
         self.exact += usize::from(ok);
     }
-    fn pct(&self) -> f64 {
+    /// Exact reads, percent (NaN when nothing was scored).
+    pub fn pct(&self) -> f64 {
         if self.n == 0 { f64::NAN } else { self.exact as f64 * 100.0 / self.n as f64 }
     }
 }
 
 /// Boxes against the annotated plates at IoU ≥ 0.5.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
-struct Detection {
+pub struct Detection {
     /// Annotated plates.
-    plates: usize,
+    pub plates: usize,
     /// Annotated plates some box matches.
-    found: usize,
+    pub found: usize,
     /// Boxes given.
-    boxes: usize,
+    pub boxes: usize,
     /// Boxes that match an annotated plate.
-    right: usize,
+    pub right: usize,
 }
 
 impl Detection {
@@ -62,53 +64,76 @@ impl Detection {
         self.boxes += boxes.len();
         self.right += boxes.iter().filter(|b| matches(b)).count();
     }
-    fn recall(&self) -> f64 {
+    /// Annotated plates found, percent.
+    pub fn recall(&self) -> f64 {
         self.found as f64 * 100.0 / self.plates.max(1) as f64
     }
-    fn precision(&self) -> f64 {
+    /// Boxes that are annotated plates, percent (NaN when no box was given).
+    pub fn precision(&self) -> f64 {
         if self.boxes == 0 { f64::NAN } else { self.right as f64 * 100.0 / self.boxes as f64 }
     }
 }
 
 /// Exact reads of one group of plates (a letter, a format).
 #[derive(Debug, Default, Clone, Copy, Serialize)]
-struct GroupRates {
-    crop: Rate,
-    end_to_end: Rate,
+pub struct GroupRates {
+    /// The annotated crop read by the recogniser alone.
+    pub crop: Rate,
+    /// Whole image in.
+    pub end_to_end: Rate,
 }
 
 /// Figures for one set.
 #[derive(Debug, Default, Serialize)]
-struct SetReport {
-    set: String,
-    localiser: String,
-    images: usize,
+pub struct SetReport {
+    /// The set's folder name.
+    pub set: String,
+    /// The localiser used.
+    pub localiser: String,
+    /// Images read.
+    pub images: usize,
     /// Localiser boxes overlapping the annotated plate at IoU ≥ 0.3 (all items).
-    region_recall_30: f64,
-    regions_per_image: f64,
-    /// The localiser's boxes, all items / held-out items.
-    localiser_boxes: Detection,
-    localiser_boxes_held_out: Detection,
-    /// The accepted plate reads' boxes (localiser + recogniser), all / held out.
-    plate_reads: Detection,
-    plate_reads_held_out: Detection,
+    pub region_recall_30: f64,
+    /// Localiser boxes per image, mean.
+    pub regions_per_image: f64,
+    /// The localiser's boxes, all items.
+    pub localiser_boxes: Detection,
+    /// The localiser's boxes, held-out items.
+    pub localiser_boxes_held_out: Detection,
+    /// The accepted plate reads' boxes (localiser + recogniser), all items.
+    pub plate_reads: Detection,
+    /// The accepted plate reads' boxes, held-out items.
+    pub plate_reads_held_out: Detection,
     /// Exact read, whole image in (localiser + recogniser): the read at the plate's place.
-    end_to_end: Rate,
-    end_to_end_held_out: Rate,
+    pub end_to_end: Rate,
+    /// [`Self::end_to_end`], held-out items.
+    pub end_to_end_held_out: Rate,
     /// Exact read of the annotated box (recogniser alone).
-    crop: Rate,
-    crop_held_out: Rate,
-    /// Moroccan `digits|letter|digits` plates only.
-    standard_end_to_end_held_out: Rate,
-    standard_crop_held_out: Rate,
-    /// Held-out Moroccan plates by letter group and by format.
-    by_letter_held_out: BTreeMap<String, GroupRates>,
-    by_format_held_out: BTreeMap<String, GroupRates>,
+    pub crop: Rate,
+    /// [`Self::crop`], held-out items.
+    pub crop_held_out: Rate,
+    /// Moroccan `digits|letter|digits` plates only, end to end, held out.
+    pub standard_end_to_end_held_out: Rate,
+    /// Moroccan `digits|letter|digits` plates only, crop, held out.
+    pub standard_crop_held_out: Rate,
+    /// Held-out Moroccan plates by letter group.
+    pub by_letter_held_out: BTreeMap<String, GroupRates>,
+    /// Held-out Moroccan plates by format.
+    pub by_format_held_out: BTreeMap<String, GroupRates>,
     /// Characters right in the annotated-box reads (1 − edit distance / length), all scored items.
-    char_accuracy: f64,
-    char_accuracy_held_out: f64,
-    ms_per_image: f64,
-    localiser_ms_per_image: f64,
+    pub char_accuracy: f64,
+    /// [`Self::char_accuracy`], held-out items.
+    pub char_accuracy_held_out: f64,
+    /// Whole image in to reads out, ms per image.
+    pub ms_per_image: f64,
+    /// Of that, the localiser, ms per image.
+    pub localiser_ms_per_image: f64,
+    /// Images that could not be read (file and error), skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+    /// With `mistakes`: every missed or extra box and every misread, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mistakes: Vec<String>,
 }
 
 fn file_name(p: &std::path::Path) -> String {
@@ -116,7 +141,7 @@ fn file_name(p: &std::path::Path) -> String {
 }
 
 #[expect(clippy::too_many_lines, reason = "one pass over every item, scored several ways; split when it grows")]
-fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool) -> anyhow::Result<SetReport> {
+fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool) -> Result<SetReport> {
     let mut r =
         SetReport { set: name.to_owned(), localiser: finder.localiser.kind().to_string(), ..Default::default() };
     let (mut loc30, mut regions_total) = (0usize, 0usize);
@@ -126,7 +151,7 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
         let img = match RgbImage::open(&it.image) {
             Ok(img) => img,
             Err(e) => {
-                eprintln!("  {e}");
+                r.skipped.push(e.to_string());
                 continue;
             }
         };
@@ -149,14 +174,14 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
             let missed = !region_boxes.iter().any(|b| b.iou(&it.bbox) >= 0.5);
             let extra = region_boxes.iter().filter(|b| b.iou(&it.bbox) < 0.5).count();
             if missed || extra > 0 {
-                eprintln!(
+                r.mistakes.push(format!(
                     "  {name}{} {}: plate {} box {:?}, {extra} other box(es) {:?}",
                     if it.held_out { " (held out)" } else { "" },
                     file_name(&it.image),
                     if missed { "missed" } else { "found" },
                     it.bbox,
                     region_boxes.iter().filter(|b| b.iou(&it.bbox) < 0.5).collect::<Vec<_>>()
-                );
+                ));
             }
         }
         // The read at the plate's place: most overlap with the annotated box.
@@ -165,7 +190,7 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
             .map(|p| (p.bbox.iou(&it.bbox), p))
             .filter(|(iou, _)| *iou > 0.1)
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, p)| p.key.clone());
+            .map(|(_, p)| p.plate.key().to_owned());
         let pad = 0.15 * it.bbox.height();
         let crop = Crop {
             bbox: Bbox { x1: it.bbox.x1 - pad, y1: it.bbox.y1 - pad, x2: it.bbox.x2 + pad, y2: it.bbox.y2 + pad },
@@ -181,14 +206,14 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
         let e2e_ok = at_plate.as_deref() == Some(it.key.as_str());
         let crop_ok = crop_key == it.key;
         if mistakes && (!e2e_ok || !crop_ok) {
-            eprintln!(
+            r.mistakes.push(format!(
                 "  {name}{} {}: truth {}  crop {}  end-to-end {}",
                 if it.held_out { " (held out)" } else { "" },
                 file_name(&it.image),
                 it.key,
                 if crop_ok { "ok".to_owned() } else { crop_key.clone() },
                 if e2e_ok { "ok".to_owned() } else { at_plate.clone().unwrap_or_else(|| "(none)".into()) }
-            );
+            ));
         }
         r.end_to_end.add(e2e_ok);
         r.crop.add(crop_ok);
@@ -224,36 +249,21 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
     Ok(r)
 }
 
-/// Runs the evaluation and prints a table (or JSON with `json`); `views`: plates are re-read
-/// from several views and voted (as `raqib run` does), else from their one crop; `localiser`:
-/// which localiser finds the plates (default: the one configured for still photos).
-pub fn eval(
-    config: &Config,
-    paths: &Paths,
-    data: &[PathBuf],
-    json: bool,
-    mistakes: bool,
-    views: bool,
-    localiser: Option<LocaliserKind>,
-) -> anyhow::Result<()> {
-    let kind = localiser.unwrap_or(config.runtime.still_localiser);
-    let mut finder = crate::plates_cmd::load_finder_with(config, paths, kind)?;
-    finder.views = if views { Views::All } else { Views::One };
+/// Evaluates `finder` (its localiser and its `views` setting as given) on every annotated set
+/// found in `data` (each folder itself or its subfolders, [`items::sets`]); `mistakes`: also list
+/// every missed or extra box and every misread in each report.
+pub fn evaluate_sets(finder: &mut PlateFinder, data: &[PathBuf], mistakes: bool) -> Result<Vec<SetReport>> {
     let mut reports = Vec::new();
     for d in data {
         for (name, items) in sets(d)? {
-            reports.push(evaluate(&mut finder, &name, &items, mistakes)?);
+            reports.push(evaluate(finder, &name, &items, mistakes)?);
         }
     }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "plates": reports }))?);
-        return Ok(());
-    }
-    print_table(&reports, kind);
-    Ok(())
+    Ok(reports)
 }
 
-fn print_table(reports: &[SetReport], kind: LocaliserKind) {
+/// The reports as a text table, one block per set.
+pub fn table(reports: &[SetReport], kind: LocaliserKind) -> String {
     let p = |r: &Rate| if r.n == 0 { "—".to_owned() } else { format!("{:.1}% ({}/{})", r.pct(), r.exact, r.n) };
     let d = |x: &Detection| {
         format!(
@@ -266,34 +276,49 @@ fn print_table(reports: &[SetReport], kind: LocaliserKind) {
             x.boxes
         )
     };
-    println!("plates: end-to-end = whole image → {kind} localiser → recogniser; crop = annotated box → recogniser");
-    println!("held out = never trained on (hash split of training/plate_ocr/real.py)");
+    let mut o = String::new();
+    let mut line = |s: String| {
+        o.push_str(&s);
+        o.push('\n');
+    };
+    line(format!(
+        "plates: end-to-end = whole image → {kind} localiser → recogniser; crop = annotated box → recogniser"
+    ));
+    line("held out = never trained on (hash split of training/plate_ocr/real.py)".into());
     for r in reports {
-        println!(
+        line(format!(
             "\n{} ({} images, {:.0} ms/image end to end, localiser {:.1} ms)",
             r.set, r.images, r.ms_per_image, r.localiser_ms_per_image
-        );
-        println!("  localiser boxes@IoU0.5   held out {}", d(&r.localiser_boxes_held_out));
-        println!("                           all      {}", d(&r.localiser_boxes));
-        println!("  plate reads@IoU0.5       held out {}", d(&r.plate_reads_held_out));
-        println!("                           all      {}", d(&r.plate_reads));
-        println!("  localiser recall@0.3 {:.1}%  {:.1} boxes/image", r.region_recall_30, r.regions_per_image);
-        println!("  exact end-to-end  held out {:<18} all {}", p(&r.end_to_end_held_out), p(&r.end_to_end));
-        println!("  exact crop        held out {:<18} all {}", p(&r.crop_held_out), p(&r.crop));
+        ));
+        line(format!("  localiser boxes@IoU0.5   held out {}", d(&r.localiser_boxes_held_out)));
+        line(format!("                           all      {}", d(&r.localiser_boxes)));
+        line(format!("  plate reads@IoU0.5       held out {}", d(&r.plate_reads_held_out)));
+        line(format!("                           all      {}", d(&r.plate_reads)));
+        line(format!("  localiser recall@0.3 {:.1}%  {:.1} boxes/image", r.region_recall_30, r.regions_per_image));
+        line(format!("  exact end-to-end  held out {:<18} all {}", p(&r.end_to_end_held_out), p(&r.end_to_end)));
+        line(format!("  exact crop        held out {:<18} all {}", p(&r.crop_held_out), p(&r.crop)));
         if r.standard_crop_held_out.n > 0 {
-            println!(
+            line(format!(
                 "  standard digits|letter|digits, held out: crop {}  end-to-end {}",
                 p(&r.standard_crop_held_out),
                 p(&r.standard_end_to_end_held_out)
-            );
+            ));
         }
         for (title, map) in [("letter", &r.by_letter_held_out), ("format", &r.by_format_held_out)] {
             for (g, rates) in map {
-                println!("  held out, {title} {g:<9} crop {:<18} end-to-end {}", p(&rates.crop), p(&rates.end_to_end));
+                line(format!(
+                    "  held out, {title} {g:<9} crop {:<18} end-to-end {}",
+                    p(&rates.crop),
+                    p(&rates.end_to_end)
+                ));
             }
         }
-        println!("  character accuracy (crop)  held out {:.2}%  all {:.2}%", r.char_accuracy_held_out, r.char_accuracy);
+        line(format!(
+            "  character accuracy (crop)  held out {:.2}%  all {:.2}%",
+            r.char_accuracy_held_out, r.char_accuracy
+        ));
     }
+    o
 }
 
 #[cfg(test)]

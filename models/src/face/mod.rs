@@ -113,6 +113,13 @@ impl FacePipeline {
         Ok(Some((Face { bbox, score: 0.0, landmarks }, embedding)))
     }
 
+    /// [`Self::single_subject`] of a photo file at the default detection threshold;
+    /// [`Error::NoFace`] when it shows none.
+    pub fn subject_of_photo(&mut self, path: &Path) -> Result<(Face, Embedding)> {
+        let img = RgbImage::open(path)?;
+        self.single_subject(&img, DEFAULT_DETECT_THRESHOLD)?.ok_or_else(|| Error::NoFace { path: path.to_owned() })
+    }
+
     /// Every face in the image with its embedding, best detection first.
     pub fn analyse(&mut self, img: &RgbImage, threshold: f32) -> Result<Vec<(Face, Embedding)>> {
         let mut out = Vec::new();

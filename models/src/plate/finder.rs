@@ -39,16 +39,11 @@ pub struct PlateRead {
     /// Where, image pixels.
     #[serde(rename = "box")]
     pub bbox: Bbox,
-    /// Canonical text, e.g. `12345-ب-6`.
-    pub text: String,
-    /// The canonical text with Arabic letters transliterated, e.g. `12345-B-6`.
-    pub latin: String,
-    /// Separator-free match key.
-    pub key: String,
-    /// Recognised format.
-    pub format: PlateFormat,
-    /// Country the format implies, if any.
-    pub country: Option<&'static str>,
+    /// The plate: canonical text (`12345-ب-6`), its Latin spelling, match key, format and the
+    /// country the format implies; shown in JSON as the flat fields `text`, `latin`, `key`,
+    /// `format`, `country`.
+    #[serde(flatten, serialize_with = "raqib_core::plate::read_fields_with_country")]
+    pub plate: PlateText,
     /// Mean character confidence.
     pub confidence: f32,
     /// What the recogniser emitted, before canonicalisation.
@@ -358,7 +353,7 @@ impl PlateFinder {
         let mut crops = Vec::new();
         let mut owners = Vec::new();
         for (i, p) in plates.iter().enumerate() {
-            if p.layout != Layout::OneRow || !p.key.chars().all(|c| c.is_ascii_digit()) {
+            if p.layout != Layout::OneRow || !p.plate.key().chars().all(|c| c.is_ascii_digit()) {
                 continue;
             }
             let (b, grow) = (p.bbox, 0.8 * p.bbox.width());
@@ -378,8 +373,8 @@ impl PlateFinder {
         for ((crop, read), &i) in crops.iter().zip(reads).zip(&owners) {
             let Some(wider) = to_plate(crop, read, self.min_confidence) else { continue };
             let p = &plates[i];
-            let better = plates[i].format == PlateFormat::Generic || wider.confidence > p.confidence;
-            if wider.format != PlateFormat::Generic && wider.key.contains(&p.key) && better {
+            let better = plates[i].plate.format() == PlateFormat::Generic || wider.confidence > p.confidence;
+            if wider.plate.format() != PlateFormat::Generic && wider.plate.key().contains(p.plate.key()) && better {
                 plates[i] = wider;
             }
         }
@@ -490,11 +485,7 @@ fn to_plate(crop: &Crop, read: OcrRead, min_confidence: f32) -> Option<PlateRead
     }
     Some(PlateRead {
         bbox: crop.bbox,
-        text: plate.canonical().to_owned(),
-        latin: plate.latin_alias(),
-        key: plate.key().to_owned(),
-        format: plate.format(),
-        country: plate.country(),
+        plate,
         confidence: read.confidence,
         raw: read.text,
         layout: read.layout,
@@ -506,7 +497,7 @@ fn to_plate(crop: &Crop, read: OcrRead, min_confidence: f32) -> Option<PlateRead
 fn select<'a>(reads: impl Iterator<Item = (&'a Crop, OcrRead)>, min_confidence: f32) -> Vec<PlateRead> {
     let mut plates: Vec<PlateRead> = reads.filter_map(|(c, r)| to_plate(c, r, min_confidence)).collect();
     // A known format is worth a little confidence over a generic group of characters.
-    let score = |p: &PlateRead| p.confidence + if p.format == PlateFormat::Generic { 0.0 } else { 0.05 };
+    let score = |p: &PlateRead| p.confidence + if p.plate.format() == PlateFormat::Generic { 0.0 } else { 0.05 };
     plates.sort_by(|a, b| score(b).total_cmp(&score(a)));
     let mut kept: Vec<PlateRead> = Vec::new();
     for p in plates {
@@ -516,7 +507,7 @@ fn select<'a>(reads: impl Iterator<Item = (&'a Crop, OcrRead)>, min_confidence: 
     }
     let captions: Vec<bool> = kept
         .iter()
-        .map(|p| p.format == PlateFormat::Generic && kept.iter().any(|k| caption_of(&p.bbox, &k.bbox)))
+        .map(|p| p.plate.format() == PlateFormat::Generic && kept.iter().any(|k| caption_of(&p.bbox, &k.bbox)))
         .collect();
     kept.into_iter().zip(captions).filter(|(_, caption)| !caption).map(|(p, _)| p).collect()
 }
@@ -627,10 +618,10 @@ mod tests {
         ];
         let plates = select(reads.into_iter(), 0.6);
         assert_eq!(plates.len(), 1, "{plates:?}");
-        assert_eq!(plates[0].text, "12345-ب-6");
-        assert_eq!(plates[0].latin, "12345-B-6");
-        assert_eq!(plates[0].format, PlateFormat::MoroccoStandard);
-        assert_eq!(plates[0].country, Some("MA"));
+        assert_eq!(plates[0].plate.canonical(), "12345-ب-6");
+        assert_eq!(plates[0].plate.latin_alias(), "12345-B-6");
+        assert_eq!(plates[0].plate.format(), PlateFormat::MoroccoStandard);
+        assert_eq!(plates[0].plate.country(), Some("MA"));
     }
 
     #[test]
@@ -641,7 +632,8 @@ mod tests {
         let elsewhere = Crop { bbox: bx(500.0, 112.0, 560.0, 124.0), layout: Layout::OneRow };
         let reads =
             vec![(&plate, read("ERZ5D05", 0.9)), (&band, read("BRAS1L", 0.95)), (&elsewhere, read("KA1234", 0.9))];
-        let texts: Vec<String> = select(reads.into_iter(), 0.6).into_iter().map(|p| p.text).collect();
+        let texts: Vec<String> =
+            select(reads.into_iter(), 0.6).into_iter().map(|p| p.plate.canonical().to_owned()).collect();
         assert!(texts.contains(&"ERZ5D05".to_owned()), "{texts:?}");
         assert!(!texts.iter().any(|t| t.starts_with("BRAS")), "{texts:?}");
         assert!(texts.iter().any(|t| t.contains("1234")), "a small read away from plates stays: {texts:?}");

@@ -46,7 +46,7 @@ pub(crate) async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Operator, &state, "listing alerts")?;
+    caller.require(Role::Operator, &state, "listing alerts").await?;
     if let Some(s) = q.state.as_deref()
         && !["new", "acknowledged", "escalated"].contains(&s)
     {
@@ -61,14 +61,16 @@ pub(crate) async fn list(
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
-    let (alerts, cursor) = state
+    state
         .blocking(move |state| {
-            let events = state.events();
-            Ok((events.alerts(&filter)?, events.alerts_cursor()?))
+            let (alerts, cursor) = {
+                let events = state.events();
+                (events.alerts(&filter)?, events.alerts_cursor()?)
+            };
+            audit(state, &caller, "alerts.list", None, None, Some(&format!("{} alert(s)", alerts.len())));
+            Ok(Json(serde_json::json!({ "alerts": alerts, "cursor": cursor.to_string() })))
         })
-        .await?;
-    audit(&state, &caller, "alerts.list", None, None, Some(&format!("{} alert(s)", alerts.len())));
-    Ok(Json(serde_json::json!({ "alerts": alerts, "cursor": cursor.to_string() })))
+        .await
 }
 
 /// `GET /api/alerts/{id}`: the alert and the actions taken on it.
@@ -77,15 +79,19 @@ pub(crate) async fn one(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Operator, &state, "viewing an alert")?;
+    caller.require(Role::Operator, &state, "viewing an alert").await?;
     let id = parse_id(&id)?;
-    let (alert, actions) = {
-        let events = state.events();
-        (events.alert(id)?, events.alert_actions(id)?)
-    };
-    let alert = alert.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
-    audit(&state, &caller, "alert.view", Some(&id.to_string()), None, None);
-    Ok(Json(serde_json::json!({ "alert": alert, "actions": actions })))
+    state
+        .blocking(move |state| {
+            let (alert, actions) = {
+                let events = state.events();
+                (events.alert(id)?, events.alert_actions(id)?)
+            };
+            let alert = alert.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
+            audit(state, &caller, "alert.view", Some(&id.to_string()), None, None);
+            Ok(Json(serde_json::json!({ "alert": alert, "actions": actions })))
+        })
+        .await
 }
 
 #[derive(Deserialize, Default)]
@@ -102,19 +108,23 @@ async fn act(
     action: AlertAction,
     body: ActBody,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Operator, &state, "acting on an alert")?;
+    caller.require(Role::Operator, &state, "acting on an alert").await?;
     let id = parse_id(&id)?;
     if body.comment.len() > 2000 {
         return Err(ApiError::bad_request("comment: at most 2000 characters"));
     }
-    let alert = state.events().act_on_alert(id, action, &caller.0.name, body.comment.trim())?;
-    let name = match action {
-        AlertAction::Acknowledge => "alert.acknowledge",
-        AlertAction::Escalate => "alert.escalate",
-    };
-    audit(&state, &caller, name, Some(&id.to_string()), Some(body.comment.trim()), None);
-    state.alerts_changed();
-    Ok(Json(alert).into_response())
+    state
+        .blocking(move |state| {
+            let alert = state.events().act_on_alert(id, action, &caller.0.name, body.comment.trim())?;
+            let name = match action {
+                AlertAction::Acknowledge => "alert.acknowledge",
+                AlertAction::Escalate => "alert.escalate",
+            };
+            audit(state, &caller, name, Some(&id.to_string()), Some(body.comment.trim()), None);
+            state.alerts_changed();
+            Ok(Json(alert).into_response())
+        })
+        .await
 }
 
 /// `POST /api/alerts/{id}/acknowledge {comment}`.
@@ -149,11 +159,16 @@ async fn snapshot(
     what: &'static str,
     fetch: fn(&raqib_events::EventStore, AlertId) -> raqib_events::Result<Option<Vec<u8>>>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Operator, &state, "viewing a snapshot")?;
+    caller.require(Role::Operator, &state, "viewing a snapshot").await?;
     let id = parse_id(&id)?;
-    let bytes = fetch(&state.events(), id)?.ok_or_else(|| ApiError::not_found(format!("no {what} for {id}")))?;
-    audit(&state, &caller, "snapshot.view", Some(&id.to_string()), None, Some(what));
-    Ok(jpeg(bytes))
+    state
+        .blocking(move |state| {
+            let bytes =
+                fetch(&state.events(), id)?.ok_or_else(|| ApiError::not_found(format!("no {what} for {id}")))?;
+            audit(state, &caller, "snapshot.view", Some(&id.to_string()), None, Some(what));
+            Ok(jpeg(bytes))
+        })
+        .await
 }
 
 /// `GET /api/alerts/{id}/crop.jpg`: the plate or face crop.
@@ -189,7 +204,7 @@ pub(crate) async fn evidence(
     Path(id): Path<String>,
     Query(q): Query<EvidenceQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Analyst, &state, "exporting evidence")?;
+    caller.require(Role::Analyst, &state, "exporting evidence").await?;
     let reason = crate::auth::require_reason(q.reason.as_deref())?;
     let id = parse_id(&id)?;
     let info = raqib_events::evidence::ExportInfo {

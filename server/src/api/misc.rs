@@ -17,7 +17,7 @@ pub(crate) async fn cameras(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Operator, &state, "viewing cameras")?;
+    caller.require(Role::Operator, &state, "viewing cameras").await?;
     Ok(Json(serde_json::json!({ "cameras": state.node.cameras() })))
 }
 
@@ -33,10 +33,14 @@ pub(crate) async fn audit_log(
     caller: Caller,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Admin, &state, "reading the audit log")?;
-    let records = state.watchlist().audit_log(q.limit.unwrap_or(200).clamp(1, 5000))?;
-    audit(&state, &caller, "audit.view", None, None, None);
-    Ok(Json(serde_json::json!({ "records": records })))
+    caller.require(Role::Admin, &state, "reading the audit log").await?;
+    state
+        .blocking(move |state| {
+            let records = state.watchlist().audit_log(q.limit.unwrap_or(200).clamp(1, 5000))?;
+            audit(state, &caller, "audit.view", None, None, None);
+            Ok(Json(serde_json::json!({ "records": records })))
+        })
+        .await
 }
 
 /// `GET /metrics`: Prometheus text.
@@ -52,8 +56,11 @@ pub(crate) async fn healthz() -> &'static str {
 
 /// `GET /readyz`: the stores answer and at least one camera delivers frames.
 pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    if let Err(e) = state.events().alerts_cursor() {
-        return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response();
+    let probe = state.clone();
+    match tokio::task::spawn_blocking(move || probe.events().alerts_cursor().map(drop)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response(),
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response(),
     }
     let cams = state.node.cameras();
     let running = cams.iter().filter(|c| matches!(c.state, raqib_events::health::CameraState::Streaming)).count();

@@ -39,7 +39,7 @@ pub(crate) async fn reads(
     caller: Caller,
     Query(q): Query<ReadQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Analyst, &state, "searching reads")?;
+    caller.require(Role::Analyst, &state, "searching reads").await?;
     let reason = require_reason(q.reason.as_deref())?;
     // The search itself runs off the async workers.
     state.blocking(move |state| search_reads(state, &caller, q, &reason)).await
@@ -51,7 +51,6 @@ fn search_reads(
     q: ReadQuery,
     reason: &raqib_core::Reason,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let reason = reason.as_str();
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let Some(plate) = q.plate.filter(|p| !p.trim().is_empty()) else {
         let filter = raqib_events::read_search::ReadFilter {
@@ -67,41 +66,26 @@ fn search_reads(
             caller,
             "reads.list",
             filter.camera.as_deref(),
-            Some(reason),
+            Some(reason.as_str()),
             Some(&format!("{} read(s)", reads.len())),
         );
         let results: Vec<_> = reads.into_iter().map(|r| serde_json::json!({ "read": r, "distance": 0.0 })).collect();
         return Ok(Json(serde_json::json!({ "mode": "list", "results": results })));
     };
-    let mode = q.mode.as_deref().unwrap_or(if plate.contains(['*', '?']) { "wildcard" } else { "exact" });
-    let results: Vec<serde_json::Value> = match mode {
-        "exact" | "wildcard" => {
-            if mode == "exact" && plate.contains(['*', '?']) {
-                return Err(ApiError::bad_request("mode exact: the plate may not hold wildcards (use mode=wildcard)"));
-            }
-            state
-                .events()
-                .search(&plate, limit)?
-                .into_iter()
-                .map(|r| serde_json::json!({ "read": r, "distance": 0.0 }))
-                .collect()
-        }
-        "fuzzy" => state
-            .events()
-            .search_fuzzy(&plate, state.policy.plate_max_distance, limit)?
-            .into_iter()
-            .map(|(r, d)| serde_json::json!({ "read": r, "distance": d }))
-            .collect(),
-        m => return Err(ApiError::bad_request(format!("mode: `{m}` is not exact, fuzzy or wildcard"))),
-    };
-    audit(
-        state,
-        caller,
-        "search.reads",
-        Some(&plate),
-        Some(reason),
-        Some(&format!("mode {mode}, {} result(s)", results.len())),
-    );
+    let mode = raqib_events::read_search::SearchMode::parse(q.mode.as_deref(), &plate)?;
+    let who = raqib_events::read_search::SearchAudit { actor: &caller.0.name, reason, action: "search.reads" };
+    let events = state.events();
+    let watchlist = state.watchlist();
+    let results = raqib_events::read_search::search_audited(
+        &events,
+        &watchlist,
+        who,
+        &plate,
+        mode,
+        state.policy.plate_max_distance,
+        limit,
+    )?;
+    let mode = mode.as_str();
     Ok(Json(serde_json::json!({ "mode": mode, "results": results })))
 }
 
@@ -111,10 +95,15 @@ pub(crate) async fn read_crop(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    caller.require(Role::Analyst, &state, "viewing a read's snapshot")?;
-    let bytes = state.events().crop(id)?.ok_or_else(|| ApiError::not_found(format!("no crop for read {id}")))?;
-    audit(&state, &caller, "snapshot.view", Some(&format!("read:{id}")), None, Some("crop"));
-    Ok(super::alerts::jpeg(bytes))
+    caller.require(Role::Analyst, &state, "viewing a read's snapshot").await?;
+    state
+        .blocking(move |state| {
+            let bytes =
+                state.events().crop(id)?.ok_or_else(|| ApiError::not_found(format!("no crop for read {id}")))?;
+            audit(state, &caller, "snapshot.view", Some(&format!("read:{id}")), None, Some("crop"));
+            Ok(super::alerts::jpeg(bytes))
+        })
+        .await
 }
 
 /// The fields of a multipart form: text fields and at most one file (`photo`).
@@ -165,7 +154,7 @@ pub(crate) async fn face(
     caller: Caller,
     multipart: Multipart,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Analyst, &state, "searching by face")?;
+    caller.require(Role::Analyst, &state, "searching by face").await?;
     let form = read_form(multipart).await?;
     let reason = require_reason(form.fields.get("reason").map(String::as_str))?.to_string();
     let probe = embed(&state, form.photo).await?;

@@ -24,18 +24,23 @@ pub(crate) async fn login(State(state): State<Arc<AppState>>, body: Json<Login>)
     let st = state.clone();
     let name = body.name.clone();
     // argon2 is deliberately slow: keep it off the async workers.
+    // The login and its audit record are written there too.
     let result = tokio::task::spawn_blocking(move || {
-        st.users().login(&body.name, &body.password, Duration::from_secs(hours * 3600))
+        let result = st.users().login(&body.name, &body.password, Duration::from_secs(hours * 3600))?;
+        match &result {
+            Some((_, who)) => audit(&st, &Caller(who.clone()), "login", Some(&who.name), None, None),
+            None => {
+                let actor = Caller(crate::users::Principal { name: name.clone(), role: crate::users::Role::Operator });
+                audit(&st, &actor, "login.failed", Some(&name), None, None);
+            }
+        }
+        Ok::<_, ApiError>(result)
     })
     .await
     .map_err(ApiError::internal)??;
     let Some((token, who)) = result else {
-        let actor = Caller(crate::users::Principal { name: name.clone(), role: crate::users::Role::Operator });
-        audit(&state, &actor, "login.failed", Some(&name), None, None);
         return Err(ApiError { status: StatusCode::UNAUTHORIZED, message: "wrong user name or password".into() });
     };
-    let caller = Caller(who.clone());
-    audit(&state, &caller, "login", Some(&who.name), None, None);
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
     let cookie =
         format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", hours * 3600);
@@ -50,10 +55,19 @@ pub(crate) async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     use crate::auth::Presented;
-    if let Some(Presented::Bearer(token) | Presented::Cookie(token)) = crate::auth::presented(&headers) {
-        state.users().logout(token)?;
-    }
-    audit(&state, &caller, "logout", Some(&caller.0.name), None, None);
+    let token = match crate::auth::presented(&headers) {
+        Some(Presented::Bearer(token) | Presented::Cookie(token)) => Some(token.to_owned()),
+        None => None,
+    };
+    state
+        .blocking(move |state| {
+            if let Some(token) = token {
+                state.users().logout(&token)?;
+            }
+            audit(state, &caller, "logout", Some(&caller.0.name), None, None);
+            Ok(())
+        })
+        .await?;
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
 }

@@ -19,10 +19,14 @@ pub(crate) async fn plates(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Analyst, &state, "viewing the watchlist")?;
-    let plates = state.watchlist().plates()?;
-    audit(&state, &caller, "watchlist.view", Some("plates"), None, Some(&format!("{} entries", plates.len())));
-    Ok(Json(serde_json::json!({ "plates": plates })))
+    caller.require(Role::Analyst, &state, "viewing the watchlist").await?;
+    state
+        .blocking(move |state| {
+            let plates = state.watchlist().plates()?;
+            audit(state, &caller, "watchlist.view", Some("plates"), None, Some(&format!("{} entries", plates.len())));
+            Ok(Json(serde_json::json!({ "plates": plates })))
+        })
+        .await
 }
 
 /// `POST /api/watchlist/plates` with a JSON entry (`plate`, `category`, optional `priority`,
@@ -32,10 +36,14 @@ pub(crate) async fn add_plate(
     caller: Caller,
     body: Result<Json<NewPlateEntry>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    caller.require(Role::Admin, &state, "changing the watchlist")?;
+    caller.require(Role::Admin, &state, "changing the watchlist").await?;
     let Json(new) = body.map_err(|e| ApiError { status: e.status(), message: e.body_text() })?;
-    let entry = state.watchlist().add_plate(&new, Actor::new(&caller.0.name, new.case_ref.as_deref()))?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "entry": entry }))))
+    state
+        .blocking(move |state| {
+            let entry = state.watchlist().add_plate(&new, Actor::new(&caller.0.name, new.case_ref.as_deref()))?;
+            Ok((StatusCode::CREATED, Json(serde_json::json!({ "entry": entry }))))
+        })
+        .await
 }
 
 #[derive(Deserialize)]
@@ -51,11 +59,14 @@ pub(crate) async fn remove_plate(
     Path(id): Path<i64>,
     Query(q): Query<ReasonQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Admin, &state, "changing the watchlist")?;
+    caller.require(Role::Admin, &state, "changing the watchlist").await?;
     let reason = require_reason(q.reason.as_deref())?;
-    let reason = reason.as_str();
-    let entry = state.watchlist().remove_plate(id, Actor::new(&caller.0.name, Some(reason)))?;
-    Ok(Json(serde_json::json!({ "removed": entry })))
+    state
+        .blocking(move |state| {
+            let entry = state.watchlist().remove_plate(id, Actor::new(&caller.0.name, Some(reason.as_str())))?;
+            Ok(Json(serde_json::json!({ "removed": entry })))
+        })
+        .await
 }
 
 /// `GET /api/watchlist/persons`.
@@ -63,10 +74,14 @@ pub(crate) async fn persons(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Analyst, &state, "viewing the watchlist")?;
-    let persons = state.watchlist().persons()?;
-    audit(&state, &caller, "watchlist.view", Some("persons"), None, Some(&format!("{} persons", persons.len())));
-    Ok(Json(serde_json::json!({ "persons": persons })))
+    caller.require(Role::Analyst, &state, "viewing the watchlist").await?;
+    state
+        .blocking(move |state| {
+            let persons = state.watchlist().persons()?;
+            audit(state, &caller, "watchlist.view", Some("persons"), None, Some(&format!("{} persons", persons.len())));
+            Ok(Json(serde_json::json!({ "persons": persons })))
+        })
+        .await
 }
 
 /// `POST /api/watchlist/persons` (multipart: `name`, `category`, optional `priority`,
@@ -76,7 +91,7 @@ pub(crate) async fn enrol_person(
     caller: Caller,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    caller.require(Role::Admin, &state, "enrolling a person")?;
+    caller.require(Role::Admin, &state, "enrolling a person").await?;
     let form = super::search::read_form(multipart).await?;
     let field = |k: &str| form.fields.get(k).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let new = NewPerson {
@@ -90,15 +105,19 @@ pub(crate) async fn enrol_person(
     };
     // Embed first: a photo without a usable face creates nothing.
     let embedding = super::search::embed(&state, form.photo).await?;
-    let model = state.node.face_model();
-    let mut store = state.watchlist();
-    let actor = Actor::new(&caller.0.name, new.case_ref.as_deref());
-    let person = store.add_person(&new, actor)?;
-    if let Err(e) = store.add_embedding(person.id, &model, &embedding, Some("console upload"), actor) {
-        let _ = store.remove_person(person.id, Actor::new(&caller.0.name, Some("enrolment failed")));
-        return Err(e.into());
-    }
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "person": person }))))
+    state
+        .blocking(move |state| {
+            let model = state.node.face_model();
+            let mut store = state.watchlist();
+            let actor = Actor::new(&caller.0.name, new.case_ref.as_deref());
+            let person = store.add_person(&new, actor)?;
+            if let Err(e) = store.add_embedding(person.id, &model, &embedding, Some("console upload"), actor) {
+                let _ = store.remove_person(person.id, Actor::new(&caller.0.name, Some("enrolment failed")));
+                return Err(e.into());
+            }
+            Ok((StatusCode::CREATED, Json(serde_json::json!({ "person": person }))))
+        })
+        .await
 }
 
 /// `DELETE /api/watchlist/persons/{id}?reason=`.
@@ -108,9 +127,12 @@ pub(crate) async fn remove_person(
     Path(id): Path<i64>,
     Query(q): Query<ReasonQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    caller.require(Role::Admin, &state, "changing the watchlist")?;
+    caller.require(Role::Admin, &state, "changing the watchlist").await?;
     let reason = require_reason(q.reason.as_deref())?;
-    let reason = reason.as_str();
-    let person = state.watchlist().remove_person(id, Actor::new(&caller.0.name, Some(reason)))?;
-    Ok(Json(serde_json::json!({ "removed": person })))
+    state
+        .blocking(move |state| {
+            let person = state.watchlist().remove_person(id, Actor::new(&caller.0.name, Some(reason.as_str())))?;
+            Ok(Json(serde_json::json!({ "removed": person })))
+        })
+        .await
 }

@@ -91,7 +91,11 @@ async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor,
     let mut wake = state.alerts.subscribe();
     tracing::info!(sink = %name, from = %cursor, "sink started");
     loop {
-        let batch = state.events().alerts_after(cursor, 50);
+        // Store access off the async workers, like the API's.
+        let st = state.clone();
+        let batch = tokio::task::spawn_blocking(move || st.events().alerts_after(cursor, 50))
+            .await
+            .unwrap_or_else(|e| Err(raqib_events::Error::Search(format!("the read task failed: {e}"))));
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
@@ -129,8 +133,11 @@ async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor,
                 }
             }
             cursor.advance(alert.id);
-            if let Err(e) = state.events().set_sink_cursor(&name, cursor) {
-                tracing::error!(sink = %name, error = %e, "cannot store the sink's cursor");
+            let (st, sink_name) = (state.clone(), name.clone());
+            match tokio::task::spawn_blocking(move || st.events().set_sink_cursor(&sink_name, cursor)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(sink = %name, error = %e, "cannot store the sink's cursor"),
+                Err(e) => tracing::error!(sink = %name, error = %e, "the cursor task failed"),
             }
             state.metrics.sink_pending(&name, batch.len() - i - 1);
         }

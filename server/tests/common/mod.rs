@@ -81,10 +81,7 @@ pub fn raise(dir: &Path, bus: &EventBus, plate: &str) -> bool {
         Snapshot::load(&store, "test-model").unwrap().match_plate(&FuzzyQuery::from_plate(&text), 1.0, Utc::now());
     let event = PlateEvent {
         track: 1,
-        text: text.canonical().into(),
-        latin: text.latin_alias(),
-        key: text.key().into(),
-        format: text.format(),
+        plate: text.clone(),
         confidence: 0.95,
         reads: 5,
         frames: 6,
