@@ -398,16 +398,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
         }
         WatchlistCommand::Audit { limit } => {
             for r in store.audit_log(limit)? {
-                let at = r.at.map(|t| t.to_rfc3339()).unwrap_or_default();
-                println!(
-                    "{:>6} {at} {:12} {:16} {} reason={} {}",
-                    r.id,
-                    r.actor,
-                    r.action,
-                    r.target.unwrap_or_default(),
-                    r.reason.unwrap_or_else(|| "-".into()),
-                    r.detail.unwrap_or_default()
-                );
+                println!("{:>6} {}", r.id, r.line());
             }
         }
     }

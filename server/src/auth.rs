@@ -77,6 +77,10 @@ impl From<raqib_events::Error> for ApiError {
         match e {
             raqib_events::Error::Search(m) | raqib_events::Error::InvalidId(m) => ApiError::bad_request(m),
             raqib_events::Error::NoAlert(_) => ApiError::not_found(e.to_string()),
+            raqib_events::Error::Audit(e) => {
+                tracing::error!(error = %e, "cannot write the audit log: request refused");
+                ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: AUDIT_DOWN.into() }
+            }
             e => ApiError::internal(e),
         }
     }
@@ -153,7 +157,7 @@ impl Caller {
         let (caller, what_owned) = (self.clone(), what.to_owned());
         state
             .blocking(move |state| {
-                audit(state, &caller, "access.denied", Some(&what_owned), None, Some(&detail));
+                audit(state, &caller, "access.denied", Some(&what_owned), None, Some(&detail))?;
                 Ok(())
             })
             .await?;
@@ -164,8 +168,10 @@ impl Caller {
     }
 }
 
-/// Appends to the audit log; a failure to audit is logged loudly (the request was already
-/// authorised, and refusing it now would not undo anything).
+const AUDIT_DOWN: &str = "the audit log cannot be written: request refused";
+
+/// Appends to the audit log. A record that cannot be written refuses the request (503): the
+/// node does not show personal data, or take an action, that its log does not know about.
 pub fn audit(
     state: &AppState,
     caller: &Caller,
@@ -173,11 +179,12 @@ pub fn audit(
     target: Option<&str>,
     reason: Option<&str>,
     detail: Option<&str>,
-) {
+) -> Result<(), ApiError> {
     let actor = Actor::new(&caller.0.name, reason);
-    if let Err(e) = state.watchlist().audit(actor, action, target, detail) {
-        tracing::error!(error = %e, action, "cannot write the audit log");
-    }
+    state.watchlist().audit(actor, action, target, detail).map_err(|e| {
+        tracing::error!(error = %e, action, "cannot write the audit log: request refused");
+        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: AUDIT_DOWN.into() }
+    })
 }
 
 /// A reason is required for searches, exports and removals, under the one rule of

@@ -9,6 +9,11 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+/// Largest `max_upload_bytes` accepted.
+pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
+/// Longest `session_hours` accepted.
+pub const MAX_SESSION_HOURS: u64 = 168;
+
 /// The `[server]` section.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -22,6 +27,11 @@ pub struct ServerConfig {
     pub session_hours: u64,
     /// Mark the session cookie `Secure` (set when the console is served behind HTTPS).
     pub secure_cookies: bool,
+    /// Host names the console answers to (the `Host` header), besides `localhost` and IP
+    /// literals, which always pass: a request naming any other host is refused (421), so a web
+    /// page elsewhere cannot reach the node through DNS rebinding. Add the node's DNS name here
+    /// when it is served under one.
+    pub allowed_hosts: Vec<String>,
     /// Webhooks that receive every alert.
     pub webhooks: Vec<WebhookConfig>,
     /// An MQTT broker that receives every alert.
@@ -35,6 +45,7 @@ impl Default for ServerConfig {
             max_upload_bytes: 10 * 1024 * 1024,
             session_hours: 12,
             secure_cookies: false,
+            allowed_hosts: Vec::new(),
             webhooks: Vec::new(),
             mqtt: None,
         }
@@ -129,8 +140,16 @@ impl ServerConfig {
         if self.max_upload_bytes == 0 {
             return bad("max_upload_bytes", "must be > 0");
         }
-        if self.session_hours == 0 {
-            return bad("session_hours", "must be > 0");
+        if self.max_upload_bytes > MAX_UPLOAD_BYTES {
+            return bad("max_upload_bytes", "must be at most 104857600 (100 MiB)");
+        }
+        if self.session_hours == 0 || self.session_hours > MAX_SESSION_HOURS {
+            return bad("session_hours", "must be between 1 and 168 (a week)");
+        }
+        for h in &self.allowed_hosts {
+            if h.is_empty() || h.contains([':', '/', ' ']) {
+                return bad("allowed_hosts", &format!("`{h}` is not a host name (no port, scheme or path)"));
+            }
         }
         let mut names = std::collections::HashSet::new();
         for w in &self.webhooks {
@@ -143,14 +162,22 @@ impl ServerConfig {
             if w.secret_env.is_none() && w.secret_file.is_none() {
                 return bad("webhooks.secret_env", &format!("webhook `{}` needs secret_env or secret_file", w.name));
             }
-            if w.timeout_ms == 0 {
-                return bad("webhooks.timeout_ms", "must be > 0");
+            if w.timeout_ms == 0 || w.timeout_ms > 60_000 {
+                return bad("webhooks.timeout_ms", "must be between 1 and 60000");
+            }
+            if w.max_backoff_s == 0 || w.max_backoff_s > 3600 {
+                return bad("webhooks.max_backoff_s", "must be between 1 and 3600");
             }
         }
         if let Some(m) = &self.mqtt
             && (m.host.is_empty() || m.topic_prefix.is_empty() || m.topic_prefix.contains(['#', '+']))
         {
             return bad("mqtt", "host and topic_prefix must be set; the prefix may not hold MQTT wildcards");
+        }
+        if let Some(m) = &self.mqtt
+            && (m.max_backoff_s == 0 || m.max_backoff_s > 3600)
+        {
+            return bad("mqtt.max_backoff_s", "must be between 1 and 3600");
         }
         Ok(())
     }

@@ -31,8 +31,10 @@ pub mod console;
 pub mod error;
 pub mod live;
 pub mod metrics;
+mod security;
 pub mod sinks;
-pub mod state;
+mod state;
+mod throttle;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -96,6 +98,7 @@ impl Server {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(state.clone());
         runtime.spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             let served = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = rx.await;
             });

@@ -51,7 +51,7 @@ pub(crate) async fn stream(
                 Some(c) => c,
                 None => state.events().alerts_cursor()?,
             };
-            audit(state, &caller, "alerts.watch", None, None, Some(&format!("from {start}")));
+            audit(state, &caller, "alerts.watch", None, None, Some(&format!("from {start}")))?;
             Ok(start)
         })
         .await?;

@@ -39,6 +39,10 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     /// Bumped whenever alerts may have been stored; live streams and sinks wait on it.
     pub(crate) alerts: watch::Sender<u64>,
+    /// Failed logins per address and user.
+    pub(crate) logins: crate::throttle::LoginThrottle,
+    /// Password checks allowed at once.
+    pub(crate) hashing: Arc<tokio::sync::Semaphore>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -76,6 +80,8 @@ impl AppState {
             users: Mutex::new(UserStore::open(&data_dir.join("users.db"))?),
             metrics,
             alerts: watch::channel(0).0,
+            logins: crate::throttle::LoginThrottle::default(),
+            hashing: Arc::new(tokio::sync::Semaphore::new(crate::throttle::HASHING_SLOTS)),
         })
     }
 

@@ -111,7 +111,8 @@ impl UserStore {
         Ok(UserStore { conn })
     }
 
-    /// Adds a user (or replaces the password and role of an existing one when `replace`).
+    /// Adds a user (or replaces the password and role of an existing one when `replace`, which
+    /// ends the user's open sessions).
     pub fn add_user(&mut self, name: &str, role: Role, password: &str, replace: bool) -> Result<()> {
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
             return Err(Error::InvalidUser(format!("user name `{name}`: 1–64 letters, digits or . _ - @")));
@@ -127,12 +128,16 @@ impl UserStore {
         } else {
             "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)"
         };
-        self.conn.execute(sql, params![name, role.as_str(), hash, now]).map_err(|e| match e {
+        let tx = self.conn.transaction()?;
+        tx.execute(sql, params![name, role.as_str(), hash, now]).map_err(|e| match e {
             rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
                 Error::InvalidUser(format!("user `{name}` exists"))
             }
             e => Error::Users(e),
         })?;
+        // A new password (or role) ends every session opened under the old one.
+        tx.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?1)", [name])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -164,31 +169,43 @@ impl UserStore {
     }
 
     /// Checks a password; on success opens a session and returns its token and the user.
-    /// A wrong name and a wrong password look the same to the caller.
+    /// A wrong name and a wrong password look the same to the caller. (The server looks the
+    /// credential up, checks it outside the store's lock and opens the session in three steps:
+    /// [`Self::credential`], [`check_password`], [`Self::open_session`].)
     pub fn login(&mut self, name: &str, password: &str, lifetime: Duration) -> Result<Option<(String, Principal)>> {
+        let cred = self.credential(name)?;
+        if !check_password(cred.as_ref(), password) {
+            return Ok(None);
+        }
+        match cred {
+            Some(c) => self.open_session(&c, lifetime).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored credential of the enabled user `name`, if any.
+    pub fn credential(&self, name: &str) -> Result<Option<Credential>> {
         let row: Option<(i64, String, String)> = self
             .conn
             .query_row("SELECT id, role, password_hash FROM users WHERE name = ?1 AND disabled = 0", [name], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?;
-        let Some((id, role, hash)) = row else {
-            // Spend the same time as a real check, so names cannot be probed by timing.
-            let _ = verify_password(password, DUMMY_HASH);
-            return Ok(None);
-        };
-        if !verify_password(password, &hash) {
-            return Ok(None);
-        }
+        row.map(|(id, role, hash)| Ok(Credential { id, name: name.to_owned(), role: Role::parse(&role)?, hash }))
+            .transpose()
+    }
+
+    /// Opens a session for a user whose password was checked; returns its token and the user.
+    pub fn open_session(&mut self, cred: &Credential, lifetime: Duration) -> Result<(String, Principal)> {
         let token = new_token();
         let now = Utc::now();
         let expires = now + chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::hours(12));
         self.conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [now.to_rfc3339()])?;
         self.conn.execute(
             "INSERT INTO sessions (token_sha256, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![sha256_hex(&token), id, now.to_rfc3339(), expires.to_rfc3339()],
+            params![sha256_hex(&token), cred.id, now.to_rfc3339(), expires.to_rfc3339()],
         )?;
-        Ok(Some((token, Principal { name: name.to_owned(), role: Role::parse(&role)? })))
+        Ok((token, Principal { name: cred.name.clone(), role: cred.role }))
     }
 
     /// Ends a session.
@@ -270,6 +287,27 @@ fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::Hash(e.to_string()))
 }
 
+/// A user's stored credential: what a password is checked against.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    id: i64,
+    name: String,
+    role: Role,
+    hash: String,
+}
+
+/// Whether `password` is the credential's (argon2, deliberately slow). No credential costs the
+/// same time as a real check, so user names cannot be probed by timing.
+pub fn check_password(cred: Option<&Credential>, password: &str) -> bool {
+    match cred {
+        Some(c) => verify_password(password, &c.hash),
+        None => {
+            let _ = verify_password(password, DUMMY_HASH);
+            false
+        }
+    }
+}
+
 fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
@@ -277,6 +315,22 @@ fn verify_password(password: &str, hash: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_password_ends_the_sessions_opened_under_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut users = UserStore::open(&dir.path().join("users.db")).unwrap();
+        users.add_user("omar", Role::Analyst, "correct horse battery", false).unwrap();
+        users.add_user("amina", Role::Analyst, "another long password", false).unwrap();
+        let hour = Duration::from_secs(3600);
+        let (stolen, _) = users.login("omar", "correct horse battery", hour).unwrap().unwrap();
+        let (other, _) = users.login("amina", "another long password", hour).unwrap().unwrap();
+        users.add_user("omar", Role::Analyst, "a fresh long password", true).unwrap();
+        assert_eq!(users.session(&stolen).unwrap(), None, "the old password's session is over");
+        assert!(users.session(&other).unwrap().is_some(), "other users keep theirs");
+        assert!(users.login("omar", "correct horse battery", hour).unwrap().is_none());
+        assert!(users.login("omar", "a fresh long password", hour).unwrap().is_some());
+    }
 
     #[test]
     fn login_checks_the_password_and_sessions_end() {

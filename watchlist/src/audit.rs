@@ -38,12 +38,37 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    /// The record as one tab-separated line: time, actor, action, target, reason, detail.
+    /// The record as one tab-separated line: time, actor, action, target, reason, detail, with
+    /// every control character (tab, newline, terminal escapes) shown as `\u{..}`, so no field
+    /// can forge a line or a column.
     pub fn tsv(&self) -> String {
-        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        let o = |v: &Option<String>| escape_controls(v.as_deref().unwrap_or_default()).into_owned();
         let at = self.at.map(|t| t.to_rfc3339()).unwrap_or_default();
-        format!("{at}\t{}\t{}\t{}\t{}\t{}", self.actor, self.action, o(&self.target), o(&self.reason), o(&self.detail))
+        let (actor, action) = (escape_controls(&self.actor), escape_controls(&self.action));
+        format!("{at}\t{actor}\t{action}\t{}\t{}\t{}", o(&self.target), o(&self.reason), o(&self.detail))
     }
+}
+
+impl AuditRecord {
+    /// `time actor action target reason=R detail` for `raqib watchlist audit`, control
+    /// characters escaped as in [`Self::tsv`].
+    pub fn line(&self) -> String {
+        let e = |v: &Option<String>, none: &str| escape_controls(v.as_deref().unwrap_or(none)).into_owned();
+        let at = self.at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let (actor, action) = (escape_controls(&self.actor), escape_controls(&self.action));
+        let (target, reason, detail) = (e(&self.target, ""), e(&self.reason, "-"), e(&self.detail, ""));
+        format!("{at} {actor:12} {action:16} {target} reason={reason} {detail}")
+    }
+}
+
+/// `v` with control characters escaped (`\u{a}` for a newline).
+pub fn escape_controls(v: &str) -> std::borrow::Cow<'_, str> {
+    if !v.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    std::borrow::Cow::Owned(
+        v.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+    )
 }
 
 /// The hash of one row, chained to the one before.
@@ -82,8 +107,24 @@ fn head(conn: &Connection) -> Result<(i64, String)> {
     }
 }
 
+/// Longest actor, action, target and reason kept in a record, in characters; a longer value is
+/// cut (marked `…`), so no request can grow the log by more than a few kilobytes a record.
+pub const MAX_FIELD_CHARS: usize = 256;
+/// Longest detail kept, in characters.
+pub const MAX_DETAIL_CHARS: usize = 2000;
+
+/// `v` cut to `max` characters (with `…` when cut); control characters (newlines, escapes) are
+/// kept as written, and escaped by [`AuditRecord::tsv`] on output.
+fn capped(v: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match v.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(v),
+        Some((i, _)) => std::borrow::Cow::Owned(format!("{}…", &v[..i])),
+    }
+}
+
 /// Appends a record using `conn` (pass the open transaction so the record commits with the
-/// change; on a plain connection the record gets its own immediate transaction).
+/// change; on a plain connection the record gets its own immediate transaction). Fields are
+/// capped ([`MAX_FIELD_CHARS`], [`MAX_DETAIL_CHARS`]).
 pub(crate) fn record(
     conn: &Connection,
     actor: Actor,
@@ -91,6 +132,15 @@ pub(crate) fn record(
     target: Option<&str>,
     detail: Option<&str>,
 ) -> Result<()> {
+    let name = capped(actor.name, MAX_FIELD_CHARS);
+    let reason = actor.reason.map(|r| capped(r, MAX_FIELD_CHARS));
+    let actor = Actor { name: &name, reason: reason.as_deref() };
+    let action = capped(action, MAX_FIELD_CHARS);
+    let action = action.as_ref();
+    let target = target.map(|t| capped(t, MAX_FIELD_CHARS));
+    let target = target.as_deref();
+    let detail = detail.map(|d| capped(d, MAX_DETAIL_CHARS));
+    let detail = detail.as_deref();
     let own = conn.is_autocommit();
     if own {
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -377,5 +427,24 @@ mod chain_tests {
         assert!(adds.iter().all(|r| r.action.starts_with("plate.")) && adds[0].id > adds[1].id);
         assert!(s.audit_log_where(10, None, Some("plate%")).unwrap().is_empty(), "a prefix is literal");
         assert!(s.audit_log_where(10, Some("amina"), Some("search")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn fields_are_capped_on_write_and_controls_escaped_on_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("w.db")).unwrap();
+        let huge = "x".repeat(10_000_000);
+        s.audit(Actor::new(&huge, Some(&huge)), "login.failed", Some(&huge), Some(&huge)).unwrap();
+        let forged = "amina\n2026-01-01T00:00:00+00:00\tboss\tplate.remove\x1b[2K";
+        s.audit(Actor::new(forged, None), "login.failed", Some(forged), None).unwrap();
+        let log = s.audit_log(2).unwrap();
+        let big = &log[1];
+        assert_eq!(big.actor.chars().count(), MAX_FIELD_CHARS + 1, "cut, with its mark");
+        assert!(big.actor.ends_with('…') && big.target.as_ref().unwrap().chars().count() == MAX_FIELD_CHARS + 1);
+        assert_eq!(big.detail.as_ref().unwrap().chars().count(), MAX_DETAIL_CHARS + 1);
+        let line = log[0].tsv();
+        assert!(!line.contains('\n') && !line.contains('\x1b') && line.matches('\t').count() == 5, "{line:?}");
+        assert!(line.contains("amina\\u{a}2026"), "{line}");
+        assert!(s.verify_audit().unwrap().broken.is_none(), "the chain holds over capped fields");
     }
 }

@@ -67,7 +67,7 @@ pub(crate) async fn list(
                 let events = state.events();
                 (events.alerts(&filter)?, events.alerts_cursor()?)
             };
-            audit(state, &caller, "alerts.list", None, None, Some(&format!("{} alert(s)", alerts.len())));
+            audit(state, &caller, "alerts.list", None, None, Some(&format!("{} alert(s)", alerts.len())))?;
             Ok(Json(serde_json::json!({ "alerts": alerts, "cursor": cursor.to_string() })))
         })
         .await
@@ -88,7 +88,7 @@ pub(crate) async fn one(
                 (events.alert(id)?, events.alert_actions(id)?)
             };
             let alert = alert.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
-            audit(state, &caller, "alert.view", Some(&id.to_string()), None, None);
+            audit(state, &caller, "alert.view", Some(&id.to_string()), None, None)?;
             Ok(Json(serde_json::json!({ "alert": alert, "actions": actions })))
         })
         .await
@@ -120,7 +120,7 @@ async fn act(
                 AlertAction::Acknowledge => "alert.acknowledge",
                 AlertAction::Escalate => "alert.escalate",
             };
-            audit(state, &caller, name, Some(&id.to_string()), Some(body.comment.trim()), None);
+            audit(state, &caller, name, Some(&id.to_string()), Some(body.comment.trim()), None)?;
             state.alerts_changed();
             Ok(Json(alert).into_response())
         })
@@ -165,7 +165,7 @@ async fn snapshot(
         .blocking(move |state| {
             let bytes =
                 fetch(&state.events(), id)?.ok_or_else(|| ApiError::not_found(format!("no {what} for {id}")))?;
-            audit(state, &caller, "snapshot.view", Some(&id.to_string()), None, Some(what));
+            audit(state, &caller, "snapshot.view", Some(&id.to_string()), None, Some(what))?;
             Ok(jpeg(bytes))
         })
         .await

@@ -37,7 +37,7 @@ pub(crate) async fn audit_log(
     state
         .blocking(move |state| {
             let records = state.watchlist().audit_log(q.limit.unwrap_or(200).clamp(1, 5000))?;
-            audit(state, &caller, "audit.view", None, None, None);
+            audit(state, &caller, "audit.view", None, None, None)?;
             Ok(Json(serde_json::json!({ "records": records })))
         })
         .await

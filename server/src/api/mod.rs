@@ -47,6 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(crate::console::index))
         .route("/console/{file}", get(crate::console::asset))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security::guard))
         .with_state(state)
 }
 

@@ -68,7 +68,7 @@ fn search_reads(
             filter.camera.as_deref(),
             Some(reason.as_str()),
             Some(&format!("{} read(s)", reads.len())),
-        );
+        )?;
         let results: Vec<_> = reads.into_iter().map(|r| serde_json::json!({ "read": r, "distance": 0.0 })).collect();
         return Ok(Json(serde_json::json!({ "mode": "list", "results": results })));
     };
@@ -100,7 +100,7 @@ pub(crate) async fn read_crop(
         .blocking(move |state| {
             let bytes =
                 state.events().crop(id)?.ok_or_else(|| ApiError::not_found(format!("no crop for read {id}")))?;
-            audit(state, &caller, "snapshot.view", Some(&format!("read:{id}")), None, Some("crop"));
+            audit(state, &caller, "snapshot.view", Some(&format!("read:{id}")), None, Some("crop"))?;
             Ok(super::alerts::jpeg(bytes))
         })
         .await
@@ -158,17 +158,15 @@ pub(crate) async fn face(
     let form = read_form(multipart).await?;
     let reason = require_reason(form.fields.get("reason").map(String::as_str))?.to_string();
     let probe = embed(&state, form.photo).await?;
-    let snapshot = Snapshot::load(&state.watchlist(), &state.node.face_model())?;
-    let matches = snapshot.match_face(&probe, 5, state.policy.face_match_threshold, chrono::Utc::now())?;
-    let ids: Vec<i64> = matches.iter().map(|m| m.person.id).collect();
-    let sightings = state.events().alerts_of_persons(&ids, 200)?;
-    audit(
-        &state,
-        &caller,
-        "search.face",
-        None,
-        Some(&reason),
-        Some(&format!("{} person(s), {} sighting(s)", matches.len(), sightings.len())),
-    );
-    Ok(Json(serde_json::json!({ "persons": matches, "sightings": sightings })))
+    state
+        .blocking(move |state| {
+            let snapshot = Snapshot::load(&state.watchlist(), &state.node.face_model())?;
+            let matches = snapshot.match_face(&probe, 5, state.policy.face_match_threshold, chrono::Utc::now())?;
+            let ids: Vec<i64> = matches.iter().map(|m| m.person.id).collect();
+            let sightings = state.events().alerts_of_persons(&ids, 200)?;
+            let detail = format!("{} person(s), {} sighting(s)", matches.len(), sightings.len());
+            audit(state, &caller, "search.face", None, Some(&reason), Some(&detail))?;
+            Ok(Json(serde_json::json!({ "persons": matches, "sightings": sightings })))
+        })
+        .await
 }

@@ -1,10 +1,11 @@
 //! Log in, log out, who am I.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -19,22 +20,45 @@ pub(crate) struct Login {
 }
 
 /// `POST /api/login {name, password}` → session cookie (and the token, for scripts).
-pub(crate) async fn login(State(state): State<Arc<AppState>>, body: Json<Login>) -> Result<Response, ApiError> {
+///
+/// Wrong passwords earn the address and the user name a growing wait (429 with `Retry-After`,
+/// checked before any hashing); at most `HASHING_SLOTS` argon2 checks run at once, on the
+/// blocking pool and outside the users store's lock, so a flood cannot stall other requests.
+pub(crate) async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Json<Login>,
+) -> Result<Response, ApiError> {
+    let Json(Login { name, password }) = body;
+    let addr = peer.ip();
+    if let Some(wait) = state.logins.wait(addr, &name, Instant::now()) {
+        let secs = wait.as_secs().max(1);
+        let headers = [(header::RETRY_AFTER, secs.to_string())];
+        let message = format!("too many failed logins: try again in {secs} s");
+        return Ok((StatusCode::TOO_MANY_REQUESTS, headers, message).into_response());
+    }
+    let permit = tokio::time::timeout(Duration::from_secs(5), state.hashing.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: "busy: try again".into() })?
+        .map_err(ApiError::internal)?;
     let hours = state.config.session_hours;
     let st = state.clone();
-    let name = body.name.clone();
-    // argon2 is deliberately slow: keep it off the async workers.
-    // The login and its audit record are written there too.
+    // The check, the session and the audit record run on the blocking pool.
     let result = tokio::task::spawn_blocking(move || {
-        let result = st.users().login(&body.name, &body.password, Duration::from_secs(hours * 3600))?;
-        match &result {
-            Some((_, who)) => audit(&st, &Caller(who.clone()), "login", Some(&who.name), None, None),
-            None => {
-                let actor = Caller(crate::users::Principal { name: name.clone(), role: crate::users::Role::Operator });
-                audit(&st, &actor, "login.failed", Some(&name), None, None);
-            }
+        let _permit = permit;
+        let cred = st.users().credential(&name)?;
+        if !crate::users::check_password(cred.as_ref(), &password) {
+            let wait = st.logins.failed(addr, &name, Instant::now());
+            let actor = Caller(crate::users::Principal { name: name.clone(), role: crate::users::Role::Operator });
+            let detail = format!("from {addr}; next attempt allowed in {} s", wait.as_secs());
+            audit(&st, &actor, "login.failed", Some(&name), None, Some(&detail))?;
+            return Ok(None);
         }
-        Ok::<_, ApiError>(result)
+        let Some(cred) = cred else { return Ok(None) };
+        let (token, who) = st.users().open_session(&cred, Duration::from_secs(hours * 3600))?;
+        st.logins.succeeded(addr, &name);
+        audit(&st, &Caller(who.clone()), "login", Some(&who.name), None, Some(&format!("from {addr}")))?;
+        Ok::<_, ApiError>(Some((token, who)))
     })
     .await
     .map_err(ApiError::internal)??;
@@ -64,7 +88,7 @@ pub(crate) async fn logout(
             if let Some(token) = token {
                 state.users().logout(&token)?;
             }
-            audit(state, &caller, "logout", Some(&caller.0.name), None, None);
+            audit(state, &caller, "logout", Some(&caller.0.name), None, None)?;
             Ok(())
         })
         .await?;

@@ -23,7 +23,7 @@ pub(crate) async fn plates(
     state
         .blocking(move |state| {
             let plates = state.watchlist().plates()?;
-            audit(state, &caller, "watchlist.view", Some("plates"), None, Some(&format!("{} entries", plates.len())));
+            audit(state, &caller, "watchlist.view", Some("plates"), None, Some(&format!("{} entries", plates.len())))?;
             Ok(Json(serde_json::json!({ "plates": plates })))
         })
         .await
@@ -78,7 +78,14 @@ pub(crate) async fn persons(
     state
         .blocking(move |state| {
             let persons = state.watchlist().persons()?;
-            audit(state, &caller, "watchlist.view", Some("persons"), None, Some(&format!("{} persons", persons.len())));
+            audit(
+                state,
+                &caller,
+                "watchlist.view",
+                Some("persons"),
+                None,
+                Some(&format!("{} persons", persons.len())),
+            )?;
             Ok(Json(serde_json::json!({ "persons": persons })))
         })
         .await

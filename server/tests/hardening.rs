@@ -1,0 +1,132 @@
+//! Hardening of the console's HTTP surface (#28): foreign `Host` names refused, personal data
+//! never cached, framed or sniffed, config values bounded, sessions ended when a password
+//! changes or a user is disabled.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a failure panics by design, a scenario reads top to bottom"
+)]
+
+mod common;
+
+use common::{data_dir, login, raise, start};
+use raqib_events::bus::EventBus;
+use raqib_server::ServerConfig;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foreign_host_is_refused_and_personal_data_is_never_cached_framed_or_sniffed() {
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle")]);
+    let bus = EventBus::new();
+    let config = ServerConfig { allowed_hosts: vec!["raqib.police.example".into()], ..ServerConfig::default() };
+    let server = start(dir.path(), config, &bus);
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+    let op = login(&base, "op").await;
+    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+
+    // DNS rebinding: a page on evil.example resolving to this node sends Host: evil.example.
+    let r =
+        http.get(format!("{base}/api/alerts")).bearer_auth(&op).header("host", "evil.example").send().await.unwrap();
+    assert_eq!(r.status(), 421);
+    assert!(r.text().await.unwrap().contains("server.allowed_hosts"));
+    let r = http.get(format!("{base}/healthz")).header("host", "evil.example:8080").send().await.unwrap();
+    assert_eq!(r.status(), 421, "every route, not only the API");
+    let named = http.get(format!("{base}/healthz")).header("host", "raqib.police.example:8080").send().await.unwrap();
+    assert_eq!(named.status(), 200, "a listed name passes");
+
+    // Personal data: no caching, no framing, no sniffing.
+    let alerts = http.get(format!("{base}/api/alerts")).bearer_auth(&op).send().await.unwrap();
+    assert_eq!(alerts.status(), 200);
+    let h = alerts.headers().clone();
+    let v: serde_json::Value = alerts.json().await.unwrap();
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    let id = v["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let crop = http.get(format!("{base}/api/alerts/{id}/crop.jpg")).bearer_auth(&op).send().await.unwrap();
+    assert_eq!(crop.status(), 200);
+    assert_eq!(crop.headers()["cache-control"], "no-store", "a crop is personal data too");
+    let console = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(console.headers()["x-frame-options"], "DENY");
+    server.stop();
+}
+
+#[test]
+fn unbounded_server_values_are_refused_by_name() {
+    let bad = |c: ServerConfig| c.validate().unwrap_err().to_string();
+    let d = ServerConfig::default;
+    assert!(bad(ServerConfig { session_hours: u64::MAX, ..d() }).contains("session_hours"));
+    assert!(bad(ServerConfig { max_upload_bytes: u64::MAX, ..d() }).contains("max_upload_bytes"));
+    assert!(bad(ServerConfig { allowed_hosts: vec!["evil.example:80".into()], ..d() }).contains("allowed_hosts"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_whose_audit_record_cannot_be_written_is_refused() {
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle")]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+    let ana = login(&base, "ana").await;
+    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    assert_eq!(http.get(format!("{base}/api/alerts")).bearer_auth(&ana).send().await.unwrap().status(), 200);
+    // The audit log stops accepting records (as on a full disk): a second process's trigger.
+    let db = rusqlite::Connection::open(dir.path().join("watchlist.db")).unwrap();
+    db.execute_batch("CREATE TRIGGER audit_down BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'disk full'); END;")
+        .unwrap();
+    for path in
+        ["/api/alerts", "/api/reads?plate=12345-B-6&reason=case%201", "/api/watchlist/persons", "/api/alerts/p1"]
+    {
+        let r = http.get(format!("{base}{path}")).bearer_auth(&ana).send().await.unwrap();
+        assert_eq!(r.status(), 503, "{path}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains("audit log cannot be written") && !body.contains("12345"), "{path}: {body}");
+    }
+    db.execute_batch("DROP TRIGGER audit_down;").unwrap();
+    assert_eq!(http.get(format!("{base}/api/alerts")).bearer_auth(&ana).send().await.unwrap().status(), 200);
+    server.stop();
+}
+
+async fn try_login(from: &str, base: &str, name: &str, password: &str) -> reqwest::Response {
+    let local: std::net::IpAddr = from.parse().unwrap();
+    let http = reqwest::Client::builder().local_address(local).build().unwrap();
+    http.post(format!("{base}/api/login"))
+        .json(&serde_json::json!({ "name": name, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_passwords_earn_a_growing_wait_per_address_and_per_user() {
+    let dir = data_dir(&[]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    for _ in 0..4 {
+        assert_eq!(try_login("127.0.0.1", &base, "op", "guess guess guess").await.status(), 401);
+    }
+    // Locked now: not even the right password is checked, from this address or for this user.
+    let r = try_login("127.0.0.1", &base, "op", common::PASSWORD).await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    assert_eq!(try_login("127.0.0.1", &base, "ana", common::PASSWORD).await.status(), 429, "same address");
+    assert_eq!(try_login("127.0.0.2", &base, "op", common::PASSWORD).await.status(), 429, "same user");
+    assert_eq!(try_login("127.0.0.2", &base, "ana", common::PASSWORD).await.status(), 200, "others are not locked out");
+    // Only checked attempts are audited: a flood of refused ones adds nothing to the log.
+    for _ in 0..20 {
+        assert_eq!(try_login("127.0.0.1", &base, "op", "guess guess guess").await.status(), 429);
+    }
+    let store = raqib_watchlist::Store::open(&dir.path().join("watchlist.db")).unwrap();
+    let failed = store.audit_log_where(100, None, Some("login.failed")).unwrap();
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    assert!(failed[0].detail.as_deref().unwrap_or_default().contains("from 127.0.0.1"), "{:?}", failed[0]);
+    tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + 100)).await;
+    assert_eq!(try_login("127.0.0.1", &base, "op", common::PASSWORD).await.status(), 200, "the wait ends");
+    server.stop();
+}
