@@ -78,13 +78,18 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
     let mut printer = PrintSink(Style::Replay);
     for path in &opts.videos {
         let source = Source { id: path.display().to_string(), location: None };
-        // Every outcome is printed and recorded (unless --no-store) as found, and kept for the report.
+        // Every outcome is printed and recorded (unless --no-store) as found, and kept for the report;
+        // one that cannot be recorded is counted, and fails the file.
+        let (mut lost_reads, mut lost_faces, mut lost_hits) = (0usize, 0usize, 0usize);
         let mut on_outcome = |outcome: &raqib_pipeline::stream::Outcome| {
-            let mut sinks: Vec<&mut dyn Sink> = vec![&mut printer];
-            if let Some(store) = events.as_mut() {
-                sinks.push(store);
+            deliver(&mut [&mut printer as &mut dyn Sink], &source, Utc::now(), outcome);
+            if let Some(store) = events.as_mut()
+                && deliver(&mut [store as &mut dyn Sink], &source, Utc::now(), outcome) > 0
+            {
+                let plate = matches!(outcome, raqib_pipeline::stream::Outcome::Plate { .. });
+                (lost_reads, lost_faces) = (lost_reads + usize::from(plate), lost_faces + usize::from(!plate));
+                lost_hits += usize::from(outcome.is_hit());
             }
-            deliver(&mut sinks, &source, Utc::now(), outcome);
         };
         let show = !opts.quiet && std::io::stderr().is_terminal();
         let mut on_progress = |p: Progress| {
@@ -105,31 +110,21 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         if show {
             eprint!("{}", clear_line());
         }
+        let mut video = video;
+        if lost_reads + lost_faces > 0 {
+            let lost = format!(
+                "NOT STORED in {}: {lost_reads} plate read(s) and {lost_faces} face sighting(s), {lost_hits} of them hit(s)",
+                paths.data_dir.join("events.db").display()
+            );
+            video.error = Some(video.error.map_or(lost.clone(), |e| format!("{e}; {lost}")));
+        }
         if let Some(w) = &video.warning {
             eprintln!("{}: warning: {w}", path.display());
         }
         if let Some(e) = &video.error {
             eprintln!("{}: {e}", path.display());
         }
-        eprintln!(
-            "{}: {} frames ({} analysed) in {:.1} s = {:.1} fps; {} plate read(s), {} hit(s){}",
-            path.display(),
-            video.frames,
-            video.analysed,
-            video.seconds,
-            video.fps,
-            video.reads.len(),
-            video.hits(),
-            if faces.is_some() {
-                format!(
-                    "; {} watchlist face sighting(s), {} other face track(s) not kept",
-                    video.faces.len(),
-                    video.unmatched_face_tracks
-                )
-            } else {
-                String::new()
-            }
-        );
+        summary(path, &video, faces.is_some());
         videos.push(video);
     }
     if let Some(report) = &opts.report {
@@ -141,6 +136,29 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         bail!("{failed} of {} file(s) could not be replayed completely", videos.len());
     }
     Ok(())
+}
+
+/// The file's last line: frames, speed, reads, hits (and faces when they were looked for).
+fn summary(path: &Path, video: &raqib_pipeline::replay::ReplayedFile, faces: bool) {
+    eprintln!(
+        "{}: {} frames ({} analysed) in {:.1} s = {:.1} fps; {} plate read(s), {} hit(s){}",
+        path.display(),
+        video.frames,
+        video.analysed,
+        video.seconds,
+        video.fps,
+        video.reads.len(),
+        video.hits(),
+        if faces {
+            format!(
+                "; {} watchlist face sighting(s), {} other face track(s) not kept",
+                video.faces.len(),
+                video.unmatched_face_tracks
+            )
+        } else {
+            String::new()
+        }
+    );
 }
 
 /// Erases the progress line on a terminal; nothing when stderr is a file or a pipe.

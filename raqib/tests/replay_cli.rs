@@ -135,3 +135,30 @@ fn search_fuzzy_finds_a_sighting_one_misread_character_away_and_audits_the_mode(
     let audit = text(&raqib(d, &cache, &["watchlist", "audit"]));
     assert!(audit.contains("mode exact, 0 result(s)") && audit.contains("mode fuzzy, 1 result(s)"), "{audit}");
 }
+
+#[test]
+fn a_read_that_cannot_be_stored_fails_the_replay_and_is_counted() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    video_from_png(&workspace.join("samples/plates/ma-standard.png"), 12, &d.join("street.mp4"));
+    let truth = std::fs::read_to_string(workspace.join("samples/plates/truth.tsv")).unwrap();
+    let plate = truth.lines().find_map(|l| l.strip_prefix("ma-standard.png\t")).unwrap().to_owned();
+    let add =
+        raqib(d, &cache, &["watchlist", "add", "--plate", &plate, "--category", "stolen_vehicle", "--reason", "t"]);
+    assert!(add.status.success(), "{}", text(&add));
+    let first = raqib(d, &cache, &["replay", "-q", "street.mp4"]);
+    assert!(first.status.success(), "{}", text(&first));
+    // The events store stops taking reads (as on a full disk).
+    let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
+    db.execute_batch("CREATE TRIGGER full BEFORE INSERT ON plate_reads BEGIN SELECT RAISE(FAIL, 'disk full'); END;")
+        .unwrap();
+    let out = raqib(d, &cache, &["replay", "-q", "--report", "r.json", "street.mp4"]);
+    let log = text(&out);
+    assert!(!out.status.success(), "a lost hit fails the run: {log}");
+    assert!(log.contains("NOT STORED") && log.contains("1 plate read(s)") && log.contains("1 of them hit(s)"), "{log}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    assert!(report["videos"][0]["error"].as_str().unwrap().contains("NOT STORED"), "{report}");
+    assert_eq!(report["videos"][0]["reads"].as_array().unwrap().len(), 1, "the report still has it");
+}

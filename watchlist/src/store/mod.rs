@@ -71,7 +71,17 @@ impl Store {
         &self.path
     }
 
+    /// Adds the built-in categories that are missing. Only a store that lacks one writes: an
+    /// open by a reading command takes no write lock, so it never waits behind a long import.
     fn seed_categories(&self) -> Result<()> {
+        let present: i64 = self.conn.query_row(
+            "SELECT count(*) FROM categories WHERE name IN (SELECT value FROM json_each(?1))",
+            [serde_json::to_string(&BUILTIN_CATEGORIES.iter().map(|c| c.0).collect::<Vec<_>>()).unwrap_or_default()],
+            |r| r.get(0),
+        )?;
+        if present == BUILTIN_CATEGORIES.len() as i64 {
+            return Ok(());
+        }
         for (name, prio, desc) in BUILTIN_CATEGORIES {
             self.conn.execute(
                 "INSERT OR IGNORE INTO categories (name, default_priority, description) VALUES (?1, ?2, ?3)",
@@ -144,6 +154,25 @@ pub(crate) fn category_priority(conn: &Connection, name: &str) -> Result<Priorit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opening_and_reading_take_no_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("w.db");
+        let new =
+            crate::NewPlateEntry {
+                plate: "12345-ب-6".into(), category: "stolen_vehicle".into(), ..Default::default()
+            };
+        Store::open(&db).unwrap().add_plate(&new, Actor::new("t", Some("setup"))).unwrap();
+        // A long import in another process holds the write lock.
+        let importer = rusqlite::Connection::open(&db).unwrap();
+        importer.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let started = std::time::Instant::now();
+        let store = Store::open(&db).unwrap();
+        assert_eq!(store.plates().unwrap().len(), 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+        importer.execute_batch("ROLLBACK").unwrap();
+    }
 
     #[test]
     fn opens_migrates_and_reopens() {
