@@ -23,6 +23,9 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// Largest accepted upload (photos for enrolment or search), in bytes.
     pub max_upload_bytes: u64,
+    /// Largest decoded size of an uploaded photo, in pixels (a face photo needs far less);
+    /// larger: 413 before anything is decoded.
+    pub max_upload_pixels: u64,
     /// How long a console login lasts, in hours.
     pub session_hours: u64,
     /// Mark the session cookie `Secure` (set when the console is served behind HTTPS).
@@ -43,6 +46,7 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_upload_bytes: 10 * 1024 * 1024,
+            max_upload_pixels: 16_000_000,
             session_hours: 12,
             secure_cookies: false,
             allowed_hosts: Vec::new(),
@@ -142,6 +146,9 @@ impl ServerConfig {
         }
         if self.max_upload_bytes > MAX_UPLOAD_BYTES {
             return bad("max_upload_bytes", "must be at most 104857600 (100 MiB)");
+        }
+        if self.max_upload_pixels == 0 || self.max_upload_pixels > 64_000_000 {
+            return bad("max_upload_pixels", "must be between 1 and 64000000");
         }
         if self.session_hours == 0 || self.session_hours > MAX_SESSION_HOURS {
             return bad("session_hours", "must be between 1 and 168 (a week)");

@@ -26,6 +26,10 @@ pub trait Node: Send + Sync + 'static {
     fn face_model(&self) -> String;
 }
 
+/// Uploaded photos decoded and embedded at once (with `server.max_upload_pixels`, a memory
+/// bound: 2 × 16 Mpx × 4 bytes by default).
+pub const UPLOAD_SLOTS: usize = 2;
+
 /// Shared state of the server.
 pub struct AppState {
     pub(crate) config: ServerConfig,
@@ -41,6 +45,8 @@ pub struct AppState {
     pub(crate) alerts: watch::Sender<u64>,
     /// Failed logins per address and user.
     pub(crate) logins: crate::throttle::LoginThrottle,
+    /// Uploaded photos decoded at once.
+    pub(crate) uploads: Arc<tokio::sync::Semaphore>,
     /// Password checks allowed at once.
     pub(crate) hashing: Arc<tokio::sync::Semaphore>,
 }
@@ -81,6 +87,7 @@ impl AppState {
             metrics,
             alerts: watch::channel(0).0,
             logins: crate::throttle::LoginThrottle::default(),
+            uploads: Arc::new(tokio::sync::Semaphore::new(UPLOAD_SLOTS)),
             hashing: Arc::new(tokio::sync::Semaphore::new(crate::throttle::HASHING_SLOTS)),
         })
     }

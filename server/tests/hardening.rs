@@ -130,3 +130,29 @@ async fn wrong_passwords_earn_a_growing_wait_per_address_and_per_user() {
     assert_eq!(try_login("127.0.0.1", &base, "op", common::PASSWORD).await.status(), 200, "the wait ends");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_photo_that_decodes_to_too_many_pixels_is_refused_before_decoding() {
+    let dir = data_dir(&[]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let ana = login(&base, "ana").await;
+    // 8000 × 8000 of one colour: a few hundred kilobytes that decode to 64 Mpx (256 MB RGBA).
+    let mut png = Vec::new();
+    image::RgbImage::new(8000, 8000).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    assert!(png.len() < 2_000_000, "{}", png.len());
+    let form = reqwest::multipart::Form::new()
+        .text("reason", "case 9")
+        .part("photo", reqwest::multipart::Part::bytes(png).file_name("big.png"));
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/search/face"))
+        .bearer_auth(&ana)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("server.max_upload_pixels"));
+    server.stop();
+}

@@ -140,11 +140,29 @@ pub(crate) async fn read_form(mut multipart: Multipart) -> Result<Form, ApiError
 /// Embeds the photo of a form off the async workers; a photo without a usable face is a 422.
 pub(crate) async fn embed(state: &Arc<AppState>, photo: Option<Vec<u8>>) -> Result<raqib_core::Embedding, ApiError> {
     let photo = photo.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::bad_request("a `photo` file is required"))?;
+    // The decoded size is read from the header, before any pixel is decoded (a file whose header
+    // does not parse is not decodable either: the node says so).
+    let size = image::ImageReader::new(std::io::Cursor::new(&photo))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_dimensions().ok());
+    let max = state.config.max_upload_pixels;
+    if let Some((w, h)) = size.filter(|(w, h)| u64::from(*w) * u64::from(*h) > max) {
+        return Err(ApiError {
+            status: axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("the photo is {w}×{h}: more than server.max_upload_pixels ({max})"),
+        });
+    }
+    // At most UPLOAD_SLOTS photos are decoded and embedded at once: a bounded memory budget.
+    let permit = state.uploads.clone().acquire_owned().await.map_err(ApiError::internal)?;
     let node = state.node.clone();
-    tokio::task::spawn_blocking(move || node.embed_face(&photo))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|m| ApiError { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, message: m })
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        node.embed_face(&photo)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|m| ApiError { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, message: m })
 }
 
 /// `POST /api/search/face` (multipart: `photo`, `reason`): enrolled persons who match and
