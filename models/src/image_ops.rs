@@ -45,6 +45,18 @@ impl RgbImage {
         Ok(RgbImage { width: img.width(), height: img.height(), data: img.into_raw() })
     }
 
+    /// This image in the middle of a `pad`-pixel border of grey level `grey` on every side.
+    pub fn padded(&self, pad: u32, grey: u8) -> RgbImage {
+        let (w, h) = (self.width + 2 * pad, self.height + 2 * pad);
+        let mut data = vec![grey; (w as usize) * (h as usize) * 3];
+        let row = self.width as usize * 3;
+        for y in 0..self.height as usize {
+            let at = ((y + pad as usize) * w as usize + pad as usize) * 3;
+            data[at..at + row].copy_from_slice(&self.data[y * row..(y + 1) * row]);
+        }
+        RgbImage { width: w, height: h, data }
+    }
+
     /// Bilinear sample of channel `c` at (x, y) in pixel-centre coordinates; outside is clamped.
     #[inline]
     pub fn sample(&self, x: f32, y: f32, c: usize) -> f32 {

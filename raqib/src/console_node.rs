@@ -41,9 +41,10 @@ impl raqib_server::Node for ConsoleNode {
             *guard = Some(p);
         }
         let pipeline = guard.as_mut().ok_or("face models unavailable")?;
-        match pipeline.single_subject(&img, raqib_models::face::DEFAULT_DETECT_THRESHOLD) {
-            Ok(Some((_, e))) => Ok(e),
-            Ok(None) => Err("no face found in the photo".into()),
+        // Enrolment and face search both need a face the detector finds (tight crops included).
+        match pipeline.enrolment_subject(&img, raqib_models::face::DEFAULT_DETECT_THRESHOLD) {
+            Ok((_, e)) => Ok(e),
+            Err(raqib_models::Error::NoFace { .. }) => Err("no face found in the photo".into()),
             Err(e) => Err(format!("cannot process the photo: {e}")),
         }
     }

@@ -348,7 +348,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             let mut pipeline = crate::load::faces(config, paths)?;
             let mut enrolled = 0;
             for photo in &photos {
-                match pipeline.subject_of_photo(photo) {
+                match pipeline.enrolment_subject_of(photo) {
                     Ok((face, embedding)) => {
                         let source = photo.file_name().map(|n| n.to_string_lossy().into_owned());
                         store.add_embedding(person, FACE_MODEL, &embedding, source.as_deref(), actor)?;
@@ -424,7 +424,7 @@ fn read_person_rows(
             }
         }
         let p = pipeline.as_mut().ok_or("face models unavailable")?;
-        p.subject_of_photo(photo).map(|(_, e)| e).map_err(|e| e.to_string())
+        p.enrolment_subject_of(photo).map(|(_, e)| e).map_err(|e| e.to_string())
     };
     let read = raqib_watchlist::persons_file::read_person_rows(file, FACE_MODEL, &mut embed)
         .with_context(|| format!("{}", file.display()))?;

@@ -113,6 +113,39 @@ impl FacePipeline {
         Ok(Some((Face { bbox, score: 0.0, landmarks }, embedding)))
     }
 
+    /// The face to enrol (or to search with) in a photo of one person: the most confident face
+    /// the detector finds at `threshold`, also in a tight crop, which is looked at again with a
+    /// grey border around it (the detector wants some context); a photo in which no face is
+    /// detected is refused ([`Error::NoFace`]) instead of being taken whole, so a grey square
+    /// or a photo of a car is never enrolled. The face box is in the photo's pixels.
+    pub fn enrolment_subject(&mut self, img: &RgbImage, threshold: f32) -> Result<(Face, Embedding)> {
+        if let Some(best) = self.analyse(img, threshold)?.into_iter().next() {
+            return Ok(best);
+        }
+        let pad = img.width.max(img.height) / 2;
+        let framed = img.padded(pad, 127);
+        let (mut face, embedding) = self
+            .analyse(&framed, threshold)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::NoFace { path: "photo".into() })?;
+        let p = pad as f32;
+        face.bbox = Bbox { x1: face.bbox.x1 - p, y1: face.bbox.y1 - p, x2: face.bbox.x2 - p, y2: face.bbox.y2 - p };
+        for l in &mut face.landmarks {
+            (l[0], l[1]) = (l[0] - p, l[1] - p);
+        }
+        Ok((face, embedding))
+    }
+
+    /// [`Self::enrolment_subject`] of a photo file at the default detection threshold.
+    pub fn enrolment_subject_of(&mut self, path: &Path) -> Result<(Face, Embedding)> {
+        let img = RgbImage::open(path)?;
+        self.enrolment_subject(&img, DEFAULT_DETECT_THRESHOLD).map_err(|e| match e {
+            Error::NoFace { .. } => Error::NoFace { path: path.to_owned() },
+            e => e,
+        })
+    }
+
     /// [`Self::single_subject`] of a photo file at the default detection threshold;
     /// [`Error::NoFace`] when it shows none.
     pub fn subject_of_photo(&mut self, path: &Path) -> Result<(Face, Embedding)> {
