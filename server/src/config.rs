@@ -26,6 +26,14 @@ pub struct ServerConfig {
     /// Largest decoded size of an uploaded photo, in pixels (a face photo needs far less);
     /// larger: 413 before anything is decoded.
     pub max_upload_pixels: u64,
+    /// Seconds a client has to send a request's headers (also the first request of a new
+    /// connection); slower: the connection is closed.
+    pub header_timeout_s: u64,
+    /// Open connections at most (well below the process's descriptor limit, so the cameras
+    /// always have descriptors); more: closed at once.
+    pub max_connections: usize,
+    /// Open connections from one address at most.
+    pub max_connections_per_address: usize,
     /// How long a console login lasts, in hours.
     pub session_hours: u64,
     /// Mark the session cookie `Secure` (set when the console is served behind HTTPS).
@@ -47,6 +55,9 @@ impl Default for ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_upload_bytes: 10 * 1024 * 1024,
             max_upload_pixels: 16_000_000,
+            header_timeout_s: 10,
+            max_connections: 256,
+            max_connections_per_address: 32,
             session_hours: 12,
             secure_cookies: false,
             allowed_hosts: Vec::new(),
@@ -149,6 +160,15 @@ impl ServerConfig {
         }
         if self.max_upload_pixels == 0 || self.max_upload_pixels > 64_000_000 {
             return bad("max_upload_pixels", "must be between 1 and 64000000");
+        }
+        if self.header_timeout_s == 0 || self.header_timeout_s > 300 {
+            return bad("header_timeout_s", "must be between 1 and 300");
+        }
+        if self.max_connections == 0 || self.max_connections > 4096 {
+            return bad("max_connections", "must be between 1 and 4096");
+        }
+        if self.max_connections_per_address == 0 || self.max_connections_per_address > self.max_connections {
+            return bad("max_connections_per_address", "must be between 1 and max_connections");
         }
         if self.session_hours == 0 || self.session_hours > MAX_SESSION_HOURS {
             return bad("session_hours", "must be between 1 and 168 (a week)");

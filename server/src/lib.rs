@@ -32,6 +32,7 @@ pub mod error;
 pub mod live;
 pub mod metrics;
 mod security;
+mod serve;
 pub mod sinks;
 mod state;
 mod throttle;
@@ -97,15 +98,14 @@ impl Server {
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(state.clone());
-        runtime.spawn(async move {
-            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-            let served = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = served.await {
-                tracing::error!(error = %e, "the console server stopped");
-            }
-        });
+        let limits = serve::Limits {
+            header_timeout: Duration::from_secs(state.config.header_timeout_s),
+            max_connections: state.config.max_connections,
+            max_per_address: state.config.max_connections_per_address,
+        };
+        runtime.spawn(serve::serve(listener, app, limits, state.metrics.clone(), async {
+            let _ = rx.await;
+        }));
         {
             let _entered = runtime.enter();
             sinks::start(&runtime, &state)?;

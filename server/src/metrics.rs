@@ -8,6 +8,7 @@
 //! - `raqib_stage_seconds{stage}`: per-frame latency histograms of the analysis stages;
 //! - `raqib_reads_total`, `raqib_alerts_total{kind,category}`;
 //! - `raqib_purged_total{kind}`: rows removed by the retention purge;
+//! - `raqib_connections_refused_total`: connections closed at once by a connection limit;
 //! - `raqib_sink_delivered_total{sink}`, `raqib_sink_failures_total{sink}`, `raqib_sink_pending{sink}`.
 
 use std::sync::{Arc, OnceLock};
@@ -37,6 +38,7 @@ pub struct Metrics {
     sink_failures: Family<Labels, Counter>,
     sink_pending: Family<Labels, Gauge>,
     purged: Family<Labels, Counter>,
+    refused: Counter,
     node: Arc<OnceLock<Arc<dyn Node>>>,
 }
 
@@ -112,9 +114,26 @@ impl Metrics {
         registry.register("raqib_sink_pending", "Alerts waiting in each sink's outbox", sink_pending.clone());
         let purged = Family::<Labels, Counter>::default();
         registry.register("raqib_purged", "Rows removed by the retention purge, by kind", purged.clone());
+        let refused = Counter::default();
+        registry.register(
+            "raqib_connections_refused",
+            "Connections closed at once: a connection limit",
+            refused.clone(),
+        );
         let node = Arc::new(OnceLock::new());
         registry.register_collector(Box::new(CameraCollector { node: node.clone(), waiting }));
-        Arc::new(Metrics { registry, stages, reads, alerts, sink_delivered, sink_failures, sink_pending, purged, node })
+        Arc::new(Metrics {
+            registry,
+            stages,
+            reads,
+            alerts,
+            sink_delivered,
+            sink_failures,
+            sink_pending,
+            purged,
+            refused,
+            node,
+        })
     }
 
     /// Connects the camera collector to the node.
@@ -148,6 +167,10 @@ impl Metrics {
         self.count_purged("hit_reads", r.events.hit_reads);
         self.count_purged("face_hits", r.events.face_hits);
         self.count_purged("audit", r.audit);
+    }
+
+    pub(crate) fn connection_refused(&self) {
+        self.refused.inc();
     }
 
     pub(crate) fn sink_delivered(&self, sink: &str) {

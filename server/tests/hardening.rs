@@ -156,3 +156,53 @@ async fn a_photo_that_decodes_to_too_many_pixels_is_refused_before_decoding() {
     assert!(r.text().await.unwrap().contains("server.max_upload_pixels"));
     server.stop();
 }
+
+/// Whether the server closed `s` within `within` (EOF or reset on read).
+async fn closed_within(s: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 512];
+    loop {
+        match tokio::time::timeout(within, s.read(&mut buf)).await {
+            Err(_) => return false,                // still open
+            Ok(Ok(0)) | Ok(Err(_)) => return true, // closed
+            Ok(Ok(_)) => continue,                 // an error response first (e.g. 408), then close
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_and_idle_connections_are_cut_off_and_capped_per_address() {
+    use tokio::io::AsyncWriteExt;
+    let dir = data_dir(&[]);
+    let bus = EventBus::new();
+    let config = ServerConfig { header_timeout_s: 1, max_connections_per_address: 8, ..ServerConfig::default() };
+    let server = start(dir.path(), config, &bus);
+    let addr = server.addr();
+    let mut held = Vec::new();
+    for i in 0..20 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        if i % 2 == 0 {
+            // Half-sent headers (slowloris); the others send nothing at all.
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+        }
+        held.push(s);
+    }
+    // Beyond 8 from one address, a connection is closed at once.
+    let mut refused = 0;
+    for s in held.iter_mut().skip(8) {
+        refused += usize::from(closed_within(s, std::time::Duration::from_millis(500)).await);
+    }
+    assert_eq!(refused, 12);
+    // Another address is served meanwhile.
+    let other =
+        reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    assert_eq!(other.get(format!("http://{addr}/healthz")).send().await.unwrap().status(), 200);
+    // The 8 held ones are cut off after the header timeout, idle or half-sent alike.
+    for s in held.iter_mut().take(8) {
+        assert!(closed_within(s, std::time::Duration::from_secs(4)).await, "a slow client is cut off");
+    }
+    // And their address is served again.
+    let again = reqwest::Client::new().get(format!("http://{addr}/healthz")).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    server.stop();
+}
