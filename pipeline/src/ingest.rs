@@ -73,7 +73,15 @@ pub struct FrameSource {
     next_index: u64,
     name: String,
     decoded: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Set once the decoder has found every stream of the input (`no-more-pads`).
+    streams_known: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The sink pad the video stream links to (unlinked: no video stream).
+    video_in: Option<gst::Pad>,
 }
+
+/// How long a file may deliver nothing (no frame, no end, no error) before it is given up as
+/// damaged: decoding a local frame takes milliseconds, so this is a stuck demuxer, not a slow one.
+pub const FILE_STALL: Duration = Duration::from_secs(30);
 
 impl FrameSource {
     /// Opens a local file for decoding.
@@ -186,12 +194,16 @@ impl FrameSource {
                 tracing::warn!(error = ?e, "cannot link the decoded video pad");
             }
         });
+        let streams_known = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let known = streams_known.clone();
+        decode.connect_no_more_pads(move |_| known.store(true, std::sync::atomic::Ordering::Relaxed));
+        let video_in = head.static_pad("sink");
         let bus = pipeline.bus().ok_or_else(|| bad("pipeline has no bus".into()))?;
         pipeline.set_state(gst::State::Playing).map_err(|_| {
             let detail = first_error(&bus).unwrap_or_else(|| "the pipeline refused to start".into());
             bad(detail)
         })?;
-        Ok(FrameSource { pipeline, sink, bus, next_index: 0, name: name.to_owned(), decoded })
+        Ok(FrameSource { pipeline, sink, bus, next_index: 0, name: name.to_owned(), decoded, streams_known, video_in })
     }
 
     /// Total duration, when the container says.
@@ -200,9 +212,11 @@ impl FrameSource {
     }
 
     /// The next frame; `Ok(None)` at the end of the stream. A decoding error (corrupt or
-    /// truncated data, unreachable source) is returned once, with GStreamer's message.
+    /// truncated data, unreachable source) is returned once, with GStreamer's message; a source
+    /// that delivers nothing for [`FILE_STALL`] is an error too (a stuck demuxer on a damaged
+    /// file must not hang a replay).
     pub fn next_frame(&mut self) -> Result<Option<Frame>> {
-        self.next_frame_within(None)
+        self.next_frame_within(Some(FILE_STALL))
     }
 
     /// As [`FrameSource::next_frame`], but a source that delivers nothing for `timeout` is an
@@ -215,7 +229,7 @@ impl FrameSource {
             {
                 return Err(Error::Source {
                     source_name: self.name.clone(),
-                    message: format!("no frame for {:.0} s", t.as_secs_f64()),
+                    message: format!("no frame for {:.0} s (damaged, or a source gone silent)", t.as_secs_f64()),
                 });
             }
             if let Some(sample) = self.sink.try_pull_sample(gst::ClockTime::from_mseconds(200)) {
@@ -228,6 +242,12 @@ impl FrameSource {
             }
             if self.sink.is_eos() {
                 return Ok(None);
+            }
+            // Every stream found and none of them video: nothing will ever come (a damaged or
+            // audio-only file), and GStreamer does not always say so.
+            let streams_known = self.streams_known.load(std::sync::atomic::Ordering::Relaxed);
+            if streams_known && self.video_in.as_ref().is_some_and(|p| !p.is_linked()) {
+                return Err(Error::Source { source_name: self.name.clone(), message: "no video stream in it".into() });
             }
         }
     }

@@ -58,6 +58,44 @@ impl ReplayedFile {
     pub fn hits(&self) -> usize {
         self.reads.iter().filter(|r| !r.hits.is_empty()).count()
     }
+
+    /// `N frames (N analysed) in S s = F fps; N plate read(s), N hit(s)`, and with `faces` the
+    /// watchlist face sightings and the face tracks not kept.
+    pub fn summary(&self, faces: bool) -> String {
+        let mut s = format!(
+            "{} frames ({} analysed) in {:.1} s = {:.1} fps; {} plate read(s), {} hit(s)",
+            self.frames,
+            self.analysed,
+            self.seconds,
+            self.fps,
+            self.reads.len(),
+            self.hits()
+        );
+        if faces {
+            s.push_str(&format!(
+                "; {} watchlist face sighting(s), {} other face track(s) not kept",
+                self.faces.len(),
+                self.unmatched_face_tracks
+            ));
+        }
+        s
+    }
+}
+
+impl Progress {
+    /// `42% 1200 frames 73.5 fps ETA 12 s` (`?` when the duration is not known).
+    pub fn text(&self) -> String {
+        let fps = self.frames as f64 / self.elapsed.as_secs_f64().max(1e-9);
+        let (pct, eta) = match (self.pts, self.duration) {
+            (Some(p), Some(d)) if d.as_secs_f64() > 0.0 && p.as_secs_f64() > 0.0 => {
+                let done = (p.as_secs_f64() / d.as_secs_f64()).min(1.0);
+                let eta = self.elapsed.as_secs_f64() * (1.0 - done) / done.max(1e-6);
+                (format!("{:.0}%", done * 100.0), format!("ETA {eta:.0} s"))
+            }
+            _ => ("?".into(), "ETA ?".into()),
+        };
+        format!("{pct} {} frames {fps:.1} fps {eta}", self.frames)
+    }
 }
 
 /// Where a replay is, for a progress line.

@@ -36,6 +36,19 @@ impl ReportFormat {
     }
 }
 
+/// [`write`], audited first in `audit` (a report copies reads and sightings out of the node,
+/// as a search shows them): `report.write` with the file and the counts, by `actor`.
+pub fn write_audited(path: &Path, files: &[ReplayedFile], audit: &raqib_watchlist::Store, actor: &str) -> Result<()> {
+    let reads: usize = files.iter().map(|v| v.reads.len() + v.faces.len()).sum();
+    let detail = format!("{} file(s), {reads} read(s) and sighting(s)", files.len());
+    let who = raqib_watchlist::Actor::new(actor, None);
+    audit.audit(who, "report.write", Some(&path.display().to_string()), Some(&detail)).map_err(|e| Error::Report {
+        path: path.to_owned(),
+        message: format!("not written: the audit log cannot be written ({e})"),
+    })?;
+    write(path, files)
+}
+
 /// Writes the report of `files` to `path`, in the format of its extension, creating its folder.
 pub fn write(path: &Path, files: &[ReplayedFile]) -> Result<()> {
     let fail = |message: String| Error::Report { path: path.to_owned(), message };

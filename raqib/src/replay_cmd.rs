@@ -124,12 +124,11 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         if let Some(e) = &video.error {
             eprintln!("{}: {e}", path.display());
         }
-        summary(path, &video, faces.is_some());
+        eprintln!("{}: {}", path.display(), video.summary(faces.is_some()));
         videos.push(video);
     }
     if let Some(report) = &opts.report {
-        report::write(report, &videos)?;
-        eprintln!("report written to {}", report.display());
+        write_report(paths, report, &videos)?;
     }
     let failed = videos.iter().filter(|v| v.error.is_some()).count();
     if failed > 0 {
@@ -138,27 +137,15 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
     Ok(())
 }
 
-/// The file's last line: frames, speed, reads, hits (and faces when they were looked for).
-fn summary(path: &Path, video: &raqib_pipeline::replay::ReplayedFile, faces: bool) {
-    eprintln!(
-        "{}: {} frames ({} analysed) in {:.1} s = {:.1} fps; {} plate read(s), {} hit(s){}",
-        path.display(),
-        video.frames,
-        video.analysed,
-        video.seconds,
-        video.fps,
-        video.reads.len(),
-        video.hits(),
-        if faces {
-            format!(
-                "; {} watchlist face sighting(s), {} other face track(s) not kept",
-                video.faces.len(),
-                video.unmatched_face_tracks
-            )
-        } else {
-            String::new()
-        }
-    );
+/// Writes the report; it copies reads (and any face sighting) out of the node, so it is
+/// audited first, as a search is.
+fn write_report(paths: &Paths, report: &Path, videos: &[raqib_pipeline::replay::ReplayedFile]) -> anyhow::Result<()> {
+    let db = paths.data_dir.join("watchlist.db");
+    let audit = Store::open(&db).with_context(|| format!("opening {} for the audit log", db.display()))?;
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    report::write_audited(report, videos, &audit, &user)?;
+    eprintln!("report written to {}", report.display());
+    Ok(())
 }
 
 /// Erases the progress line on a terminal; nothing when stderr is a file or a pipe.
@@ -167,16 +154,6 @@ fn clear_line() -> &'static str {
 }
 
 fn progress(path: &Path, p: Progress) {
-    let Progress { pts, duration, frames, elapsed } = p;
-    let fps = frames as f64 / elapsed.as_secs_f64().max(1e-9);
-    let (pct, eta) = match (pts, duration) {
-        (Some(p), Some(d)) if d.as_secs_f64() > 0.0 && p.as_secs_f64() > 0.0 => {
-            let done = (p.as_secs_f64() / d.as_secs_f64()).min(1.0);
-            let eta = elapsed.as_secs_f64() * (1.0 - done) / done.max(1e-6);
-            (format!("{:.0}%", done * 100.0), format!("ETA {eta:.0} s"))
-        }
-        _ => ("?".into(), "ETA ?".into()),
-    };
-    eprint!("{}{}: {pct} {frames} frames {fps:.1} fps {eta}", clear_line(), path.display());
+    eprint!("{}{}: {}", clear_line(), path.display(), p.text());
     let _ = std::io::stderr().flush();
 }

@@ -246,7 +246,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             let p = store.remove_person(id, actor)?;
             println!("removed person {id}: {}", p.name);
         }
-        WatchlistCommand::List { json } => list(&store, json)?,
+        WatchlistCommand::List { json } => list(&store, actor, json)?,
         WatchlistCommand::Import { file, skip_invalid } => {
             let format = file_format(&file)?;
             let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
@@ -447,9 +447,12 @@ fn file_format(file: &std::path::Path) -> anyhow::Result<Format> {
     Format::from_path(file).with_context(|| format!("{}: the file name must end in .csv or .json", file.display()))
 }
 
-fn list(store: &Store, json: bool) -> anyhow::Result<()> {
+/// Lists entries and persons; the view is audited, as the console's is.
+fn list(store: &Store, actor: Actor, json: bool) -> anyhow::Result<()> {
     let plates = store.plates()?;
     let persons = store.persons()?;
+    let detail = format!("{} entries, {} persons", plates.len(), persons.len());
+    store.audit(actor, "watchlist.view", Some("plates+persons"), Some(&detail))?;
     if json {
         println!("{}", serde_json::json!({ "plates": plates, "persons": persons }));
         return Ok(());

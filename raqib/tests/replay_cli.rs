@@ -114,7 +114,7 @@ fn search_fuzzy_finds_a_sighting_one_misread_character_away_and_audits_the_mode(
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     video_from_png(&workspace.join("samples/plates/ma-standard.png"), 12, &d.join("street.mp4"));
-    let out = raqib(d, &cache, &["replay", "-q", "street.mp4"]);
+    let out = raqib(d, &cache, &["replay", "-q", "--report", "r.csv", "street.mp4"]);
     assert!(out.status.success(), "{}", text(&out));
     let truth = std::fs::read_to_string(workspace.join("samples/plates/truth.tsv")).unwrap();
     let plate = truth.lines().find_map(|l| l.strip_prefix("ma-standard.png\t")).unwrap().to_owned();
@@ -134,6 +134,8 @@ fn search_fuzzy_finds_a_sighting_one_misread_character_away_and_audits_the_mode(
     assert_eq!(rows[0]["key"], key.as_str(), "fuzzy: {rows}");
     let audit = text(&raqib(d, &cache, &["watchlist", "audit"]));
     assert!(audit.contains("mode exact, 0 result(s)") && audit.contains("mode fuzzy, 1 result(s)"), "{audit}");
+    // Writing a report copies reads out of the node: audited like a search.
+    assert!(audit.contains("report.write") && audit.contains("r.csv") && audit.contains("1 read(s)"), "{audit}");
 }
 
 #[test]

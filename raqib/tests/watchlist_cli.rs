@@ -84,6 +84,7 @@ fn persons_import_is_all_or_nothing_and_export_round_trips() {
     let list = raqib(d, &["watchlist", "list", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert!(v["persons"].as_array().unwrap().is_empty(), "nothing imported");
+    assert!(text(&raqib(d, &["watchlist", "audit"])).contains("watchlist.view"), "listing is audited");
 
     let mut vector = vec![0.0f32; 512];
     (vector[0], vector[1]) = (0.6, 0.8);
