@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-ocr-48 train-plate-det train-plate-det-closeup
+.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-ocr-v10 train-plate-det train-plate-det-closeup
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
@@ -51,39 +51,39 @@ bench-density: setup
 
 # Re-trains the plate recogniser deterministically and writes models/weights/plate-ocr.onnx
 # (then update its sha256 in models/manifest.toml). See training/plate_ocr/MODEL_CARD.md.
-# v10 (shipped) fine-tunes v6 (kept as training/plate_ocr/init/plate-ocr-v6.onnx; v6's own recipe
-# is in the model card) on 30 000 synthetic plates, real views of every real training plate
-# (UM6P close-ups, Moroccan scenes, OpenALPR br/eu, US crops) and real-glyph Moroccan plates.
-# Every step skips its output when it is already there, and train.py resumes from its checkpoint,
-# so an interrupted run continues where it stopped when the same target is run again.
+# v12 (shipped): 48 x 240 input (taller rows), started from v10 (kept as
+# training/plate_ocr/init/plate-ocr-v10.onnx, its height-collapsing conv resampled to the new
+# height) and trained 2 epochs on 30 000 synthetic plates, real views of every real training
+# plate (UM6P close-ups, Moroccan scenes, OpenALPR br/eu, US crops) and real-glyph Moroccan
+# plates, all made at 48 x 240. Every step skips its output when it is already there, and
+# train.py resumes from its checkpoint, so an interrupted run continues where it stopped when
+# the same target is run again (86 minutes on one thread beside other work).
 DATA ?= ../shared/data
 OCR = cd training/plate_ocr && nice ../../.cache/train-venv/bin/python
+OCR_THREADS ?= 1
+OCR48 = cd training/plate_ocr && RAQIB_OCR_INPUT=48x240 nice ../../.cache/train-venv/bin/python
 train-venv:
 	@test -x .cache/train-venv/bin/python || python3 -m venv .cache/train-venv
 	@.cache/train-venv/bin/pip install -q -r training/plate_ocr/requirements.txt
 
 train-plate-ocr: train-venv
-	@test -s training/plate_ocr/.cache/ds10/val_synth.npz || ($(OCR) gen.py --data $(abspath $(DATA)) --synthetic 30000 --real-per-item 0 --out .cache/ds10)
-	@test -s training/plate_ocr/.cache/real10/train.npz || ($(OCR) realviews.py --data $(abspath $(DATA)) --plain 40 --tilted 20 --out .cache/real10)
-	@test -s training/plate_ocr/.cache/glyph10/train.npz || ($(OCR) glyphs.py --data $(abspath $(DATA)) --per-plate 60 --out .cache/glyph10)
-	@test -s training/plate_ocr/.cache/ft10/train.npz || ($(OCR) mix.py --synthetic-from .cache/ds10 --synthetic-count 30000 \
-		--real-from .cache/real10 --real-synthetic-count 0 --extra-from .cache/glyph10 --val-from .cache/ds10 --out .cache/ft10)
-	@$(OCR) train.py --ds .cache/ft10 --epochs 2 --lr 1e-3 --threads 2 --init-onnx init/plate-ocr-v6.onnx --out .cache/plate_ocr10.onnx
-	@cp training/plate_ocr/.cache/plate_ocr10.onnx models/weights/plate-ocr.onnx
-	@sha256sum models/weights/plate-ocr.onnx
-
-# Experiment (#27, see training/plate_ocr/MODEL_CARD.md "v12"): the same data at 48 x 240 (taller
-# rows), v10's weights resampled to the new height as the start; resumable like the above, and
-# nothing is shipped by it.
-OCR_THREADS ?= 1
-OCR48 = cd training/plate_ocr && RAQIB_OCR_INPUT=48x240 nice ../../.cache/train-venv/bin/python
-train-plate-ocr-48: train-venv
 	@test -s training/plate_ocr/.cache/ds48/val_synth.npz || ($(OCR48) gen.py --data $(abspath $(DATA)) --synthetic 30000 --real-per-item 0 --out .cache/ds48)
 	@test -s training/plate_ocr/.cache/real48/train.npz || ($(OCR48) realviews.py --data $(abspath $(DATA)) --plain 40 --tilted 20 --out .cache/real48)
 	@test -s training/plate_ocr/.cache/glyph48/train.npz || ($(OCR48) glyphs.py --data $(abspath $(DATA)) --per-plate 60 --out .cache/glyph48)
 	@test -s training/plate_ocr/.cache/ft48/train.npz || ($(OCR48) mix.py --synthetic-from .cache/ds48 --synthetic-count 30000 \
 		--real-from .cache/real48 --real-synthetic-count 0 --extra-from .cache/glyph48 --val-from .cache/ds48 --out .cache/ft48)
 	@$(OCR48) train.py --ds .cache/ft48 --epochs 2 --lr 1e-3 --threads $(OCR_THREADS) --init-onnx init/plate-ocr-v10.onnx --out .cache/plate_ocr48.onnx
+	@cp training/plate_ocr/.cache/plate_ocr48.onnx models/weights/plate-ocr.onnx
+	@sha256sum models/weights/plate-ocr.onnx
+
+# v10's recipe (32 x 160, fine-tuned from v6), kept to reproduce v12's starting point.
+train-plate-ocr-v10: train-venv
+	@test -s training/plate_ocr/.cache/ds10/val_synth.npz || ($(OCR) gen.py --data $(abspath $(DATA)) --synthetic 30000 --real-per-item 0 --out .cache/ds10)
+	@test -s training/plate_ocr/.cache/real10/train.npz || ($(OCR) realviews.py --data $(abspath $(DATA)) --plain 40 --tilted 20 --out .cache/real10)
+	@test -s training/plate_ocr/.cache/glyph10/train.npz || ($(OCR) glyphs.py --data $(abspath $(DATA)) --per-plate 60 --out .cache/glyph10)
+	@test -s training/plate_ocr/.cache/ft10/train.npz || ($(OCR) mix.py --synthetic-from .cache/ds10 --synthetic-count 30000 \
+		--real-from .cache/real10 --real-synthetic-count 0 --extra-from .cache/glyph10 --val-from .cache/ds10 --out .cache/ft10)
+	@$(OCR) train.py --ds .cache/ft10 --epochs 2 --lr 1e-3 --threads 2 --init-onnx init/plate-ocr-v6.onnx --out .cache/plate_ocr10.onnx
 
 # Trains the plate detector from scratch (training/plate_det/MODEL_CARD.md) and writes
 # models/weights/plate-detect.onnx (then update its sha256 in models/manifest.toml). Resumable.

@@ -22,10 +22,10 @@ MODELS = [
     ("face-landmark-68", "fr_landmark.onnx", (1, 1, 64, 64)),
     ("face-embed-512", "fr_feature.onnx", (1, 3, 112, 112)),
     ("text-detect-ppocrv4", "ch_PP-OCRv4_det_infer.onnx", (1, 3, 64, 128)),
-    ("plate-ocr", "plate-ocr.onnx", (1, 1, 32, 160)),
+    ("plate-ocr", "plate-ocr.onnx", (1, 1, 48, 240)),
     ("plate-detect", "plate-detect.onnx", (1, 3, 288, 512)),
     # Batched runs (latency only): id@bN.
-    ("plate-ocr@b16", "plate-ocr.onnx", (16, 1, 32, 160)),
+    ("plate-ocr@b16", "plate-ocr.onnx", (16, 1, 48, 240)),
 ]
 
 
