@@ -9,6 +9,7 @@ use raqib_core::Embedding;
 use raqib_models::FacePipeline;
 use serde::Serialize;
 
+use crate::plates::items::entries;
 use crate::{Error, Result};
 
 /// Verification figures on a pair list.
@@ -149,16 +150,10 @@ pub fn verification(pipeline: &mut FacePipeline, data: &Path, threshold: f32) ->
 /// Leave-one-out rank-1 on `gallery/<identity>/<photos>`: each photo is the probe, every other
 /// photo the gallery.
 pub fn identification(pipeline: &mut FacePipeline, gallery: &Path) -> Result<Identification> {
-    let list = |dir: &Path| -> Result<Vec<PathBuf>> {
-        let mut v: Vec<PathBuf> =
-            std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        v.sort();
-        Ok(v)
-    };
     let mut photos: Vec<(String, PathBuf)> = Vec::new();
-    for dir in list(gallery)?.iter().filter(|d| d.is_dir()) {
+    for dir in entries(gallery)?.iter().filter(|d| d.is_dir()) {
         let identity = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        photos.extend(list(dir)?.into_iter().filter(|f| f.is_file()).map(|f| (identity.clone(), f)));
+        photos.extend(entries(dir)?.into_iter().filter(|f| f.is_file()).map(|f| (identity.clone(), f)));
     }
     let mut embedded: Vec<(String, Embedding, bool)> = Vec::new();
     let mut failed = Vec::new();

@@ -77,13 +77,13 @@ pub fn vote(reads: &[&PlateRead]) -> Option<Vote> {
         share_sum += share;
         positions.push(cands);
     }
-    // Canonical form: the best voter's text when it has the voted key (keeps its separators),
+    // Canonical form: the best voter's plate when it has the voted key (keeps its separators),
     // else the voted key parsed afresh.
     let plate = voters
         .iter()
         .filter(|r| r.plate.key() == key)
         .max_by(|a, b| a.confidence.total_cmp(&b.confidence))
-        .and_then(|r| PlateText::parse(r.plate.canonical(), None).ok())
+        .map(|r| r.plate.clone())
         .or_else(|| PlateText::parse(&key, None).ok())?;
     Some(Vote { plate, confidence: share_sum / len.max(1) as f32, reads: voters.len(), positions })
 }

@@ -98,7 +98,7 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
             }
         };
         let models = Models { plates: &mut finder, faces: faces.as_mut() };
-        let video = replay_file(
+        let mut video = replay_file(
             models,
             snapshot.as_ref(),
             &config.analysis,
@@ -110,13 +110,15 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         if show {
             eprint!("{}", clear_line());
         }
-        let mut video = video;
         if lost_reads + lost_faces > 0 {
             let lost = format!(
                 "NOT STORED in {}: {lost_reads} plate read(s) and {lost_faces} face sighting(s), {lost_hits} of them hit(s)",
                 paths.data_dir.join("events.db").display()
             );
-            video.error = Some(video.error.map_or(lost.clone(), |e| format!("{e}; {lost}")));
+            video.error = Some(match video.error.take() {
+                Some(e) => format!("{e}; {lost}"),
+                None => lost,
+            });
         }
         if let Some(w) = &video.warning {
             eprintln!("{}: warning: {w}", path.display());

@@ -34,7 +34,7 @@ pub mod metrics;
 mod security;
 mod serve;
 pub mod sinks;
-mod state;
+pub mod state;
 mod throttle;
 pub mod users;
 

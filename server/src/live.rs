@@ -60,10 +60,8 @@ pub(crate) async fn stream(
         let mut cursor = start;
         let mut seen_tick = *wake.borrow_and_update();
         loop {
-            let st = state.clone();
-            let batch = tokio::task::spawn_blocking(move || st.events().alerts_after(cursor, 100)).await;
-            match batch {
-                Ok(Ok(alerts)) => {
+            match state.events_off_workers(move |events| events.alerts_after(cursor, 100)).await {
+                Ok(alerts) => {
                     for a in &alerts {
                         cursor.advance(a.id);
                         let data = serde_json::to_string(a).unwrap_or_default();
@@ -76,8 +74,7 @@ pub(crate) async fn stream(
                         continue;
                     }
                 }
-                Ok(Err(e)) => tracing::error!(error = %e, "live alerts: cannot read the events store"),
-                Err(e) => tracing::error!(error = %e, "live alerts: the read task failed"),
+                Err(e) => tracing::error!(error = %e, "live alerts: cannot read the events store"),
             }
             let changed = tokio::time::timeout(POLL, wake.changed()).await;
             if matches!(changed, Ok(Err(_))) {

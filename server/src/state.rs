@@ -67,6 +67,19 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&state)).await.map_err(crate::auth::ApiError::internal)?
     }
 
+    /// [`Self::blocking`] for the events store outside a request (live streams, sinks, probes):
+    /// the error as text, with its cause, for a log line or a probe's answer.
+    pub(crate) async fn events_off_workers<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut EventStore) -> raqib_events::Result<T> + Send + 'static,
+    ) -> std::result::Result<T, String> {
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || f(&mut state.events())).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(e) => Err(format!("the store task failed: {e}")),
+        }
+    }
+
     /// Opens the stores under `data_dir` (`events.db`, `watchlist.db`, `users.db`).
     pub fn open(
         config: ServerConfig,

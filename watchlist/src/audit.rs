@@ -47,9 +47,7 @@ impl AuditRecord {
         let (actor, action) = (escape_controls(&self.actor), escape_controls(&self.action));
         format!("{at}\t{actor}\t{action}\t{}\t{}\t{}", o(&self.target), o(&self.reason), o(&self.detail))
     }
-}
 
-impl AuditRecord {
     /// `time actor action target reason=R detail` for `raqib watchlist audit`, control
     /// characters escaped as in [`Self::tsv`].
     pub fn line(&self) -> String {

@@ -64,7 +64,7 @@ fn key_in(file: &Path, text: &str) -> Result<String> {
 }
 
 /// Files of `dir`, sorted.
-fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out: Vec<PathBuf> =
         std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     out.sort();

@@ -56,11 +56,8 @@ pub(crate) async fn healthz() -> &'static str {
 
 /// `GET /readyz`: the stores answer and at least one camera delivers frames.
 pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let probe = state.clone();
-    match tokio::task::spawn_blocking(move || probe.events().alerts_cursor().map(drop)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response(),
-        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response(),
+    if let Err(e) = state.events_off_workers(|events| events.alerts_cursor().map(drop)).await {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response();
     }
     let cams = state.node.cameras();
     let running = cams.iter().filter(|c| matches!(c.state, raqib_events::health::CameraState::Streaming)).count();

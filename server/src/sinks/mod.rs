@@ -92,11 +92,7 @@ async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor,
     tracing::info!(sink = %name, from = %cursor, "sink started");
     loop {
         // Store access off the async workers, like the API's.
-        let st = state.clone();
-        let batch = tokio::task::spawn_blocking(move || st.events().alerts_after(cursor, 50))
-            .await
-            .unwrap_or_else(|e| Err(raqib_events::Error::Search(format!("the read task failed: {e}"))));
-        let batch = match batch {
+        let batch = match state.events_off_workers(move |events| events.alerts_after(cursor, 50)).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(sink = %name, error = %e, "cannot read alerts");
@@ -133,11 +129,10 @@ async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor,
                 }
             }
             cursor.advance(alert.id);
-            let (st, sink_name) = (state.clone(), name.clone());
-            match tokio::task::spawn_blocking(move || st.events().set_sink_cursor(&sink_name, cursor)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(sink = %name, error = %e, "cannot store the sink's cursor"),
-                Err(e) => tracing::error!(sink = %name, error = %e, "the cursor task failed"),
+            let sink_name = name.clone();
+            let stored = state.events_off_workers(move |events| events.set_sink_cursor(&sink_name, cursor)).await;
+            if let Err(e) = stored {
+                tracing::error!(sink = %name, error = %e, "cannot store the sink's cursor");
             }
             state.metrics.sink_pending(&name, batch.len() - i - 1);
         }
