@@ -6,12 +6,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file or folder could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
+        /// The operating system's error (a field, not a `source`: the message already says it,
+        /// and the binary prints sources after the message).
+        cause: std::io::Error,
     },
 
     /// An annotation file is malformed; the message names the line and what was expected.
@@ -60,7 +61,7 @@ pub enum Error {
 impl Error {
     /// Shorthand for [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), cause: source }
     }
 
     /// Shorthand for [`Error::Annotation`].
