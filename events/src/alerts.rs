@@ -27,7 +27,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    fn prefix(self) -> char {
+    pub(crate) fn prefix(self) -> char {
         match self {
             AlertKind::Plate => 'p',
             AlertKind::Face => 'f',

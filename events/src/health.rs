@@ -65,11 +65,47 @@ impl CameraHealth {
     }
 }
 
-/// Writes `health` to `path` as JSON (`{"at": …, "cameras": […]}`), replaced atomically (a
-/// temporary file renamed over it), so a monitor never reads half a file.
-pub fn write_json(path: &Path, health: &[CameraHealth]) -> std::io::Result<()> {
+/// The events store's fault, as a live node sees it: outcomes that could not be stored wait in
+/// memory and are retried; when the backlog is full, reads (then hits) are dropped and counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StoreBacklog {
+    /// Outcomes waiting to be stored.
+    pub waiting: usize,
+    /// Of those, hits.
+    pub waiting_hits: usize,
+    /// Reads that hit nothing dropped from a full backlog.
+    pub dropped_reads: u64,
+    /// Hits dropped from a full backlog (lost).
+    pub dropped_hits: u64,
+    /// The store's last error while anything waits.
+    pub last_error: Option<String>,
+}
+
+impl StoreBacklog {
+    /// Whether the store is failing now or has lost anything.
+    pub fn is_faulty(&self) -> bool {
+        self.waiting > 0 || self.dropped_hits > 0 || self.dropped_reads > 0
+    }
+
+    /// `events store: N outcome(s) waiting (H hit(s)), … dropped; last error: …`.
+    pub fn summary(&self) -> String {
+        format!(
+            "events store: {} outcome(s) waiting to be stored ({} hit(s)), {} read(s) and {} hit(s) dropped{}",
+            self.waiting,
+            self.waiting_hits,
+            self.dropped_reads,
+            self.dropped_hits,
+            self.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+        )
+    }
+}
+
+/// Writes `health` and the events store's backlog to `path` as JSON (`{"at": …, "cameras":
+/// […], "events_store": {…}}`), replaced atomically (a temporary file renamed over it), so a
+/// monitor never reads half a file.
+pub fn write_json(path: &Path, health: &[CameraHealth], store: &StoreBacklog) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
-    let doc = serde_json::json!({ "at": chrono::Utc::now().to_rfc3339(), "cameras": health });
+    let doc = serde_json::json!({ "at": chrono::Utc::now().to_rfc3339(), "cameras": health, "events_store": store });
     let bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
@@ -100,10 +136,14 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("health.json");
-        write_json(&path, std::slice::from_ref(&h)).unwrap();
+        let backlog = StoreBacklog { waiting: 2, waiting_hits: 1, ..Default::default() };
+        write_json(&path, std::slice::from_ref(&h), &backlog).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(doc["cameras"][0]["state"], "reconnecting");
+        assert_eq!(doc["events_store"]["waiting_hits"], 1);
+        assert!(backlog.is_faulty() && !StoreBacklog::default().is_faulty());
+        assert!(backlog.summary().starts_with("events store: 2 outcome(s) waiting to be stored (1 hit(s))"));
         assert!(!path.with_extension("json.tmp").exists());
-        assert!(write_json(&dir.path().join("no/such/dir/health.json"), &[h]).is_err());
+        assert!(write_json(&dir.path().join("no/such/dir/health.json"), &[h], &backlog).is_err());
     }
 }

@@ -3,7 +3,7 @@
 //! What the node keeps and hands on once the analysis has spoken: the events store (plate reads
 //! within retention, hits with their evidence, face sightings of listed persons; [`store`]),
 //! alerts and operators' actions ([`alerts`]), evidence packages ([`evidence`]), the retention
-//! purge ([`retention`]), stored-read search ([`read_search`]), snapshot redaction ([`redact`]),
+//! purge ([`retention`]), deleting hits ([`deletion`]), stored-read search ([`read_search`]), snapshot redaction ([`redact`]),
 //! the in-process event bus the sinks follow ([`bus`]), the records themselves ([`records`]) and
 //! camera health ([`health`]).
 //!
@@ -12,6 +12,7 @@
 
 pub mod alerts;
 pub mod bus;
+pub mod deletion;
 pub mod error;
 pub mod evidence;
 pub mod health;

@@ -2,7 +2,9 @@
 //!
 //! Plate reads that hit nothing are personal data about people who are not on a watchlist:
 //! they are kept `reads_days` (30 by default; 0 = never written at all). Hits and their evidence
-//! (crop, whole frame, operators' actions) are kept `hits_days`, or until removed when unset.
+//! (crop, whole frame, operators' actions) are kept `hits_days`, or until removed when unset;
+//! the hits of an entry removed from the watchlist go `removed_entry_hits_days` after its
+//! removal ([`crate::deletion`]).
 //! The store runs with `secure_delete`, so purged rows are overwritten in the file, and the
 //! write-ahead log is truncated after a purge: nothing purged stays readable on disk.
 
@@ -25,13 +27,22 @@ pub struct RetentionPolicy {
     pub hits_days: Option<u32>,
     /// Audit records: days kept (at least 365); absent = for ever.
     pub audit_days: Option<u32>,
+    /// Hits of an entry removed from the watchlist: days kept after the removal (0: at the
+    /// next purge); at most 3650.
+    pub removed_entry_hits_days: u32,
     /// Minutes between purges while `raqib run` is up (one also runs at start).
     pub purge_every_minutes: u32,
 }
 
 impl Default for RetentionPolicy {
     fn default() -> Self {
-        RetentionPolicy { reads_days: 30, hits_days: None, audit_days: None, purge_every_minutes: 60 }
+        RetentionPolicy {
+            reads_days: 30,
+            hits_days: None,
+            audit_days: None,
+            removed_entry_hits_days: 30,
+            purge_every_minutes: 60,
+        }
     }
 }
 
@@ -48,6 +59,9 @@ impl RetentionPolicy {
         if self.hits_days.is_some_and(|h| h < self.reads_days) {
             return refuse("hits_days", "must not be shorter than reads_days");
         }
+        if self.removed_entry_hits_days > 3650 {
+            return refuse("removed_entry_hits_days", "at most 3650 (ten years)");
+        }
         if self.purge_every_minutes == 0 {
             return refuse("purge_every_minutes", "must be > 0");
         }
@@ -62,7 +76,11 @@ impl RetentionPolicy {
     /// The events store's cut-offs as of `now`.
     pub fn cutoffs(&self, now: DateTime<Utc>) -> Cutoffs {
         let days = |d: u32| now - chrono::Duration::days(i64::from(d));
-        Cutoffs { reads: Some(days(self.reads_days)), hits: self.hits_days.map(days) }
+        Cutoffs {
+            reads: Some(days(self.reads_days)),
+            hits: self.hits_days.map(days),
+            removed_entries: Some(days(self.removed_entry_hits_days)),
+        }
     }
 
     /// The audit log's cut-off as of `now`.
@@ -94,6 +112,9 @@ pub struct Cutoffs {
     pub reads: Option<DateTime<Utc>>,
     /// Hits (plate and face) raised before this.
     pub hits: Option<DateTime<Utc>>,
+    /// Hits whose watchlist entry was found removed before this (needs the watchlist).
+    #[serde(default)]
+    pub removed_entries: Option<DateTime<Utc>>,
 }
 
 /// What one audited purge removed.
@@ -101,6 +122,8 @@ pub struct Cutoffs {
 pub struct PurgeReport {
     /// From the events store.
     pub events: Purged,
+    /// Hits of entries removed from the watchlist.
+    pub removed_entries: crate::deletion::RemovedEntryHits,
     /// Audit records (older than the audit cut-off).
     pub audit: usize,
 }
@@ -109,8 +132,17 @@ impl PurgeReport {
     /// `purged: N plate read(s) without hit (older than D days), …` for `policy`.
     pub fn summary(&self, policy: &RetentionPolicy) -> String {
         format!(
-            "purged: {} plate read(s) without hit (older than {} days), {} with hits, {} face hit(s), {} audit record(s)",
-            self.events.reads, policy.reads_days, self.events.hit_reads, self.events.face_hits, self.audit
+            "purged: {} plate read(s) without hit (older than {} days), {} with hits, {} face hit(s), {} audit record(s); \
+             hits of removed watchlist entries: {} plate, {} face deleted, {} waiting (kept {} days after the removal)",
+            self.events.reads,
+            policy.reads_days,
+            self.events.hit_reads,
+            self.events.face_hits,
+            self.audit,
+            self.removed_entries.plate_hits,
+            self.removed_entries.face_hits,
+            self.removed_entries.waiting,
+            policy.removed_entry_hits_days
         )
     }
 }
@@ -125,8 +157,13 @@ pub fn purge_audited(
     audit_before: Option<DateTime<Utc>>,
 ) -> Result<PurgeReport> {
     let removed = events.purge(cutoffs)?;
-    let mut report = PurgeReport { events: removed, audit: 0 };
+    let mut report = PurgeReport { events: removed, ..Default::default() };
     if let Some(store) = audit {
+        if let Some(before) = cutoffs.removed_entries {
+            let live = crate::deletion::LiveEntries::of(store)?;
+            report.removed_entries = events.purge_removed_entries(&live, Utc::now(), before)?;
+        }
+        let gone = report.removed_entries;
         let actor = raqib_watchlist::Actor::new("raqib", Some("retention policy"));
         if let Some(before) = audit_before {
             report.audit = store.purge_audit(before, actor)?;
@@ -137,6 +174,13 @@ pub fn purge_audited(
                 removed.reads, removed.hit_reads, removed.face_hits
             );
             store.audit(actor, "retention.purge", Some("events"), Some(&detail))?;
+        }
+        if gone.plate_hits + gone.face_hits > 0 {
+            let detail = format!(
+                "{} plate hit(s), {} face hit(s) of entries removed from the watchlist",
+                gone.plate_hits, gone.face_hits
+            );
+            store.audit(actor, "retention.purge_removed_entries", Some("events"), Some(&detail))?;
         }
     }
     Ok(report)
@@ -186,6 +230,10 @@ mod tests {
         assert!(bad(RetentionPolicy { hits_days: Some(7), ..d.clone() }).contains("shorter than reads_days"));
         assert!(bad(RetentionPolicy { audit_days: Some(30), ..d.clone() }).starts_with("retention.audit_days"));
         assert!(bad(RetentionPolicy { purge_every_minutes: 0, ..d.clone() }).starts_with("retention.purge_every"));
+        assert!(
+            bad(RetentionPolicy { removed_entry_hits_days: 4000, ..d.clone() })
+                .starts_with("retention.removed_entry_hits_days")
+        );
         let now = Utc::now();
         let cut = RetentionPolicy { reads_days: 0, ..d }.cutoffs(now);
         assert_eq!((cut.reads, cut.hits), (Some(now), None));
@@ -204,7 +252,7 @@ mod tests {
         s.record("gate", Utc::now(), &plate_event("22222-ب-2"), &[]).unwrap();
         s.record("gate", old, &plate_event("12345-ب-6"), &[hit_for("12345-ب-6", "stolen_vehicle")]).unwrap();
         s.record_face("hall", old, &face_sighting("Ahmed")).unwrap();
-        let cut = Cutoffs { reads: Some(Utc::now() - chrono::Duration::days(30)), hits: None };
+        let cut = Cutoffs { reads: Some(Utc::now() - chrono::Duration::days(30)), ..Default::default() };
         assert_eq!(s.purge(cut).unwrap(), Purged { reads: 1, hit_reads: 0, face_hits: 0 });
         assert!(s.search("11111-A-1", 10).unwrap().is_empty(), "expired non-hit read gone");
         assert_eq!(s.search("22222-B-2", 10).unwrap().len(), 1, "recent read kept");
@@ -217,7 +265,7 @@ mod tests {
         assert!(!bytes.windows(needle.len()).any(|w| w == needle), "purged key still in the file");
 
         let mut s = EventStore::open(&path).unwrap();
-        let cut = Cutoffs { reads: None, hits: Some(Utc::now() - chrono::Duration::days(30)) };
+        let cut = Cutoffs { hits: Some(Utc::now() - chrono::Duration::days(30)), ..Default::default() };
         assert_eq!(s.purge(cut).unwrap(), Purged { reads: 0, hit_reads: 1, face_hits: 1 });
         assert!(s.alerts(&crate::alerts::AlertFilter { limit: 10, ..Default::default() }).unwrap().is_empty());
 

@@ -21,6 +21,14 @@ use crate::records::PlateEvent;
 /// Priorities and match kinds were already stored by theirs.
 const STABLE_FORMAT_NAMES: &str = "UPDATE plate_reads SET format = CASE format WHEN 'MoroccoStandard' THEN 'morocco_standard' WHEN 'MoroccoTemporary' THEN 'morocco_temporary' WHEN 'MoroccoGovernment' THEN 'morocco_government' WHEN 'Diplomatic' THEN 'diplomatic' WHEN 'BrazilOld' THEN 'brazil_old' WHEN 'BrazilMercosur' THEN 'brazil_mercosur' WHEN 'FranceItaly' THEN 'france_italy' WHEN 'Spain' THEN 'spain' WHEN 'Belgium' THEN 'belgium' WHEN 'Generic' THEN 'generic' ELSE format END;";
 
+/// Migration 3: where a row came from, for rows recorded from a recorded file (a replay):
+/// `<file fingerprint>/<kind>/<what>/<frame>`, unique, so re-running a replay after a crash or
+/// a kill adds nothing twice ([`EventStore::record_once`]). Live rows have none.
+const ORIGINS: &str = "ALTER TABLE plate_reads ADD COLUMN origin TEXT;
+ALTER TABLE face_hits ADD COLUMN origin TEXT;
+CREATE UNIQUE INDEX plate_reads_origin ON plate_reads(origin) WHERE origin IS NOT NULL;
+CREATE UNIQUE INDEX face_hits_origin ON face_hits(origin) WHERE origin IS NOT NULL;";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS plate_reads (
     id INTEGER PRIMARY KEY,
@@ -154,6 +162,35 @@ pub(crate) fn utc(stored: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(stored).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }
 
+/// What recording one outcome did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored as this row.
+    Stored(i64),
+    /// An earlier run stored it already (same origin), as this row: nothing was added.
+    AlreadyStored(i64),
+    /// Not kept: a read that hit nothing while retention keeps hits only.
+    NotKept,
+}
+
+impl Recorded {
+    /// The row id (0: not kept).
+    pub fn row(self) -> i64 {
+        match self {
+            Recorded::Stored(id) | Recorded::AlreadyStored(id) => id,
+            Recorded::NotKept => 0,
+        }
+    }
+}
+
+/// The row of `table` already stored with `origin`, if any.
+fn stored_origin(conn: &Connection, table: &str, origin: Option<&str>) -> rusqlite::Result<Option<i64>> {
+    match origin {
+        Some(o) => conn.query_row(&format!("SELECT id FROM {table} WHERE origin = ?1"), [o], |r| r.get(0)).optional(),
+        None => Ok(None),
+    }
+}
+
 /// The events database.
 pub struct EventStore {
     pub(crate) conn: Connection,
@@ -185,7 +222,12 @@ impl EventStore {
     }
 
     fn init(mut conn: Connection, path: PathBuf) -> Result<Self> {
-        raqib_core::db::migrate(&mut conn, &path, &[SCHEMA, STABLE_FORMAT_NAMES]).map_err(open_err)?;
+        raqib_core::db::migrate(
+            &mut conn,
+            &path,
+            &[SCHEMA, STABLE_FORMAT_NAMES, ORIGINS, crate::deletion::ORPHAN_MARKS],
+        )
+        .map_err(open_err)?;
         {
             let e = db_err(&path);
             // Columns added after the first release of the store.
@@ -212,31 +254,58 @@ impl EventStore {
     /// Records a watchlist person's sighting (faces of people not on a watchlist are never
     /// recorded); returns its row id.
     pub fn record_face(&mut self, source: &str, at: DateTime<Utc>, s: &crate::records::FaceSighting) -> Result<i64> {
+        Ok(self.insert_face(source, at, s, None)?.row())
+    }
+
+    /// As [`EventStore::record_face`], once per `origin` (see [`EventStore::record_once`]).
+    pub fn record_face_once(
+        &mut self,
+        origin: &str,
+        source: &str,
+        at: DateTime<Utc>,
+        s: &crate::records::FaceSighting,
+    ) -> Result<Recorded> {
+        self.insert_face(source, at, s, Some(origin))
+    }
+
+    fn insert_face(
+        &mut self,
+        source: &str,
+        at: DateTime<Utc>,
+        s: &crate::records::FaceSighting,
+        origin: Option<&str>,
+    ) -> Result<Recorded> {
         let e = db_err(&self.path);
-        self.conn
-            .execute(
-                "INSERT INTO face_hits (source, track, raised_at, media_time, person_id, name, category, priority,
-                                        similarity, x1, y1, x2, y2, crop_jpeg)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    source,
-                    s.track as i64,
-                    at.to_rfc3339(),
-                    s.best_time_s,
-                    s.person_id,
-                    s.name,
-                    s.category,
-                    s.priority.as_str(),
-                    f64::from(s.similarity),
-                    s.bbox.x1,
-                    s.bbox.y1,
-                    s.bbox.x2,
-                    s.bbox.y2,
-                    s.crop_jpeg,
-                ],
-            )
-            .map_err(&e)?;
-        Ok(self.conn.last_insert_rowid())
+        let tx = self.conn.transaction().map_err(&e)?;
+        if let Some(id) = stored_origin(&tx, "face_hits", origin).map_err(&e)? {
+            return Ok(Recorded::AlreadyStored(id));
+        }
+        tx.execute(
+            "INSERT INTO face_hits (source, track, raised_at, media_time, person_id, name, category, priority,
+                                    similarity, x1, y1, x2, y2, crop_jpeg, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                source,
+                s.track as i64,
+                at.to_rfc3339(),
+                s.best_time_s,
+                s.person_id,
+                s.name,
+                s.category,
+                s.priority.as_str(),
+                f64::from(s.similarity),
+                s.bbox.x1,
+                s.bbox.y1,
+                s.bbox.x2,
+                s.bbox.y2,
+                s.crop_jpeg,
+                origin,
+            ],
+        )
+        .map_err(&e)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(&e)?;
+        Ok(Recorded::Stored(id))
     }
 
     /// Face hits recorded, newest first (at most `limit`): (source, person name, similarity).
@@ -270,8 +339,36 @@ impl EventStore {
         hits: &[PlateMatch],
         location: Option<(f64, f64)>,
     ) -> Result<i64> {
+        Ok(self.insert_read(source, at, event, hits, location, None)?.row())
+    }
+
+    /// As [`EventStore::record_at`], once per `origin`: a read (with its hits) whose origin is
+    /// already stored adds nothing. Replays give each outcome an origin made of the file's
+    /// fingerprint and where in the file it was found, so re-running a replay that crashed or
+    /// was killed half-way adds only what the first run had not stored.
+    pub fn record_once(
+        &mut self,
+        origin: &str,
+        source: &str,
+        at: DateTime<Utc>,
+        event: &PlateEvent,
+        hits: &[PlateMatch],
+        location: Option<(f64, f64)>,
+    ) -> Result<Recorded> {
+        self.insert_read(source, at, event, hits, location, Some(origin))
+    }
+
+    fn insert_read(
+        &mut self,
+        source: &str,
+        at: DateTime<Utc>,
+        event: &PlateEvent,
+        hits: &[PlateMatch],
+        location: Option<(f64, f64)>,
+        origin: Option<&str>,
+    ) -> Result<Recorded> {
         if hits.is_empty() && !self.keep_non_hits {
-            return Ok(0);
+            return Ok(Recorded::NotKept);
         }
         let frame = match (&mut self.redactor, &event.frame_image) {
             (_, _) if hits.is_empty() => Vec::new(),
@@ -280,10 +377,13 @@ impl EventStore {
         };
         let e = db_err(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
+        if let Some(id) = stored_origin(&tx, "plate_reads", origin).map_err(&e)? {
+            return Ok(Recorded::AlreadyStored(id));
+        }
         tx.execute(
             "INSERT INTO plate_reads (source, track, seen_at, media_time, plate, latin, key, format, confidence, reads,
-                                      x1, y1, x2, y2, crop_jpeg, hit, lat, lon, frame_jpeg)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                                      x1, y1, x2, y2, crop_jpeg, hit, lat, lon, frame_jpeg, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
             params![
                 source,
                 event.track as i64,
@@ -304,6 +404,7 @@ impl EventStore {
                 location.map(|l| l.0),
                 location.map(|l| l.1),
                 (!frame.is_empty()).then_some(&frame),
+                origin,
             ],
         )
         .map_err(&e)?;
@@ -327,7 +428,7 @@ impl EventStore {
             .map_err(&e)?;
         }
         tx.commit().map_err(&e)?;
-        Ok(read_id)
+        Ok(Recorded::Stored(read_id))
     }
 
     /// Reads whose key matches `pattern` (a plate in any spelling, or with `?`/`*` wildcards),
@@ -479,14 +580,50 @@ pub(crate) mod tests {
             s.record("cam", Utc::now(), &event("12345 ب 6", 1), &[]).unwrap();
             // What a store of the first schema version holds.
             s.conn
-                .execute_batch("UPDATE plate_reads SET format = 'MoroccoStandard'; PRAGMA user_version = 1;")
+                .execute_batch(
+                    "DROP INDEX plate_reads_origin; DROP INDEX face_hits_origin;
+                     ALTER TABLE plate_reads DROP COLUMN origin; ALTER TABLE face_hits DROP COLUMN origin;
+                     ALTER TABLE hits DROP COLUMN orphaned_at; ALTER TABLE face_hits DROP COLUMN orphaned_at;
+                     UPDATE plate_reads SET format = 'MoroccoStandard'; PRAGMA user_version = 1;",
+                )
                 .unwrap();
         }
-        let s = EventStore::open(&db).unwrap();
+        let mut s = EventStore::open(&db).unwrap();
         let stored: String = s.conn.query_row("SELECT format FROM plate_reads", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, "morocco_standard");
         let version: i64 = s.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 4);
+        // Migration 3 gave the old store its origins.
+        assert!(matches!(
+            s.record_once("f/plate/A/1", "cam", Utc::now(), &event("B", 2), &[], None),
+            Ok(Recorded::Stored(_))
+        ));
+    }
+
+    #[test]
+    fn an_outcome_with_an_origin_is_stored_once_with_its_hits() {
+        let mut s = EventStore::open_in_memory().unwrap();
+        let hit = [crate::store::tests_support::hit_for("12345-ب-6", "stolen_vehicle")];
+        let first =
+            s.record_once("fp/plate/12345b6/40", "a.mp4", Utc::now(), &event("12345 ب 6", 1), &hit, None).unwrap();
+        let Recorded::Stored(id) = first else { panic!("{first:?}") };
+        let again =
+            s.record_once("fp/plate/12345b6/40", "a.mp4", Utc::now(), &event("12345 ب 6", 1), &hit, None).unwrap();
+        assert_eq!(again, Recorded::AlreadyStored(id));
+        assert_eq!(s.counts().unwrap(), (1, 1), "one read, one hit");
+        // Another origin, or none (live), is another row.
+        s.record_once("fp/plate/12345b6/90", "a.mp4", Utc::now(), &event("12345 ب 6", 2), &hit, None).unwrap();
+        s.record("cam", Utc::now(), &event("12345 ب 6", 3), &hit).unwrap();
+        s.record("cam", Utc::now(), &event("12345 ب 6", 3), &hit).unwrap();
+        assert_eq!(s.counts().unwrap(), (4, 4));
+        let face = crate::store::tests_support::face_sighting("Ahmed");
+        let f = s.record_face_once("fp/face/7/12", "a.mp4", Utc::now(), &face).unwrap();
+        assert_eq!(
+            s.record_face_once("fp/face/7/12", "a.mp4", Utc::now(), &face).unwrap(),
+            Recorded::AlreadyStored(f.row())
+        );
+        let faces: i64 = s.conn.query_row("SELECT count(*) FROM face_hits", [], |r| r.get(0)).unwrap();
+        assert_eq!(faces, 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! frames into the same [`StreamAnalysis`].
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -114,13 +115,16 @@ pub struct Progress {
 /// Replays `path`: `on_outcome` gets every outcome as it is found (print, record…) before it
 /// is kept in the returned file; `on_progress` about once a second. A decoding error ends the
 /// file with [`ReplayedFile::error`] set; tracks still open are reported first, so nothing seen
-/// is lost.
+/// is lost. When `stop` becomes true (SIGINT/SIGTERM) the replay stops at the next frame the
+/// same way: open tracks are finished and reported, and the error says where it stopped.
+#[allow(clippy::too_many_arguments)]
 pub fn replay_file(
     mut models: Models<'_>,
     gallery: Option<&Snapshot>,
     policy: &AnalysisPolicy,
     path: &Path,
     every: u64,
+    stop: &AtomicBool,
     on_outcome: &mut dyn FnMut(&Outcome),
     on_progress: &mut dyn FnMut(Progress),
 ) -> ReplayedFile {
@@ -151,6 +155,9 @@ pub fn replay_file(
         let mut last_pts = None;
         let every = every.max(1);
         while let Some(frame) = source.next_frame()? {
+            if stop.load(Ordering::Relaxed) {
+                return Err(crate::Error::source(path.display().to_string(), stopped_at(last_pts, file.frames)));
+            }
             last_pts = frame.pts.or(last_pts);
             file.frames += 1;
             if frame.index % every != 0 {
@@ -183,6 +190,15 @@ pub fn replay_file(
     file.seconds = started.elapsed().as_secs_f64();
     file.fps = file.frames as f64 / file.seconds.max(1e-9);
     file
+}
+
+/// Why a stopped replay is incomplete, and what to do about it.
+fn stopped_at(pts: Option<Duration>, frames: u64) -> String {
+    let at = pts.map(|p| format!(" at {:.1} s", p.as_secs_f64())).unwrap_or_default();
+    format!(
+        "stopped by a signal{at} after {frames} frame(s): the rest of the file was not replayed \
+         (replay it again to finish: what was stored already is not stored twice)"
+    )
 }
 
 /// A stream that ends well before the duration its container states may be a truncated copy

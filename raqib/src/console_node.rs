@@ -13,6 +13,7 @@ use crate::config::{Config, Paths};
 /// The `raqib_server::Node` of `raqib run`.
 pub struct ConsoleNode {
     shared: Arc<LiveShared>,
+    backlog: raqib_pipeline::store_retry::Backlog,
     config: Config,
     paths: Paths,
     faces: Mutex<Option<FacePipeline>>,
@@ -20,14 +21,23 @@ pub struct ConsoleNode {
 
 impl ConsoleNode {
     /// A node view over the live cameras.
-    pub fn new(shared: Arc<LiveShared>, config: &Config, paths: &Paths) -> Self {
-        ConsoleNode { shared, config: config.clone(), paths: paths.clone(), faces: Mutex::new(None) }
+    pub fn new(
+        shared: Arc<LiveShared>,
+        backlog: raqib_pipeline::store_retry::Backlog,
+        config: &Config,
+        paths: &Paths,
+    ) -> Self {
+        ConsoleNode { shared, backlog, config: config.clone(), paths: paths.clone(), faces: Mutex::new(None) }
     }
 }
 
 impl raqib_server::Node for ConsoleNode {
     fn cameras(&self) -> Vec<CameraHealth> {
         self.shared.health()
+    }
+
+    fn events_backlog(&self) -> raqib_events::health::StoreBacklog {
+        self.backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     fn embed_face(&self, photo: &[u8]) -> Result<Embedding, String> {

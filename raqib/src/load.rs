@@ -1,6 +1,8 @@
 //! Loading the models as configured (ONNX Runtime library, models folder, session options).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::bail;
 use raqib_models::plate::{LocaliserKind, PlateFinder, Views};
@@ -54,4 +56,13 @@ pub fn existing(paths: &[PathBuf]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A flag that SIGINT and SIGTERM set: `raqib run` and `raqib replay` stop cleanly on it.
+pub fn stop_on_signal() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .map_err(|e| anyhow::anyhow!("installing the SIGINT/SIGTERM handler: {e}"))?;
+    Ok(stop)
 }

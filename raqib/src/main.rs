@@ -165,6 +165,11 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Alerts: `delete ALERT --reason R` deletes a hit with its evidence (audited first).
+    Alert {
+        #[command(subcommand)]
+        action: AlertAction,
+    },
     /// Compare the faces in two photos.
     Faces {
         #[command(subcommand)]
@@ -189,6 +194,18 @@ enum Command {
     Models {
         #[command(subcommand)]
         action: ModelsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AlertAction {
+    /// Delete a hit, its read (when it was the read's last hit), crop, frame and actions. Audited.
+    Delete {
+        /// `p12` (plate hit) or `f3` (face hit).
+        alert: String,
+        /// Why (case reference); required.
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 
@@ -389,6 +406,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evidence { alert, reason, out } => {
             let (config, paths) = load(config)?;
             evidence_cmd::export(&config, &paths, &alert, reason.as_deref(), out.as_deref())?;
+        }
+        Command::Alert { action: AlertAction::Delete { alert, reason } } => {
+            evidence_cmd::delete(&load(config)?.1, &alert, reason.as_deref())?
         }
         Command::Faces { action: FacesAction::Compare { a, b, json } } => {
             let (config, paths) = load(config)?;

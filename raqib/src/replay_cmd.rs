@@ -4,13 +4,18 @@
 //! tracked and voted into one read per vehicle, checked against the watchlist, and written to a
 //! report: JSON, CSV or a self-contained HTML page with the plate snapshots. A file that cannot
 //! be decoded (missing, corrupt, truncated) is reported and the other files are still replayed.
+//! Recording is idempotent (`raqib_pipeline::recording`): replaying a file again stores only
+//! what an earlier, interrupted run had not. SIGINT/SIGTERM stop the replay cleanly: open tracks
+//! are finished, stored and reported, the report is written, and the exit status is non-zero.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
 use raqib_events::EventStore;
+use raqib_pipeline::recording::FileRecorder;
 use raqib_pipeline::replay::{Progress, replay_file};
 use raqib_pipeline::report::{self, ReportFormat};
 use raqib_pipeline::stream::{Models, Sink, Source, deliver};
@@ -65,36 +70,34 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         }
         _ => None,
     };
-    let mut events = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
-    if let Some(events) = events.as_mut() {
-        events.set_keep_non_hits(config.retention.keeps_non_hits());
-        if config.privacy.redact_snapshots {
-            events.set_redactor(Some(Box::new(raqib_pipeline::redactor::ModelRedactor::new(crate::load::redaction(
-                config, paths,
-            )))));
-        }
-    }
+    let mut events = if opts.store { Some(events_store(config, paths)?) } else { None };
+    let stop = crate::load::stop_on_signal()?;
     let mut videos = Vec::new();
     let mut printer = PrintSink(Style::Replay);
+    let mut not_started = 0;
     for path in &opts.videos {
+        if stop.load(Ordering::Relaxed) {
+            not_started += 1;
+            continue;
+        }
         let source = Source { id: path.display().to_string(), location: None };
-        // Every outcome is printed and recorded (unless --no-store) as found, and kept for the report;
-        // one that cannot be recorded is counted, and fails the file.
-        let (mut lost_reads, mut lost_faces, mut lost_hits) = (0usize, 0usize, 0usize);
+        // Every outcome is printed and recorded (unless --no-store) as found, once per file
+        // (re-runs add nothing twice), and kept for the report; one that cannot be recorded is
+        // counted, and fails the file. A file that cannot be read has no fingerprint (and no
+        // outcome): the replay below says why.
+        let mut recorder = events.as_mut().and_then(|store| FileRecorder::new(store, path).ok());
         let mut on_outcome = |outcome: &raqib_pipeline::stream::Outcome| {
             deliver(&mut [&mut printer as &mut dyn Sink], &source, Utc::now(), outcome);
-            if let Some(store) = events.as_mut()
-                && deliver(&mut [store as &mut dyn Sink], &source, Utc::now(), outcome) > 0
-            {
-                let plate = matches!(outcome, raqib_pipeline::stream::Outcome::Plate { .. });
-                (lost_reads, lost_faces) = (lost_reads + usize::from(plate), lost_faces + usize::from(!plate));
-                lost_hits += usize::from(outcome.is_hit());
+            if let Some(r) = recorder.as_mut() {
+                r.record(&source, Utc::now(), outcome);
             }
         };
         let show = !opts.quiet && std::io::stderr().is_terminal();
         let mut on_progress = |p: Progress| {
             if show {
-                progress(path, p);
+                // On a terminal only: `\r\x1b[K` rewrites the line.
+                eprint!("\r\x1b[K{}: {}", path.display(), p.text());
+                let _ = std::io::stderr().flush();
             }
         };
         let models = Models { plates: &mut finder, faces: faces.as_mut() };
@@ -104,21 +107,22 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
             &config.analysis,
             path,
             opts.every,
+            &stop,
             &mut on_outcome,
             &mut on_progress,
         );
         if show {
-            eprint!("{}", clear_line());
+            eprint!("\r\x1b[K");
         }
-        if lost_reads + lost_faces > 0 {
-            let lost = format!(
-                "NOT STORED in {}: {lost_reads} plate read(s) and {lost_faces} face sighting(s), {lost_hits} of them hit(s)",
-                paths.data_dir.join("events.db").display()
-            );
+        let tally = recorder.map(|r| r.tally).unwrap_or_default();
+        if let Some(lost) = tally.lost(&paths.data_dir.join("events.db")) {
             video.error = Some(match video.error.take() {
                 Some(e) => format!("{e}; {lost}"),
                 None => lost,
             });
+        }
+        if let Some(again) = tally.again() {
+            eprintln!("{}: {again}", path.display());
         }
         if let Some(w) = &video.warning {
             eprintln!("{}: warning: {w}", path.display());
@@ -129,14 +133,28 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         eprintln!("{}: {}", path.display(), video.summary(faces.is_some()));
         videos.push(video);
     }
+    // The report is written whatever happened: it holds what was found.
     if let Some(report) = &opts.report {
         write_report(paths, report, &videos)?;
     }
     let failed = videos.iter().filter(|v| v.error.is_some()).count();
-    if failed > 0 {
-        bail!("{failed} of {} file(s) could not be replayed completely", videos.len());
+    if failed + not_started > 0 {
+        let stopped =
+            if not_started > 0 { format!(" (stopped by a signal: {not_started} not started)") } else { "".into() };
+        bail!("{} of {} file(s) could not be replayed completely{stopped}", failed + not_started, opts.videos.len());
     }
     Ok(())
+}
+
+/// `<data_dir>/events.db` set up as `[retention]` and `[privacy]` say.
+fn events_store(config: &Config, paths: &Paths) -> anyhow::Result<EventStore> {
+    let mut events = EventStore::open(&paths.data_dir.join("events.db"))?;
+    events.set_keep_non_hits(config.retention.keeps_non_hits());
+    if config.privacy.redact_snapshots {
+        let redactor = raqib_pipeline::redactor::ModelRedactor::new(crate::load::redaction(config, paths));
+        events.set_redactor(Some(Box::new(redactor)));
+    }
+    Ok(events)
 }
 
 /// Writes the report; it copies reads (and any face sighting) out of the node, so it is
@@ -148,14 +166,4 @@ fn write_report(paths: &Paths, report: &Path, videos: &[raqib_pipeline::replay::
     report::write_audited(report, videos, &audit, &user)?;
     eprintln!("report written to {}", report.display());
     Ok(())
-}
-
-/// Erases the progress line on a terminal; nothing when stderr is a file or a pipe.
-fn clear_line() -> &'static str {
-    if std::io::stderr().is_terminal() { "\r\x1b[K" } else { "" }
-}
-
-fn progress(path: &Path, p: Progress) {
-    eprint!("{}{}: {}", clear_line(), path.display(), p.text());
-    let _ = std::io::stderr().flush();
 }

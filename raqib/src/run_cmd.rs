@@ -6,10 +6,10 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::Utc;
 use raqib_events::EventStore;
 use raqib_events::bus::EventBus;
@@ -17,6 +17,7 @@ use raqib_models::plate::PlateFinder;
 use raqib_pipeline::ingest::Frame;
 use raqib_pipeline::live::{Backoff, CameraHealth, Live};
 use raqib_pipeline::print_sink::{PrintSink, Style};
+use raqib_pipeline::store_retry::{Backlog, RetryingStore};
 use raqib_pipeline::stream::{Models, Outcome, Sink, Source, StreamAnalysis, Tally, deliver};
 use raqib_watchlist::LiveWatchlist;
 
@@ -68,24 +69,24 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         }
         _ => None,
     };
-    let mut store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
-    if let Some(store) = store.as_mut() {
+    // Outcomes the store cannot take wait in memory and are retried (health, metrics, console show it).
+    let backlog = Backlog::default();
+    let mut store = if opts.store {
+        let mut store = EventStore::open(&paths.data_dir.join("events.db"))?;
         store.set_keep_non_hits(config.retention.keeps_non_hits());
         if config.privacy.redact_snapshots {
             store.set_redactor(Some(Box::new(raqib_pipeline::redactor::ModelRedactor::loaded(
                 crate::load::redaction(config, paths),
             )?)));
         }
-    }
+        Some(RetryingStore::new(store, backlog.clone()))
+    } else {
+        None
+    };
     // The purge has its own connection: the analysis closure holds the recording one.
     let mut purge_store = if opts.store { Some(EventStore::open(&paths.data_dir.join("events.db"))?) } else { None };
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
-            .context("installing the SIGINT/SIGTERM handler")?;
-    }
+    let stop = crate::load::stop_on_signal()?;
     eprintln!("raqib run: {} camera(s); Ctrl-C or SIGTERM stops cleanly", cameras.len());
     let places = raqib_pipeline::gps::CameraPlaces::start(&cameras);
     // Every event goes on the bus; sinks subscribe (here: the JSON-lines file, if asked).
@@ -101,7 +102,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let shared = live.shared.clone();
     let waiting = shared.clone();
     let metrics = raqib_server::Metrics::new(Arc::new(move || waiting.waiting()));
-    let server = start_server(config, paths, opts, &live, metrics.clone(), &bus)?;
+    let server = start_server(config, paths, opts, &live, metrics.clone(), &bus, backlog.clone())?;
     let policy = config.analysis;
     let mut streams: Vec<StreamAnalysis> = cameras.iter().map(|_| StreamAnalysis::new(&policy)).collect();
     let started = Instant::now();
@@ -112,7 +113,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let mut bus_sink = bus.clone();
     let mut printer = PrintSink(Style::Live);
     // Every outcome goes to stdout, the events store (when kept) and the bus, in that order.
-    let mut deliver_all = |i: usize, outcomes: Vec<Outcome>, store: &mut Option<EventStore>, tally: &mut Tally| {
+    let mut deliver_all = |i: usize, outcomes: Vec<Outcome>, store: &mut Option<RetryingStore>, tally: &mut Tally| {
         let source = Source { id: cameras[i].id.clone(), location: places.place(&cameras[i]) };
         for o in outcomes {
             tally.count(&o);
@@ -151,10 +152,13 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             last_purge = Some(Instant::now());
             purge(config, paths, store, &metrics);
         }
+        if let Some(store) = store.as_mut() {
+            store.retry(false);
+        }
         if last_health.elapsed() >= opts.health_every {
             last_health = Instant::now();
-            print_health(&shared.health());
-            write_health(paths, &shared.health());
+            print_health(&shared.health(), &backlog);
+            write_health(paths, &shared.health(), &backlog);
         }
     }
     eprintln!("stopping: closing cameras, finishing frames in flight, flushing events");
@@ -177,10 +181,19 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         stop.store(true, Ordering::Relaxed);
         let _ = thread.join();
     }
+    // What still waits gets a last few tries; what cannot be stored fails the run, counted.
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while store.as_mut().is_some_and(|s| s.retry(true) > 0) && Instant::now() < give_up {
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let health = shared.health();
-    print_health(&health);
-    write_health(paths, &health);
+    print_health(&health, &backlog);
+    write_health(paths, &health, &backlog);
     eprintln!("stopped after {:.1} s: {}", started.elapsed().as_secs_f64(), tally.summary());
+    let left = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if left.waiting > 0 || left.dropped_hits > 0 {
+        bail!("NOT STORED in {}: {}", paths.data_dir.join("events.db").display(), left.summary());
+    }
     Ok(())
 }
 
@@ -205,6 +218,7 @@ fn start_server(
     live: &Live,
     metrics: Arc<raqib_server::Metrics>,
     bus: &EventBus,
+    backlog: Backlog,
 ) -> anyhow::Result<Option<raqib_server::Server>> {
     if !opts.server {
         return Ok(None);
@@ -217,7 +231,7 @@ fn start_server(
     if let Some(addr) = opts.listen {
         cfg.bind = addr;
     }
-    let node = Arc::new(crate::console_node::ConsoleNode::new(live.shared.clone(), config, paths));
+    let node = Arc::new(crate::console_node::ConsoleNode::new(live.shared.clone(), backlog, config, paths));
     let server =
         raqib_server::Server::start(cfg, config.analysis, &paths.data_dir, &config.node.name, node, metrics, bus)?;
     eprintln!("console: http://{}/", server.addr());
@@ -227,16 +241,21 @@ fn start_server(
     Ok(Some(server))
 }
 
-fn print_health(health: &[CameraHealth]) {
+fn print_health(health: &[CameraHealth], backlog: &Backlog) {
     for h in health {
         eprintln!("{}", h.summary());
+    }
+    let b = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if b.is_faulty() {
+        eprintln!("{}", b.summary());
     }
 }
 
 /// `<data_dir>/health.json`, replaced atomically, for monitoring.
-fn write_health(paths: &Paths, health: &[CameraHealth]) {
+fn write_health(paths: &Paths, health: &[CameraHealth], backlog: &Backlog) {
     let path = paths.data_dir.join("health.json");
-    if let Err(e) = raqib_events::health::write_json(&path, health) {
+    let b = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    if let Err(e) = raqib_events::health::write_json(&path, health, &b) {
         tracing::warn!(error = %e, path = %path.display(), "cannot write camera health");
     }
 }

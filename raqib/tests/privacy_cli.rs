@@ -1,6 +1,8 @@
 //! Privacy controls end to end: the retention purge removes expired reads and keeps hits (real
 //! replay of a generated scene, rows then aged in the database), `reads_days = 0` stores no
-//! non-hit read at all, and `raqib audit verify` detects a tampered audit row.
+//! non-hit read at all, and `raqib audit verify` detects a tampered audit row. Hits are deleted
+//! by an analyst (`raqib alert delete`, audited) and, after the configured period, when their
+//! watchlist entry is removed.
 
 #![allow(
     clippy::unwrap_used,
@@ -63,6 +65,69 @@ fn purge_removes_expired_reads_keeps_hits_and_zero_days_keeps_no_read() {
     std::fs::write(d.join("raqib.toml"), "[retention]\nhits_days = 0\n").unwrap();
     let out = raqib(d, &cache, &["purge"]);
     assert!(!out.status.success() && text(&out).contains("retention.hits_days"), "{}", text(&out));
+}
+
+#[test]
+fn hits_are_deleted_by_an_analyst_and_after_their_entry_is_removed() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 12 s: four vehicles, two of them listed.
+    let scene = ["--width", "960", "--height", "540", "--seconds", "12", "--seed", "11", "--pedestrians", "0", "-q"];
+    ok(raqib(d, &cache, &[&["samples", "make", "--out", "scene"], &scene[..]].concat()));
+    ok(raqib(d, &cache, &["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]));
+    ok(raqib(d, &cache, &["replay", "-q", "scene/scene.mp4"]));
+    let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let hits = count("SELECT count(*) FROM hits");
+    assert!(hits >= 2, "the scene has two listed plates: {hits} hit(s)");
+    let (first, first_plate): (i64, String) = db
+        .query_row("SELECT h.id, r.plate FROM hits h JOIN plate_reads r ON r.id = h.read_id ORDER BY h.id", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let id = format!("p{first}");
+
+    // An analyst deletes one hit: a reason is required, the deletion is audited.
+    let no_reason = raqib(d, &cache, &["alert", "delete", &id]);
+    assert!(!no_reason.status.success() && text(&no_reason).contains("--reason"), "{}", text(&no_reason));
+    let out = ok(raqib(d, &cache, &["alert", "delete", &id, "--reason", "case 7 closed"]));
+    assert!(out.contains("deleted"), "{out}");
+    assert_eq!(count("SELECT count(*) FROM hits"), hits - 1);
+    assert_eq!(
+        count(&format!("SELECT count(*) FROM plate_reads WHERE plate = '{first_plate}'")),
+        0,
+        "its read went too"
+    );
+    let again = raqib(d, &cache, &["alert", "delete", &id, "--reason", "twice"]);
+    assert!(!again.status.success() && text(&again).contains(&format!("no alert {id}")), "{}", text(&again));
+    let audit = ok(raqib(d, &cache, &["audit", "list", "--action", "alert.delete"]));
+    assert!(audit.contains(&id) && audit.contains("case 7 closed"), "{audit}");
+    assert!(!audit.contains(&first_plate), "the audit record does not keep the deleted plate: {audit}");
+
+    // Every entry removed from the watchlist: its hits wait the period (30 days by default)...
+    let entries: serde_json::Value =
+        serde_json::from_str(&ok(raqib(d, &cache, &["watchlist", "list", "--json"]))).unwrap();
+    for e in entries["plates"].as_array().unwrap() {
+        ok(raqib(d, &cache, &["watchlist", "--reason", "expired", "remove", &e["id"].to_string()]));
+    }
+    let out = ok(raqib(d, &cache, &["purge", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(report["removed_entries"]["waiting"], hits - 1, "{out}");
+    assert_eq!(count("SELECT count(*) FROM hits"), hits - 1, "kept during the period");
+    // ...and go when it has passed (0: at the next purge), audited, their reads and frames too.
+    std::fs::write(d.join("raqib.toml"), "[retention]\nremoved_entry_hits_days = 0\n").unwrap();
+    let out = ok(raqib(d, &cache, &["purge", "--json"]));
+    let report: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(report["removed_entries"]["plate_hits"], hits - 1, "{out}");
+    assert_eq!(count("SELECT count(*) FROM hits"), 0);
+    assert_eq!(count("SELECT count(*) FROM plate_reads WHERE hit"), 0);
+    let audit = ok(raqib(d, &cache, &["audit", "list", "--action", "retention"]));
+    assert!(audit.contains("retention.purge_removed_entries"), "{audit}");
+    std::fs::write(d.join("raqib.toml"), "[retention]\nremoved_entry_hits_days = 4000\n").unwrap();
+    let bad = raqib(d, &cache, &["purge"]);
+    assert!(!bad.status.success() && text(&bad).contains("retention.removed_entry_hits_days"), "{}", text(&bad));
 }
 
 #[test]

@@ -152,10 +152,14 @@ fn a_read_that_cannot_be_stored_fails_the_replay_and_is_counted() {
     assert!(add.status.success(), "{}", text(&add));
     let first = raqib(d, &cache, &["replay", "-q", "street.mp4"]);
     assert!(first.status.success(), "{}", text(&first));
-    // The events store stops taking reads (as on a full disk).
+    // The events store stops taking reads (as on a full disk); the first run's read is gone, so
+    // the second run's is not one already stored.
     let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
-    db.execute_batch("CREATE TRIGGER full BEFORE INSERT ON plate_reads BEGIN SELECT RAISE(FAIL, 'disk full'); END;")
-        .unwrap();
+    db.execute_batch(
+        "DELETE FROM hits; DELETE FROM plate_reads;
+         CREATE TRIGGER full BEFORE INSERT ON plate_reads BEGIN SELECT RAISE(FAIL, 'disk full'); END;",
+    )
+    .unwrap();
     let out = raqib(d, &cache, &["replay", "-q", "--report", "r.json", "street.mp4"]);
     let log = text(&out);
     assert!(!out.status.success(), "a lost hit fails the run: {log}");

@@ -65,7 +65,9 @@ async function start() {
   show("alerts");
   await loadAlerts();
   connect();
-  setInterval(() => { if (!$("cameras-view").hidden) loadCameras(); }, 5000);
+  // Camera health refreshes while shown; the events store's fault is checked on every view.
+  loadCameras().catch(() => {});
+  setInterval(() => { loadCameras().catch(() => {}); }, 5000);
 }
 
 // ---- alerts ----
@@ -178,6 +180,12 @@ function refreshStates() {
 
 async function loadCameras() {
   const data = await api("GET", "/api/cameras");
+  const b = data.events_store || {};
+  const fault = $("store-fault");
+  fault.hidden = !(b.waiting > 0 || b.dropped_hits > 0 || b.dropped_reads > 0);
+  fault.textContent = fault.hidden ? "" : `Events store failing: ${b.waiting} outcome(s) waiting to be stored (${b.waiting_hits} hit(s)), ` +
+    `${b.dropped_hits} hit(s) and ${b.dropped_reads} read(s) lost${b.last_error ? ` — ${b.last_error}` : ""}. Alerts still arrive live.`;
+  if ($("cameras-view").hidden) return;
   $("cameras").replaceChildren(...data.cameras.map((c) => el("div", { class: `camera ${c.state}` },
     el("b", {}, c.name || c.id), el("div", {}, c.state),
     el("div", { class: "meta" }, `${c.fps_in.toFixed(1)} fps in · analysed ${c.frames_analysed} · dropped ${c.drops} · reconnects ${c.reconnects}`),

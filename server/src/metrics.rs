@@ -83,6 +83,23 @@ impl Collector for CameraCollector {
                 ConstCounter::new(value(h)).encode(family.encode_family(&vec![("camera", h.id.clone())])?)?;
             }
         }
+        let backlog = node.events_backlog();
+        let waiting = encoder.encode_descriptor(
+            "raqib_events_waiting",
+            "Outcomes the events store could not take yet, kept in memory and retried",
+            None,
+            MetricType::Gauge,
+        )?;
+        ConstGauge::new(backlog.waiting as i64).encode(waiting)?;
+        let mut dropped = encoder.encode_descriptor(
+            "raqib_events_dropped",
+            "Outcomes dropped from a full backlog of a failing events store, by kind",
+            None,
+            MetricType::Counter,
+        )?;
+        for (kind, n) in [("read", backlog.dropped_reads), ("hit", backlog.dropped_hits)] {
+            ConstCounter::new(n).encode(dropped.encode_family(&vec![("kind", kind.to_owned())])?)?;
+        }
         let depth = encoder.encode_descriptor(
             "raqib_analysis_queue_depth",
             "Frames waiting for the analysis thread",

@@ -20,6 +20,10 @@ use crate::users::UserStore;
 pub trait Node: Send + Sync + 'static {
     /// Health of every camera now.
     fn cameras(&self) -> Vec<CameraHealth>;
+    /// Outcomes the events store could not take yet (a failing store); none by default.
+    fn events_backlog(&self) -> raqib_events::health::StoreBacklog {
+        raqib_events::health::StoreBacklog::default()
+    }
     /// The embedding of the one face in a photo (JPEG/PNG bytes), or why there is none.
     fn embed_face(&self, photo: &[u8]) -> std::result::Result<Embedding, String>;
     /// Id of the face model whose embeddings the gallery holds.

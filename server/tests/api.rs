@@ -273,6 +273,51 @@ async fn an_analyst_exports_an_alerts_evidence_package_with_a_reason_and_the_aud
     server.stop();
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_analyst_deletes_an_alert_with_a_reason_audited_first() {
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle")]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+    let (op, ana) = (login(&base, "op").await, login(&base, "ana").await);
+    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    let delete = |path: String, token: &str| http.delete(format!("{base}{path}")).bearer_auth(token).send();
+    let count = || -> i64 {
+        let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+        db.query_row("SELECT count(*) FROM hits", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(count(), 2);
+    // Operators cannot delete; analysts must say why; unknown alerts are 404.
+    assert_eq!(delete("/api/alerts/p1?reason=CASE-9".into(), &op).await.unwrap().status(), 403);
+    let r = delete("/api/alerts/p1".into(), &ana).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("reason"));
+    assert_eq!(delete("/api/alerts/p999?reason=CASE-9".into(), &ana).await.unwrap().status(), 404);
+    assert_eq!(count(), 2);
+
+    let r = delete("/api/alerts/p1?reason=CASE-9".into(), &ana).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["deleted"], "p1");
+    assert_eq!(count(), 1);
+    let r = http.get(format!("{base}/api/alerts/p1")).bearer_auth(&ana).send().await.unwrap();
+    assert_eq!(r.status(), 404, "gone");
+    let store = Store::open(&dir.path().join("watchlist.db")).unwrap();
+    let record = store.audit_log(100).unwrap().into_iter().find(|r| r.action == "alert.delete").unwrap();
+    assert_eq!((record.actor.as_str(), record.target.as_deref()), ("ana", Some("p1")));
+    assert_eq!(record.reason.as_deref(), Some("CASE-9"));
+    assert!(!record.detail.unwrap_or_default().contains("12345"), "the audit log does not keep the deleted plate");
+
+    // No audit record, no deletion.
+    let db = rusqlite::Connection::open(dir.path().join("watchlist.db")).unwrap();
+    db.execute_batch("CREATE TRIGGER audit_down BEFORE INSERT ON audit BEGIN SELECT RAISE(FAIL, 'disk full'); END;")
+        .unwrap();
+    assert_eq!(delete("/api/alerts/p2?reason=CASE-9".into(), &ana).await.unwrap().status(), 503);
+    assert_eq!(count(), 1, "nothing deleted without its audit record");
+    server.stop();
+}
+
 async fn alerts_from(resp: reqwest::Response, n: usize, timeout: Duration) -> Vec<(String, serde_json::Value)> {
     let mut out = Vec::new();
     let mut body = resp.bytes_stream();

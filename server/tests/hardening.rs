@@ -206,3 +206,61 @@ async fn slow_and_idle_connections_are_cut_off_and_capped_per_address() {
     assert_eq!(again.status(), 200);
     server.stop();
 }
+
+/// A node whose events store fails: three outcomes wait, one hit among them.
+struct FailingStoreNode;
+
+impl raqib_server::Node for FailingStoreNode {
+    fn cameras(&self) -> Vec<raqib_events::health::CameraHealth> {
+        Vec::new()
+    }
+    fn embed_face(&self, _: &[u8]) -> Result<raqib_core::Embedding, String> {
+        Err("no face".into())
+    }
+    fn face_model(&self) -> String {
+        "test-model".into()
+    }
+    fn events_backlog(&self) -> raqib_events::health::StoreBacklog {
+        raqib_events::health::StoreBacklog {
+            waiting: 3,
+            waiting_hits: 1,
+            last_error: Some("database or disk is full".into()),
+            ..Default::default()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_events_store_shows_in_the_console_api_readiness_and_metrics() {
+    let dir = data_dir(&[]);
+    let bus = EventBus::new();
+    let config = ServerConfig { bind: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
+    let metrics = raqib_server::Metrics::new(std::sync::Arc::new(|| 0));
+    let node = std::sync::Arc::new(FailingStoreNode);
+    let server = raqib_server::Server::start(
+        config,
+        raqib_core::AnalysisPolicy::default(),
+        dir.path(),
+        "node-1",
+        node,
+        metrics,
+        &bus,
+    )
+    .unwrap();
+    let base = format!("http://{}", server.addr());
+    let http = reqwest::Client::new();
+    let op = login(&base, "op").await;
+    let cams: serde_json::Value =
+        http.get(format!("{base}/api/cameras")).bearer_auth(&op).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (cams["events_store"]["waiting"].as_u64(), cams["events_store"]["waiting_hits"].as_u64()),
+        (Some(3), Some(1))
+    );
+    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert!(ready.text().await.unwrap().contains("3 outcome(s) waiting to be stored (1 hit(s))"));
+    let text = http.get(format!("{base}/metrics")).bearer_auth(&op).send().await.unwrap().text().await.unwrap();
+    assert!(text.lines().any(|l| l == "raqib_events_waiting 3"), "{text}");
+    assert!(text.contains("raqib_events_dropped_total{kind=\"hit\"} 0"), "{text}");
+    server.stop();
+}

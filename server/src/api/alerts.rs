@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use raqib_events::alerts::{AlertAction, AlertFilter, AlertId};
 use serde::Deserialize;
 
-use crate::auth::{ApiError, Caller, audit};
+use crate::auth::{ApiError, Caller, audit, require_reason};
 use crate::state::AppState;
 use crate::users::Role;
 
@@ -90,6 +90,36 @@ pub(crate) async fn one(
             let alert = alert.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
             audit(state, &caller, "alert.view", Some(&id.to_string()), None, None)?;
             Ok(Json(serde_json::json!({ "alert": alert, "actions": actions })))
+        })
+        .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReasonQuery {
+    reason: Option<String>,
+}
+
+/// `DELETE /api/alerts/{id}?reason=`: an analyst deletes a hit with its evidence (its read,
+/// crop, whole frame, operators' actions). The audit record (`alert.delete`) is written first: a
+/// deletion that cannot be audited is refused (503) and nothing is deleted.
+pub(crate) async fn delete(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<ReasonQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Role::Analyst, &state, "deleting an alert").await?;
+    let id = parse_id(&id)?;
+    let reason = require_reason(q.reason.as_deref())?;
+    state
+        .blocking(move |state| {
+            let alert = state.events().alert(id)?.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
+            let detail = raqib_events::deletion::audit_detail(&alert);
+            audit(state, &caller, "alert.delete", Some(&id.to_string()), Some(reason.as_str()), Some(&detail))?;
+            state.events().delete_alert(id)?;
+            state.alerts_changed();
+            Ok(Json(serde_json::json!({ "deleted": id })))
         })
         .await
 }

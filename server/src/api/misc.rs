@@ -18,7 +18,7 @@ pub(crate) async fn cameras(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Operator, &state, "viewing cameras").await?;
-    Ok(Json(serde_json::json!({ "cameras": state.node.cameras() })))
+    Ok(Json(serde_json::json!({ "cameras": state.node.cameras(), "events_store": state.node.events_backlog() })))
 }
 
 #[derive(Deserialize)]
@@ -54,10 +54,15 @@ pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the stores answer and at least one camera delivers frames.
+/// `GET /readyz`: the stores answer, nothing waits to be stored, and at least one camera
+/// delivers frames.
 pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if let Err(e) = state.events_off_workers(|events| events.alerts_cursor().map(drop)).await {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("events store: {e}")).into_response();
+    }
+    let backlog = state.node.events_backlog();
+    if backlog.waiting > 0 {
+        return (StatusCode::SERVICE_UNAVAILABLE, backlog.summary()).into_response();
     }
     let cams = state.node.cameras();
     let running = cams.iter().filter(|c| matches!(c.state, raqib_events::health::CameraState::Streaming)).count();

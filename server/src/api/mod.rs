@@ -26,7 +26,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/cameras", get(misc::cameras))
         .route("/api/alerts", get(alerts::list))
         .route("/api/alerts/stream", get(crate::live::stream))
-        .route("/api/alerts/{id}", get(alerts::one))
+        .route("/api/alerts/{id}", get(alerts::one).delete(alerts::delete))
         .route("/api/alerts/{id}/acknowledge", post(alerts::acknowledge))
         .route("/api/alerts/{id}/escalate", post(alerts::escalate))
         .route("/api/alerts/{id}/crop.jpg", get(alerts::crop))
