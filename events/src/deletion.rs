@@ -111,6 +111,7 @@ impl EventStore {
         .map_err(&e)?;
         tx.commit().map_err(&e)?;
         self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(&e)?;
+        self.forget_keys();
         Ok(())
     }
 
@@ -171,6 +172,7 @@ impl EventStore {
         tx.commit().map_err(&e)?;
         if plate_hits + face_hits > 0 {
             self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(&e)?;
+            self.forget_keys();
         }
         Ok(RemovedEntryHits { plate_hits, face_hits, waiting: waiting as usize })
     }

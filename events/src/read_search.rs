@@ -15,6 +15,28 @@ use crate::store::{EventStore, StoredRead, db_err};
 /// time; retention keeps the table small in practice).
 pub const FUZZY_KEY_LIMIT: usize = 200_000;
 
+/// Keys stored since the index was built that are compared one by one; beyond this many the
+/// index is rebuilt.
+const RECENT_LIMIT: usize = 2_000;
+
+/// The longest an index is used before it is rebuilt (it sheds purged keys, and catches rows
+/// another process wrote under re-used row ids).
+const INDEX_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The fuzzy search's index of stored keys, kept between searches: building it over 200,000
+/// keys takes about half a second, so it is built once, then topped up with the keys of reads
+/// stored since (one query on the row id), which are compared one by one until there are
+/// [`RECENT_LIMIT`] of them. A purge or deletion through this store drops it; keys purged by
+/// another process only cost a lookup that finds no read.
+pub(crate) struct KeyCache {
+    keys: Vec<String>,
+    index: PlateIndex,
+    known: std::collections::HashSet<String>,
+    recent: Vec<String>,
+    last_id: i64,
+    built: std::time::Instant,
+}
+
 /// How a stored-read search matches the plate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchMode {
@@ -149,21 +171,28 @@ impl EventStore {
     /// newest; each with its distance.
     pub fn search_fuzzy(&self, plate: &str, max_cost: f32, limit: usize) -> Result<Vec<(StoredRead, f32)>> {
         let text = PlateText::parse(plate, None).map_err(|e| Error::Search(e.to_string()))?;
-        let e = db_err(&self.path);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT key FROM plate_reads GROUP BY key ORDER BY max(seen_at) DESC LIMIT ?1")
-            .map_err(&e)?;
-        let keys: Vec<String> = stmt
-            .query_map(params![FUZZY_KEY_LIMIT as i64], |r| r.get(0))
-            .map_err(&e)?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(&e)?;
-        let index = PlateIndex::build(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)));
+        let query = FuzzyQuery::from_plate(&text);
+        let candidates = {
+            let mut cache = self.fuzzy_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let cache = self.fresh_key_cache(&mut cache)?;
+            let mut found: Vec<(String, f32)> = cache
+                .index
+                .fuzzy(&query, max_cost)
+                .into_iter()
+                .map(|(slot, cost)| (cache.keys[slot as usize].clone(), cost))
+                .collect();
+            for key in &cache.recent {
+                let (cost, _) = raqib_watchlist::plate_index::explain(&query, key);
+                if cost <= max_cost {
+                    found.push((key.clone(), cost));
+                }
+            }
+            found.sort_by(|a, b| a.1.total_cmp(&b.1));
+            found
+        };
         let mut out = Vec::new();
-        for (slot, cost) in index.fuzzy(&FuzzyQuery::from_plate(&text), max_cost) {
-            let key = &keys[slot as usize];
-            for read in self.reads_with_key(key, limit)? {
+        for (key, cost) in candidates {
+            for read in self.reads_with_key(&key, limit)? {
                 out.push((read, cost));
             }
             if out.len() >= limit {
@@ -173,6 +202,53 @@ impl EventStore {
         out.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.seen_at.cmp(&a.0.seen_at)));
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// The key cache, built or topped up as needed (see [`KeyCache`]).
+    fn fresh_key_cache<'c>(&self, cache: &'c mut Option<KeyCache>) -> Result<&'c KeyCache> {
+        let e = db_err(&self.path);
+        let max_id: i64 =
+            self.conn.query_row("SELECT coalesce(max(id), 0) FROM plate_reads", [], |r| r.get(0)).map_err(&e)?;
+        let stale = cache.as_ref().is_none_or(|c| {
+            max_id < c.last_id || c.recent.len() > RECENT_LIMIT || c.built.elapsed() > INDEX_MAX_AGE
+        });
+        if stale {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT key FROM plate_reads GROUP BY key ORDER BY max(seen_at) DESC LIMIT ?1")
+                .map_err(&e)?;
+            let keys: Vec<String> = stmt
+                .query_map(params![FUZZY_KEY_LIMIT as i64], |r| r.get(0))
+                .map_err(&e)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&e)?;
+            let index = PlateIndex::build(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)));
+            let known = keys.iter().cloned().collect();
+            let built = std::time::Instant::now();
+            *cache = Some(KeyCache { keys, index, known, recent: Vec::new(), last_id: max_id, built });
+        }
+        let Some(c) = cache.as_mut() else { unreachable!("set above") };
+        if max_id > c.last_id {
+            let mut stmt =
+                self.conn.prepare_cached("SELECT DISTINCT key FROM plate_reads WHERE id > ?1").map_err(&e)?;
+            let new: Vec<String> = stmt
+                .query_map([c.last_id], |r| r.get(0))
+                .map_err(&e)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&e)?;
+            for key in new {
+                if c.known.insert(key.clone()) {
+                    c.recent.push(key);
+                }
+            }
+            c.last_id = max_id;
+        }
+        Ok(c)
+    }
+
+    /// Drops the fuzzy search's key cache (after rows were deleted through this store).
+    pub(crate) fn forget_keys(&self) {
+        *self.fuzzy_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     pub(crate) fn reads_with_key(&self, key: &str, limit: usize) -> Result<Vec<StoredRead>> {
@@ -219,6 +295,32 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_fuzzy_index_is_kept_and_topped_up_with_reads_stored_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        let mut writer = EventStore::open(&path).unwrap();
+        let reader = EventStore::open(&path).unwrap(); // the server's connection
+        writer.record("gate", Utc::now(), &plate_event("12345-ب-8"), &[]).unwrap();
+        assert_eq!(reader.search_fuzzy("12345-B-6", 1.0, 10).unwrap().len(), 1);
+        let built = reader.fuzzy_keys.lock().unwrap().as_ref().unwrap().built;
+        // Written by another connection after the index was built: found without a rebuild.
+        writer.record("gate", Utc::now(), &plate_event("12345-ب-0"), &[]).unwrap();
+        writer.record("gate", Utc::now(), &plate_event("12345-ب-8"), &[]).unwrap();
+        let found = reader.search_fuzzy("12345-B-6", 1.0, 10).unwrap();
+        assert_eq!(found.len(), 3, "{found:?}");
+        let cache = reader.fuzzy_keys.lock().unwrap();
+        let c = cache.as_ref().unwrap();
+        assert_eq!((c.built, c.recent.len(), c.keys.len()), (built, 1, 1), "one new key, compared one by one");
+        drop(cache);
+        // Deleting through a store drops its index.
+        writer.search_fuzzy("12345-B-6", 1.0, 10).unwrap();
+        writer.purge(crate::retention::Cutoffs { reads: Some(Utc::now()), ..Default::default() }).unwrap();
+        assert!(writer.fuzzy_keys.lock().unwrap().is_none());
+        assert!(writer.search_fuzzy("12345-B-6", 1.0, 10).unwrap().is_empty());
+        assert!(reader.search_fuzzy("12345-B-6", 1.0, 10).unwrap().is_empty(), "stale keys find no read");
     }
 
     #[test]

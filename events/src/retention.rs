@@ -215,6 +215,7 @@ impl EventStore {
         }
         tx.commit().map_err(&e)?;
         self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(&e)?;
+        self.forget_keys();
         Ok(out)
     }
 }

@@ -199,6 +199,8 @@ pub struct EventStore {
     pub(crate) keep_non_hits: bool,
     /// Hides bystanders in the whole frames stored as evidence.
     redactor: Option<Box<dyn crate::redact::Redactor>>,
+    /// The fuzzy read search's index, kept between searches (a mutex: searches take `&self`).
+    pub(crate) fuzzy_keys: std::sync::Mutex<Option<crate::read_search::KeyCache>>,
 }
 
 pub(crate) fn db_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -243,7 +245,7 @@ impl EventStore {
                 }
             }
         }
-        Ok(EventStore { conn, path, keep_non_hits: true, redactor: None })
+        Ok(EventStore { conn, path, keep_non_hits: true, redactor: None, fuzzy_keys: Default::default() })
     }
 
     /// Hides other plates and faces in the whole frames stored with hits (see [`crate::redact`]).
