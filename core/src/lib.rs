@@ -14,6 +14,7 @@ pub mod bbox;
 pub mod check;
 pub mod db;
 pub mod db_key;
+pub mod disk;
 pub mod edit;
 pub mod embedding;
 pub mod plate;

@@ -100,12 +100,18 @@ impl StoreBacklog {
     }
 }
 
-/// Writes `health` and the events store's backlog to `path` as JSON (`{"at": …, "cameras":
-/// […], "events_store": {…}}`), replaced atomically (a temporary file renamed over it), so a
+/// Writes `health`, the events store's backlog and the disk's state to `path` as JSON (`{"at":
+/// …, "cameras": […], "events_store": {…}, "disk": "disk: N MiB free"}`), replaced atomically (a temporary file renamed over it), so a
 /// monitor never reads half a file.
-pub fn write_json(path: &Path, health: &[CameraHealth], store: &StoreBacklog) -> std::io::Result<()> {
+pub fn write_json(
+    path: &Path,
+    health: &[CameraHealth],
+    store: &StoreBacklog,
+    disk: Option<String>,
+) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");
-    let doc = serde_json::json!({ "at": chrono::Utc::now().to_rfc3339(), "cameras": health, "events_store": store });
+    let at = chrono::Utc::now().to_rfc3339();
+    let doc = serde_json::json!({ "at": at, "cameras": health, "events_store": store, "disk": disk });
     let bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
@@ -137,13 +143,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("health.json");
         let backlog = StoreBacklog { waiting: 2, waiting_hits: 1, ..Default::default() };
-        write_json(&path, std::slice::from_ref(&h), &backlog).unwrap();
+        write_json(&path, std::slice::from_ref(&h), &backlog, Some("disk: 9 MiB free".into())).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(doc["cameras"][0]["state"], "reconnecting");
         assert_eq!(doc["events_store"]["waiting_hits"], 1);
         assert!(backlog.is_faulty() && !StoreBacklog::default().is_faulty());
         assert!(backlog.summary().starts_with("events store: 2 outcome(s) waiting to be stored (1 hit(s))"));
         assert!(!path.with_extension("json.tmp").exists());
-        assert!(write_json(&dir.path().join("no/such/dir/health.json"), &[h], &backlog).is_err());
+        assert!(write_json(&dir.path().join("no/such/dir/health.json"), &[h], &backlog, None).is_err());
     }
 }

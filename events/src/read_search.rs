@@ -209,9 +209,9 @@ impl EventStore {
         let e = db_err(&self.path);
         let max_id: i64 =
             self.conn.query_row("SELECT coalesce(max(id), 0) FROM plate_reads", [], |r| r.get(0)).map_err(&e)?;
-        let stale = cache.as_ref().is_none_or(|c| {
-            max_id < c.last_id || c.recent.len() > RECENT_LIMIT || c.built.elapsed() > INDEX_MAX_AGE
-        });
+        let stale = cache
+            .as_ref()
+            .is_none_or(|c| max_id < c.last_id || c.recent.len() > RECENT_LIMIT || c.built.elapsed() > INDEX_MAX_AGE);
         if stale {
             let mut stmt = self
                 .conn

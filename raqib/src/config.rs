@@ -31,6 +31,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// Every analysis policy knob (fuzzy distance, face threshold, key frames, events).
     pub analysis: raqib_core::AnalysisPolicy,
+    /// Free-space bounds of the data directory.
+    pub disk: raqib_core::disk::DiskPolicy,
 }
 
 /// `[privacy]`.
@@ -169,6 +171,7 @@ impl Config {
         self.analysis.validate()?;
         raqib_pipeline::camera::validate_cameras(&self.cameras)?;
         self.retention.validate()?;
+        self.disk.validate().map_err(anyhow::Error::msg)?;
         Ok(())
     }
 

@@ -35,6 +35,9 @@ pub fn checks(config_arg: Option<&Path>) -> Vec<Check> {
         }
     };
     out.push(check_data_dir(&paths));
+    if paths.data_dir.is_dir() {
+        out.push(config.disk.doctor_check(&paths.data_dir));
+    }
     out.push(Check::info(
         "cache dir",
         format!("{} (models: {})", paths.cache_dir.display(), paths.models_dir.display()),

@@ -70,7 +70,13 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         }
         _ => None,
     };
-    let mut events = if opts.store { Some(events_store(config, paths)?) } else { None };
+    let mut events = if opts.store {
+        std::fs::create_dir_all(&paths.data_dir)?;
+        config.disk.require(&paths.data_dir).map_err(anyhow::Error::msg)?;
+        Some(events_store(config, paths)?)
+    } else {
+        None
+    };
     let stop = crate::load::stop_on_signal()?;
     let mut videos = Vec::new();
     let mut printer = PrintSink(Style::Replay);

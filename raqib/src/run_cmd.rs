@@ -49,6 +49,9 @@ pub struct RunOptions {
 pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<()> {
     let cameras = raqib_pipeline::camera::with_command_line(&config.cameras, &opts.cameras)?;
     std::fs::create_dir_all(&paths.data_dir).with_context(|| format!("creating {}", paths.data_dir.display()))?;
+    if opts.store {
+        config.disk.require(&paths.data_dir).map_err(anyhow::Error::msg)?;
+    }
     let mut finder = crate::load::video_finder(config, paths)?;
     let db = paths.data_dir.join("watchlist.db");
     if opts.server && opts.store && !db.is_file() {
@@ -157,8 +160,9 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         }
         if last_health.elapsed() >= opts.health_every {
             last_health = Instant::now();
-            print_health(&shared.health(), &backlog);
-            write_health(paths, &shared.health(), &backlog);
+            let disk = config.disk.check(&paths.data_dir).ok();
+            print_health(&shared.health(), &backlog, disk);
+            write_health(paths, &shared.health(), &backlog, disk);
         }
     }
     eprintln!("stopping: closing cameras, finishing frames in flight, flushing events");
@@ -187,8 +191,9 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         std::thread::sleep(Duration::from_millis(500));
     }
     let health = shared.health();
-    print_health(&health, &backlog);
-    write_health(paths, &health, &backlog);
+    let disk = config.disk.check(&paths.data_dir).ok();
+    print_health(&health, &backlog, disk);
+    write_health(paths, &health, &backlog, disk);
     eprintln!("stopped after {:.1} s: {}", started.elapsed().as_secs_f64(), tally.summary());
     let left = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     if left.waiting > 0 || left.dropped_hits > 0 {
@@ -241,7 +246,7 @@ fn start_server(
     Ok(Some(server))
 }
 
-fn print_health(health: &[CameraHealth], backlog: &Backlog) {
+fn print_health(health: &[CameraHealth], backlog: &Backlog, disk: Option<raqib_core::disk::DiskState>) {
     for h in health {
         eprintln!("{}", h.summary());
     }
@@ -249,13 +254,16 @@ fn print_health(health: &[CameraHealth], backlog: &Backlog) {
     if b.is_faulty() {
         eprintln!("{}", b.summary());
     }
+    if let Some(disk) = disk.filter(raqib_core::disk::DiskState::is_low) {
+        eprintln!("warning: {}", disk.summary());
+    }
 }
 
 /// `<data_dir>/health.json`, replaced atomically, for monitoring.
-fn write_health(paths: &Paths, health: &[CameraHealth], backlog: &Backlog) {
+fn write_health(paths: &Paths, health: &[CameraHealth], backlog: &Backlog, disk: Option<raqib_core::disk::DiskState>) {
     let path = paths.data_dir.join("health.json");
     let b = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    if let Err(e) = raqib_events::health::write_json(&path, health, &b) {
+    if let Err(e) = raqib_events::health::write_json(&path, health, &b, disk.map(|d| d.summary())) {
         tracing::warn!(error = %e, path = %path.display(), "cannot write camera health");
     }
 }

@@ -124,3 +124,25 @@ fn sigterm_stops_a_replay_cleanly_and_a_re_run_finishes_it() {
     let rest = ok(raqib(d, &cache, &["replay", "-q", "scene/scene.mp4"]));
     assert_eq!(counts(d), (plates, listed), "the re-run finishes the file, nothing twice: {rest}");
 }
+
+#[test]
+fn a_nearly_full_disk_is_refused_before_anything_starts() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // No disk here has 16 TiB free: the guard's bound is above what is left.
+    std::fs::write(d.join("raqib.toml"), "[disk]\nmin_free_mb = 16777216\nwarn_free_mb = 16777216\n").unwrap();
+    for args in [&["replay", "-q", "any.mp4"][..], &["run", "--for", "1", "--no-server", "--camera", "any.mp4"][..]] {
+        let out = raqib(d, &cache, args);
+        let log = text(&out);
+        assert!(!out.status.success(), "{args:?}: {log}");
+        assert!(log.contains("MiB free on its disk") && log.contains("disk.min_free_mb = 16777216"), "{args:?}: {log}");
+    }
+    assert!(!d.join("events.db").exists(), "nothing was started");
+    let doctor = raqib(d, &cache, &["doctor"]);
+    assert!(!doctor.status.success() && text(&doctor).contains("TOO LOW"), "{}", text(&doctor));
+    std::fs::write(d.join("raqib.toml"), "[disk]\nmin_free_mb = 100\nwarn_free_mb = 50\n").unwrap();
+    let bad = raqib(d, &cache, &["replay", "-q", "any.mp4"]);
+    assert!(!bad.status.success() && text(&bad).contains("disk.warn_free_mb"), "{}", text(&bad));
+}
