@@ -15,6 +15,10 @@ use crate::store::{EventStore, StoredRead, db_err};
 /// time; retention keeps the table small in practice).
 pub const FUZZY_KEY_LIMIT: usize = 200_000;
 
+/// Wildcard searches matching at most this many distinct keys read them from the key index;
+/// broader ones scan the reads newest first.
+const INDEXED_WILDCARD_KEYS: usize = 256;
+
 /// Keys stored since the index was built that are compared one by one; beyond this many the
 /// index is rebuilt.
 const RECENT_LIMIT: usize = 2_000;
@@ -246,6 +250,20 @@ impl EventStore {
         Ok(c)
     }
 
+    /// The stored keys matching `pattern`, from the key index, when they are few (at most
+    /// [`INDEXED_WILDCARD_KEYS`]) and the index holds every stored key; `None` otherwise.
+    pub(crate) fn keys_matching(&self, pattern: &raqib_watchlist::Pattern) -> Result<Option<Vec<String>>> {
+        let mut cache = self.fuzzy_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = self.fresh_key_cache(&mut cache)?;
+        if cache.keys.len() >= FUZZY_KEY_LIMIT {
+            return Ok(None);
+        }
+        let mut keys: Vec<String> =
+            cache.index.wildcard(pattern).into_iter().map(|slot| cache.keys[slot as usize].clone()).collect();
+        keys.extend(cache.recent.iter().filter(|k| pattern.matches(k)).cloned());
+        Ok((keys.len() <= INDEXED_WILDCARD_KEYS).then_some(keys))
+    }
+
     /// Drops the fuzzy search's key cache (after rows were deleted through this store).
     pub(crate) fn forget_keys(&self) {
         *self.fuzzy_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
@@ -315,6 +333,9 @@ mod tests {
         let c = cache.as_ref().unwrap();
         assert_eq!((c.built, c.recent.len(), c.keys.len()), (built, 1, 1), "one new key, compared one by one");
         drop(cache);
+        // Wildcards use the same index, newest first across keys.
+        let wild: Vec<String> = reader.search("12345*", 10).unwrap().into_iter().map(|r| r.plate).collect();
+        assert_eq!(wild, ["12345-ب-8", "12345-ب-0", "12345-ب-8"]);
         // Deleting through a store drops its index.
         writer.search_fuzzy("12345-B-6", 1.0, 10).unwrap();
         writer.purge(crate::retention::Cutoffs { reads: Some(Utc::now()), ..Default::default() }).unwrap();

@@ -444,6 +444,17 @@ impl EventStore {
             return self.reads_with_key(plate.key(), limit);
         }
         let pattern = Pattern::parse(pattern).map_err(Error::Search)?;
+        // A selective pattern is looked up in the key index (a full scan would read every row
+        // to find a few); a broad one is scanned newest first and stops at `limit` soon.
+        if let Some(keys) = self.keys_matching(&pattern)? {
+            let mut out = Vec::new();
+            for key in keys {
+                out.extend(self.reads_with_key(&key, limit)?);
+            }
+            out.sort_by(|a, b| b.seen_at.cmp(&a.seen_at).then(b.id.cmp(&a.id)));
+            out.truncate(limit);
+            return Ok(out);
+        }
         let like = pattern.sql_like();
         let e = db_err(&self.path);
         let mut stmt = self
