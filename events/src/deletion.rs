@@ -24,6 +24,11 @@ use crate::store::{EventStore, db_err};
 pub(crate) const ORPHAN_MARKS: &str = "ALTER TABLE hits ADD COLUMN orphaned_at TEXT;
 ALTER TABLE face_hits ADD COLUMN orphaned_at TEXT;";
 
+/// Operators' actions on alerts that no longer exist (after a purge or a deletion).
+pub(crate) const DROP_ORPHANED_ACTIONS: &str = "DELETE FROM alert_actions
+    WHERE (kind = 'p' AND row_id NOT IN (SELECT id FROM hits))
+       OR (kind = 'f' AND row_id NOT IN (SELECT id FROM face_hits));";
+
 /// What is on the watchlist now: plate entries as (id, canonical plate), persons as (id, name).
 #[derive(Debug, Default, Clone)]
 pub struct LiveEntries {
@@ -110,8 +115,7 @@ impl EventStore {
         )
         .map_err(&e)?;
         tx.commit().map_err(&e)?;
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(&e)?;
-        self.forget_keys();
+        self.scrub_deleted()?;
         Ok(())
     }
 
@@ -155,12 +159,9 @@ impl EventStore {
         .map_err(&e)?;
         let plate_hits = tx.execute("DELETE FROM hits WHERE orphaned_at < ?1", [&before]).map_err(&e)?;
         let face_hits = tx.execute("DELETE FROM face_hits WHERE orphaned_at < ?1", [&before]).map_err(&e)?;
-        tx.execute_batch(
-            "DELETE FROM plate_reads WHERE hit = 1 AND id NOT IN (SELECT read_id FROM hits);
-             DELETE FROM alert_actions WHERE (kind = 'p' AND row_id NOT IN (SELECT id FROM hits))
-                                          OR (kind = 'f' AND row_id NOT IN (SELECT id FROM face_hits));",
-        )
-        .map_err(&e)?;
+        tx.execute_batch("DELETE FROM plate_reads WHERE hit = 1 AND id NOT IN (SELECT read_id FROM hits);")
+            .map_err(&e)?;
+        tx.execute_batch(DROP_ORPHANED_ACTIONS).map_err(&e)?;
         let waiting: i64 = tx
             .query_row(
                 "SELECT (SELECT count(*) FROM hits WHERE orphaned_at IS NOT NULL)
@@ -171,8 +172,7 @@ impl EventStore {
             .map_err(&e)?;
         tx.commit().map_err(&e)?;
         if plate_hits + face_hits > 0 {
-            self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(&e)?;
-            self.forget_keys();
+            self.scrub_deleted()?;
         }
         Ok(RemovedEntryHits { plate_hits, face_hits, waiting: waiting as usize })
     }

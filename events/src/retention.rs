@@ -207,15 +207,10 @@ impl EventStore {
             out.hit_reads =
                 tx.execute("DELETE FROM plate_reads WHERE hit = 1 AND seen_at < ?1", params![t]).map_err(&e)?;
             out.face_hits = tx.execute("DELETE FROM face_hits WHERE raised_at < ?1", params![t]).map_err(&e)?;
-            tx.execute_batch(
-                "DELETE FROM alert_actions WHERE (kind = 'p' AND row_id NOT IN (SELECT id FROM hits))
-                                              OR (kind = 'f' AND row_id NOT IN (SELECT id FROM face_hits));",
-            )
-            .map_err(&e)?;
+            tx.execute_batch(crate::deletion::DROP_ORPHANED_ACTIONS).map_err(&e)?;
         }
         tx.commit().map_err(&e)?;
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(&e)?;
-        self.forget_keys();
+        self.scrub_deleted()?;
         Ok(out)
     }
 }

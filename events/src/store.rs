@@ -248,6 +248,15 @@ impl EventStore {
         Ok(EventStore { conn, path, keep_non_hits: true, redactor: None, fuzzy_keys: Default::default() })
     }
 
+    /// After rows were deleted: the write-ahead log moved into the file and truncated
+    /// ([`raqib_core::db::scrub`]; with `secure_delete`, nothing deleted stays readable on disk),
+    /// and the read search's key index dropped.
+    pub(crate) fn scrub_deleted(&self) -> Result<()> {
+        raqib_core::db::scrub(&self.conn, &self.path).map_err(open_err)?;
+        self.forget_keys();
+        Ok(())
+    }
+
     /// Hides other plates and faces in the whole frames stored with hits (see [`crate::redact`]).
     pub fn set_redactor(&mut self, redactor: Option<Box<dyn crate::redact::Redactor>>) {
         self.redactor = redactor;
@@ -372,12 +381,17 @@ impl EventStore {
         if hits.is_empty() && !self.keep_non_hits {
             return Ok(Recorded::NotKept);
         }
+        let e = db_err(&self.path);
+        // Already stored: no need to redact its frame again (the check inside the transaction
+        // below is the one that decides).
+        if let Some(id) = stored_origin(&self.conn, "plate_reads", origin).map_err(&e)? {
+            return Ok(Recorded::AlreadyStored(id));
+        }
         let frame = match (&mut self.redactor, &event.frame_image) {
             (_, _) if hits.is_empty() => Vec::new(),
             (Some(r), Some(img)) => r.redact(img, &event.bbox).as_ref().map(crate::records::jpeg).unwrap_or_default(),
             _ => crate::records::frame_jpeg(event),
         };
-        let e = db_err(&self.path);
         let tx = self.conn.transaction().map_err(&e)?;
         if let Some(id) = stored_origin(&tx, "plate_reads", origin).map_err(&e)? {
             return Ok(Recorded::AlreadyStored(id));

@@ -29,6 +29,11 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(1);
 /// The backlog as health and metrics read it.
 pub type Backlog = Arc<Mutex<StoreBacklog>>;
 
+/// The backlog as it stands now (a copy: the lock is not held).
+pub fn snapshot(backlog: &Backlog) -> StoreBacklog {
+    backlog.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
 /// An [`EventStore`] sink that keeps what it cannot store and retries.
 pub struct RetryingStore {
     store: EventStore,

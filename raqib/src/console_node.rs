@@ -37,7 +37,7 @@ impl raqib_server::Node for ConsoleNode {
     }
 
     fn events_backlog(&self) -> raqib_events::health::StoreBacklog {
-        self.backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        raqib_pipeline::store_retry::snapshot(&self.backlog)
     }
 
     fn embed_face(&self, photo: &[u8]) -> Result<Embedding, String> {

@@ -66,3 +66,24 @@ pub fn stop_on_signal() -> anyhow::Result<Arc<AtomicBool>> {
         .map_err(|e| anyhow::anyhow!("installing the SIGINT/SIGTERM handler: {e}"))?;
     Ok(stop)
 }
+
+/// `<data_dir>/events.db` set up as `[retention]` and `[privacy]` say; with `load_redactor_now`
+/// the redaction models load at once (the live node), else on the first hit (a replay).
+pub fn events_store(
+    config: &Config,
+    paths: &Paths,
+    load_redactor_now: bool,
+) -> anyhow::Result<raqib_events::EventStore> {
+    let mut events = raqib_events::EventStore::open(&paths.data_dir.join("events.db"))?;
+    events.set_keep_non_hits(config.retention.keeps_non_hits());
+    if config.privacy.redact_snapshots {
+        let loader = redaction(config, paths);
+        let redactor = if load_redactor_now {
+            raqib_pipeline::redactor::ModelRedactor::loaded(loader)?
+        } else {
+            raqib_pipeline::redactor::ModelRedactor::new(loader)
+        };
+        events.set_redactor(Some(Box::new(redactor)));
+    }
+    Ok(events)
+}

@@ -14,7 +14,6 @@ use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use raqib_events::EventStore;
 use raqib_pipeline::recording::FileRecorder;
 use raqib_pipeline::replay::{Progress, replay_file};
 use raqib_pipeline::report::{self, ReportFormat};
@@ -73,7 +72,7 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
     let mut events = if opts.store {
         std::fs::create_dir_all(&paths.data_dir)?;
         config.disk.require(&paths.data_dir).map_err(anyhow::Error::msg)?;
-        Some(events_store(config, paths)?)
+        Some(crate::load::events_store(config, paths, false)?)
     } else {
         None
     };
@@ -150,17 +149,6 @@ pub fn replay(config: &Config, paths: &Paths, opts: &ReplayOptions) -> anyhow::R
         bail!("{} of {} file(s) could not be replayed completely{stopped}", failed + not_started, opts.videos.len());
     }
     Ok(())
-}
-
-/// `<data_dir>/events.db` set up as `[retention]` and `[privacy]` say.
-fn events_store(config: &Config, paths: &Paths) -> anyhow::Result<EventStore> {
-    let mut events = EventStore::open(&paths.data_dir.join("events.db"))?;
-    events.set_keep_non_hits(config.retention.keeps_non_hits());
-    if config.privacy.redact_snapshots {
-        let redactor = raqib_pipeline::redactor::ModelRedactor::new(crate::load::redaction(config, paths));
-        events.set_redactor(Some(Box::new(redactor)));
-    }
-    Ok(events)
 }
 
 /// Writes the report; it copies reads (and any face sighting) out of the node, so it is

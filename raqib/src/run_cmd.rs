@@ -75,14 +75,8 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     // Outcomes the store cannot take wait in memory and are retried (health, metrics, console show it).
     let backlog = Backlog::default();
     let mut store = if opts.store {
-        let mut store = EventStore::open(&paths.data_dir.join("events.db"))?;
-        store.set_keep_non_hits(config.retention.keeps_non_hits());
-        if config.privacy.redact_snapshots {
-            store.set_redactor(Some(Box::new(raqib_pipeline::redactor::ModelRedactor::loaded(
-                crate::load::redaction(config, paths),
-            )?)));
-        }
-        Some(RetryingStore::new(store, backlog.clone()))
+        // The redaction models load now: the first hit must not wait for them.
+        Some(RetryingStore::new(crate::load::events_store(config, paths, true)?, backlog.clone()))
     } else {
         None
     };
@@ -195,7 +189,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     print_health(&health, &backlog, disk);
     write_health(paths, &health, &backlog, disk);
     eprintln!("stopped after {:.1} s: {}", started.elapsed().as_secs_f64(), tally.summary());
-    let left = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let left = raqib_pipeline::store_retry::snapshot(&backlog);
     if left.waiting > 0 || left.dropped_hits > 0 {
         bail!("NOT STORED in {}: {}", paths.data_dir.join("events.db").display(), left.summary());
     }
@@ -250,7 +244,7 @@ fn print_health(health: &[CameraHealth], backlog: &Backlog, disk: Option<raqib_c
     for h in health {
         eprintln!("{}", h.summary());
     }
-    let b = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let b = raqib_pipeline::store_retry::snapshot(backlog);
     if b.is_faulty() {
         eprintln!("{}", b.summary());
     }
@@ -262,7 +256,7 @@ fn print_health(health: &[CameraHealth], backlog: &Backlog, disk: Option<raqib_c
 /// `<data_dir>/health.json`, replaced atomically, for monitoring.
 fn write_health(paths: &Paths, health: &[CameraHealth], backlog: &Backlog, disk: Option<raqib_core::disk::DiskState>) {
     let path = paths.data_dir.join("health.json");
-    let b = backlog.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let b = raqib_pipeline::store_retry::snapshot(backlog);
     if let Err(e) = raqib_events::health::write_json(&path, health, &b, disk.map(|d| d.summary())) {
         tracing::warn!(error = %e, path = %path.display(), "cannot write camera health");
     }
