@@ -52,6 +52,13 @@ fn replay_until_first_read(dir: &Path, cache: &Path, args: &[&str]) -> Child {
     child
 }
 
+/// (plates, listed plates) in the scene's ground truth.
+fn truth_counts(d: &Path) -> (i64, i64) {
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("scene/truth.json")).unwrap()).unwrap();
+    let plates = truth["plates"].as_array().unwrap();
+    (plates.len() as i64, plates.iter().filter(|p| !p["watchlist"].is_null()).count() as i64)
+}
+
 /// A data directory with the scene and its watchlist.
 fn scene(cache: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -67,10 +74,8 @@ fn a_replay_killed_and_run_again_stores_each_read_and_hit_once() {
     let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
     let dir = scene(&cache);
     let d = dir.path();
-    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("scene/truth.json")).unwrap()).unwrap();
-    let plates = truth["plates"].as_array().unwrap().len() as i64;
-    let listed = truth["plates"].as_array().unwrap().iter().filter(|p| !p["watchlist"].is_null()).count() as i64;
-    assert!(plates >= 3 && listed >= 1, "{truth}");
+    let (plates, listed) = truth_counts(d);
+    assert!(plates >= 3 && listed >= 1, "{plates} plate(s), {listed} listed");
 
     let mut child = replay_until_first_read(d, &cache, &["-q"]);
     child.kill().unwrap(); // SIGKILL: nothing is flushed, no handler runs
@@ -100,9 +105,7 @@ fn sigterm_stops_a_replay_cleanly_and_a_re_run_finishes_it() {
     let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
     let dir = scene(&cache);
     let d = dir.path();
-    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("scene/truth.json")).unwrap()).unwrap();
-    let plates = truth["plates"].as_array().unwrap().len() as i64;
-    let listed = truth["plates"].as_array().unwrap().iter().filter(|p| !p["watchlist"].is_null()).count() as i64;
+    let (plates, listed) = truth_counts(d);
 
     let child = replay_until_first_read(d, &cache, &["-q", "--report", "stopped.json"]);
     let term = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
