@@ -17,6 +17,7 @@ pub mod db_key;
 pub mod disk;
 pub mod edit;
 pub mod embedding;
+pub mod open_files;
 pub mod plate;
 pub mod policy;
 pub mod reason;

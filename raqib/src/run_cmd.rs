@@ -48,6 +48,10 @@ pub struct RunOptions {
 )]
 pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<()> {
     let cameras = raqib_pipeline::camera::with_command_line(&config.cameras, &opts.cameras)?;
+    // Cameras, databases and console connections all need descriptors: take what the system allows.
+    if let Some(limit) = raqib_core::open_files::raise() {
+        tracing::info!(limit, "open-file limit");
+    }
     std::fs::create_dir_all(&paths.data_dir).with_context(|| format!("creating {}", paths.data_dir.display()))?;
     if opts.store {
         config.disk.require(&paths.data_dir).map_err(anyhow::Error::msg)?;

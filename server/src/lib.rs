@@ -27,6 +27,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+mod connections;
 pub mod console;
 pub mod error;
 pub mod live;
@@ -98,10 +99,19 @@ impl Server {
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(state.clone());
-        let limits = serve::Limits {
+        let max_connections =
+            raqib_core::open_files::connection_budget(state.config.max_connections, raqib_core::open_files::current());
+        if max_connections < state.config.max_connections {
+            tracing::warn!(
+                wanted = state.config.max_connections,
+                allowed = max_connections,
+                "server.max_connections lowered to stay well below the open-file limit (ulimit -n)"
+            );
+        }
+        let limits = connections::Limits {
             header_timeout: Duration::from_secs(state.config.header_timeout_s),
-            max_connections: state.config.max_connections,
-            max_per_address: state.config.max_connections_per_address,
+            max_connections,
+            max_per_address: state.config.max_connections_per_address.min(max_connections),
         };
         runtime.spawn(serve::serve(listener, app, limits, state.metrics.clone(), async {
             let _ = rx.await;

@@ -8,7 +8,9 @@
 //! - `raqib_stage_seconds{stage}`: per-frame latency histograms of the analysis stages;
 //! - `raqib_reads_total`, `raqib_alerts_total{kind,category}`;
 //! - `raqib_purged_total{kind}`: rows removed by the retention purge;
-//! - `raqib_connections_refused_total`: connections closed at once by a connection limit;
+//! - `raqib_connections_refused_total`: new connections closed at once by a connection limit
+//!   (every connection under it busy); `raqib_connections_closed_for_room_total`: idle
+//!   connections closed to make room for a newer one;
 //! - `raqib_sink_delivered_total{sink}`, `raqib_sink_failures_total{sink}`, `raqib_sink_pending{sink}`.
 
 use std::sync::{Arc, OnceLock};
@@ -39,6 +41,7 @@ pub struct Metrics {
     sink_pending: Family<Labels, Gauge>,
     purged: Family<Labels, Counter>,
     refused: Counter,
+    closed_for_room: Counter,
     node: Arc<OnceLock<Arc<dyn Node>>>,
 }
 
@@ -137,6 +140,12 @@ impl Metrics {
             "Connections closed at once: a connection limit",
             refused.clone(),
         );
+        let closed_for_room = Counter::default();
+        registry.register(
+            "raqib_connections_closed_for_room",
+            "Idle connections closed to make room for a newer one at a connection limit",
+            closed_for_room.clone(),
+        );
         let node = Arc::new(OnceLock::new());
         registry.register_collector(Box::new(CameraCollector { node: node.clone(), waiting }));
         Arc::new(Metrics {
@@ -149,6 +158,7 @@ impl Metrics {
             sink_pending,
             purged,
             refused,
+            closed_for_room,
             node,
         })
     }
@@ -188,6 +198,12 @@ impl Metrics {
 
     pub(crate) fn connection_refused(&self) {
         self.refused.inc();
+    }
+
+    pub(crate) fn connections_closed_for_room(&self, n: usize) {
+        if n > 0 {
+            self.closed_for_room.inc_by(n as u64);
+        }
     }
 
     pub(crate) fn sink_delivered(&self, sink: &str) {

@@ -171,11 +171,11 @@ async fn closed_within(s: &mut tokio::net::TcpStream, within: std::time::Duratio
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn slow_and_idle_connections_are_cut_off_and_capped_per_address() {
+async fn slow_and_idle_connections_are_cut_off_capped_and_make_room_for_real_requests() {
     use tokio::io::AsyncWriteExt;
     let dir = data_dir(&[]);
     let bus = EventBus::new();
-    let config = ServerConfig { header_timeout_s: 1, max_connections_per_address: 8, ..ServerConfig::default() };
+    let config = ServerConfig { header_timeout_s: 2, max_connections_per_address: 8, ..ServerConfig::default() };
     let server = start(dir.path(), config, &bus);
     let addr = server.addr();
     let mut held = Vec::new();
@@ -186,24 +186,68 @@ async fn slow_and_idle_connections_are_cut_off_and_capped_per_address() {
             s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
         }
         held.push(s);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await; // keep their order
     }
-    // Beyond 8 from one address, a connection is closed at once.
-    let mut refused = 0;
-    for s in held.iter_mut().skip(8) {
-        refused += usize::from(closed_within(s, std::time::Duration::from_millis(500)).await);
+    // One address holds 8 at most: each newer idle connection made room by closing the oldest.
+    let mut closed = 0;
+    for s in held.iter_mut().take(12) {
+        closed += usize::from(closed_within(s, std::time::Duration::from_millis(500)).await);
     }
-    assert_eq!(refused, 12);
-    // Another address is served meanwhile.
+    assert_eq!(closed, 12, "the 12 oldest were closed for room");
+    // The same address is still served at once (before, it was locked out until the timeout),
+    // and so is another one.
+    let same = reqwest::Client::new().get(format!("http://{addr}/healthz")).send().await.unwrap();
+    assert_eq!(same.status(), 200);
     let other =
         reqwest::Client::builder().local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap()).build().unwrap();
     assert_eq!(other.get(format!("http://{addr}/healthz")).send().await.unwrap().status(), 200);
-    // The 8 held ones are cut off after the header timeout, idle or half-sent alike.
-    for s in held.iter_mut().take(8) {
-        assert!(closed_within(s, std::time::Duration::from_secs(4)).await, "a slow client is cut off");
+    // The newest ones (one of them closed for the request above) are cut off after the header
+    // timeout, idle or half-sent alike.
+    for s in held.iter_mut().skip(12) {
+        assert!(closed_within(s, std::time::Duration::from_secs(5)).await, "a slow client is cut off");
     }
-    // And their address is served again.
-    let again = reqwest::Client::new().get(format!("http://{addr}/healthz")).send().await.unwrap();
-    assert_eq!(again.status(), 200);
+    let metrics = reqwest::Client::new().get(format!("http://{addr}/metrics")).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    let counter = text
+        .lines()
+        .find_map(|l| l.strip_prefix("raqib_connections_closed_for_room_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or_default();
+    assert!(counter >= 13.0, "{text}");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_request_is_not_closed_for_room() {
+    let dir = data_dir(&[("12345-B-6", "stolen_vehicle")]);
+    let bus = EventBus::new();
+    let config = ServerConfig { max_connections_per_address: 2, ..ServerConfig::default() };
+    let server = start(dir.path(), config, &bus);
+    let base = format!("http://{}", server.addr());
+    let token = login(&base, "op").await;
+    // A live-alert stream is busy for as long as it is open.
+    let mut stream =
+        reqwest::Client::new().get(format!("{base}/api/alerts/stream")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    // Three more connections from the same address, idle: each makes room by closing an idle
+    // one, never the stream.
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(server.addr()).await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(raise(dir.path(), &bus, "12345-B-6"));
+    let mut seen = String::new();
+    for _ in 0..20 {
+        if seen.contains("12345") {
+            break;
+        }
+        match tokio::time::timeout(std::time::Duration::from_secs(2), stream.chunk()).await {
+            Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
+            _ => break,
+        }
+    }
+    assert!(seen.contains("12345"), "the live stream was closed or got nothing: {seen:?}");
     server.stop();
 }
 
