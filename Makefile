@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench bench-density train-plate-ocr train-plate-ocr-v10 train-plate-det train-plate-det-closeup
+.PHONY: help setup demo test doctor baseline bench bench-density fuzz train-plate-ocr train-plate-ocr-v10 train-plate-det train-plate-det-closeup
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
@@ -10,6 +10,7 @@ help:
 	@echo "make setup  only install / fetch what is missing (idempotent)"
 	@echo "make bench  model latency, then the sample scene end to end (plate detector and text detector), each next to the plain Python baseline (makes .cache/baseline-venv)"
 	@echo "make bench-density  end-to-end fps at 0, about 1 and about 3 plates per frame, plate detector next to text detector"
+	@echo "make fuzz   coverage-guided fuzzing of every input parser, FUZZ_SECONDS (600) each (nightly Rust; installs cargo-fuzz)"
 	@echo "make train-plate-ocr  re-train the plate recogniser (needs ../shared/data; about 60 minutes on 2 cores; resumable)"
 	@echo "make train-plate-det  train the plate detector from scratch (needs ../shared/data; about 60 minutes on 2 cores; resumable)"
 
@@ -39,6 +40,20 @@ bench: baseline
 	@target/release/raqib watchlist --db var/samples/bench/watchlist.db --reason bench import-persons var/samples/bench/persons.json >/dev/null
 	@target/release/raqib bench video var/samples/bench/scene.mp4 --watchlist var/samples/bench/watchlist.db \
 	  --localiser detector --localiser text --python .cache/baseline-venv/bin/python --json var/bench.json
+
+# Coverage-guided fuzzing (libFuzzer through cargo-fuzz, nightly Rust) of the targets in fuzz/src:
+# each runs FUZZ_SECONDS from the repository's corpus (fuzz/corpus/<target>, read only) and a
+# scratch corpus under .cache/fuzz; a crash stops the run and leaves its input under
+# fuzz/libfuzzer/artifacts/<target>/ (add it to fuzz/corpus/<target>/ once fixed, so make test
+# replays it). make test runs the same targets on stable Rust over the corpus (fuzz/tests/corpus.rs).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= plate_text plate_import person_import config image api
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+	@set -o pipefail; for t in $(FUZZ_TARGETS); do mkdir -p .cache/fuzz/$$t; \
+	  echo "==> fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  cargo +nightly fuzz run --fuzz-dir fuzz/libfuzzer $$t .cache/fuzz/$$t fuzz/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 2>&1 | tail -n 12 || exit 1; done
 
 # Frames per second against plate density, the way LPR SDKs publish it: sample scenes of 20 s
 # with no vehicle, 8 (the bench scene's default, about 1.2 plates per frame) and 21 (about 3).
