@@ -36,16 +36,17 @@ sleep 5 # models warm, the camera streaming
 a=$(analysed); sleep "$secs"; b=$(analysed)
 quiet=$(awk -v a="$a" -v b="$b" -v s="$secs" 'BEGIN { printf "%.2f", (b - a) / s }')
 echo "camera at $rate fps: $quiet analysed fps with no flood; node: $(fds) descriptors, $(rss)"
-for mode in login idle; do
+for mode in ${MODES:-login idle}; do
   n=$clients; [ "$mode" = idle ] && n=$idle
   a=$(analysed)
   "$flood" "http://127.0.0.1:$port" "$token" "$mode" "$n" "$secs" &
   fl=$!
   sleep $((secs / 2)); during_fds=$(fds); during_rss=$(rss)
   wait "$fl"
+  after_rss=$(rss)
   b=$(analysed)
   fps=$(awk -v a="$a" -v b="$b" -v s="$((secs + 1))" 'BEGIN { printf "%.2f", (b - a) / s }')
   share=$(awk -v f="$fps" -v q="$quiet" 'BEGIN { printf "%.0f", 100 * f / q }')
-  echo "  camera during the $mode flood: $fps analysed fps ($share % of no flood); node: $during_fds descriptors, $during_rss"
+  echo "  camera during the $mode flood: $fps analysed fps ($share % of no flood); node: $during_fds descriptors, $during_rss half-way, $after_rss at the end"
 done
 grep -c "Too many open files" "$work/node.log" | sed 's/^/"Too many open files" in the node log: /'

@@ -3,8 +3,10 @@
 //! One address may hold at most `server.max_connections_per_address` connections and the node at
 //! most `server.max_connections`. When a new connection would pass a limit, the **oldest idle**
 //! connection under that limit (one with no request in progress: it sent nothing yet, is
-//! half-way through its headers, or waits between keep-alive requests) is closed to make room;
-//! only when every connection under the limit is busy is the new one refused. So a client that
+//! half-way through its headers, or waits between keep-alive requests) is closed to make room,
+//! connections that never completed a request first (a client that has been served, such as an
+//! operator's browser between two requests, is the last to go); only when every connection under
+//! the limit is busy is the new one refused. So a client that
 //! opens a thousand idle sockets neither exhausts the descriptors the cameras need (the totals
 //! stay bounded) nor keeps anyone out, its own later requests included: a health check or an
 //! operator's request sends its headers at once and is served, while the idle sockets make room
@@ -12,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -33,6 +35,7 @@ pub(crate) struct Limits {
 #[derive(Debug, Default)]
 pub(crate) struct Conn {
     busy: AtomicUsize,
+    served: AtomicBool,
     close: Notify,
 }
 
@@ -41,10 +44,15 @@ impl Conn {
         self.busy.load(Ordering::Acquire) == 0
     }
 
+    fn served(&self) -> bool {
+        self.served.load(Ordering::Acquire)
+    }
+
     /// Marks a request in progress until the returned guard is dropped (hold it until the
     /// response body has been sent).
     pub(crate) fn busy(self: &Arc<Self>) -> Busy {
         self.busy.fetch_add(1, Ordering::AcqRel);
+        self.served.store(true, Ordering::Release);
         Busy(self.clone())
     }
 
@@ -90,9 +98,13 @@ impl Table {
         Some(entry)
     }
 
-    /// Closes the oldest idle connection that `matches`; false when every one is busy.
+    /// Closes the oldest idle connection that `matches`, one that was never served first; false
+    /// when every one is busy.
     fn close_oldest_idle(&mut self, matches: impl Fn(&Entry) -> bool) -> bool {
-        let Some(id) = self.open.iter().find(|(_, e)| matches(e) && e.conn.idle()).map(|(id, _)| *id) else {
+        let oldest = |served: bool| {
+            self.open.iter().find(|(_, e)| matches(e) && e.conn.idle() && e.conn.served() == served).map(|(id, _)| *id)
+        };
+        let Some(id) = oldest(false).or_else(|| oldest(true)) else {
             return false;
         };
         if let Some(entry) = self.remove(id) {
@@ -223,6 +235,21 @@ mod tests {
         assert_eq!(closed, 1, "the idle one makes room in all");
         tokio::time::timeout(Duration::from_millis(100), s2.conn.closed_for_room()).await.unwrap();
         assert!(tokio::time::timeout(Duration::from_millis(50), s1.conn.closed_for_room()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_client_that_was_served_is_closed_for_room_after_those_never_served() {
+        let table = Connections::new(limits(3, 3));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let (operator, _) = admitted(table.admit(a));
+        drop(operator.conn.busy()); // one request served: now idle between requests
+        let (never1, _) = admitted(table.admit(a));
+        let (never2, _) = admitted(table.admit(a));
+        let (_new, closed) = admitted(table.admit(a));
+        assert_eq!(closed, 1);
+        tokio::time::timeout(Duration::from_millis(100), never1.conn.closed_for_room()).await.unwrap();
+        assert!(tokio::time::timeout(Duration::from_millis(50), operator.conn.closed_for_room()).await.is_err());
+        drop(never2);
     }
 
     #[test]

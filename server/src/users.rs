@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -309,12 +309,72 @@ pub fn check_password(cred: Option<&Credential>, password: &str) -> bool {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| verify_with_reused_memory(password.as_bytes(), &h).unwrap_or(false))
+}
+
+/// argon2 working memory kept between checks (one buffer per hashing slot). Each check needs
+/// `m_cost` KiB (19 MiB by default); allocating it afresh for every check made the allocator keep
+/// about 700 MiB after a few hundred wrong passwords of a login flood (`benches/floods.sh`),
+/// because blocks that large then stay in its heaps instead of going back to the system.
+static MEMORY: std::sync::Mutex<Vec<Vec<argon2::Block>>> = std::sync::Mutex::new(Vec::new());
+
+/// Memory buffers kept at most (the server checks `HASHING_SLOTS` passwords at once).
+const KEPT_BUFFERS: usize = 2;
+
+/// `PasswordVerifier::verify_password` with the working memory taken from [`MEMORY`]: the same
+/// algorithm, version, parameters and salt as the PHC string, the output compared in constant
+/// time (`password_hash::Output`'s equality).
+fn verify_with_reused_memory(password: &[u8], hash: &PasswordHash<'_>) -> std::result::Result<bool, argon2::Error> {
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else { return Ok(false) };
+    let algorithm = argon2::Algorithm::try_from(hash.algorithm).map_err(|_| argon2::Error::AlgorithmInvalid)?;
+    let version = hash.version.map(argon2::Version::try_from).transpose()?.unwrap_or_default();
+    // The parameters of the PHC string, its output length included.
+    let params = argon2::Params::try_from(hash).map_err(|_| argon2::Error::AlgorithmInvalid)?;
+    let blocks = params.block_count();
+    let argon = Argon2::new(algorithm, version, params);
+    let mut salt_buf = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buf).map_err(|_| argon2::Error::SaltTooShort)?;
+    let mut memory = MEMORY.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop().unwrap_or_default();
+    memory.resize(blocks, argon2::Block::default());
+    let mut out = vec![0u8; expected.len()];
+    let result = argon.hash_password_into_with_memory(password, salt, &mut out, &mut memory[..]);
+    let mut kept = MEMORY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if kept.len() < KEPT_BUFFERS {
+        kept.push(memory);
+    }
+    drop(kept);
+    result?;
+    let computed = argon2::password_hash::Output::new(&out).map_err(|_| argon2::Error::OutputTooShort)?;
+    Ok(computed == expected)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reused_memory_verifies_exactly_as_argon2_does() {
+        use argon2::PasswordVerifier;
+        let other = argon2::Params::new(4096, 3, 2, Some(24)).unwrap();
+        let hashes = [
+            hash_password("correct horse battery").unwrap(),
+            Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x10, other.clone())
+                .hash_password(b"correct horse battery", &SaltString::generate(&mut argon2::password_hash::rand_core::OsRng))
+                .unwrap()
+                .to_string(),
+            DUMMY_HASH.to_owned(),
+        ];
+        for hash in &hashes {
+            let parsed = PasswordHash::new(hash).unwrap();
+            for attempt in ["correct horse battery", "correct horse batterY", "", "a much longer attempt than the rest"] {
+                let theirs = Argon2::default().verify_password(attempt.as_bytes(), &parsed).is_ok();
+                assert_eq!(verify_password(attempt, hash), theirs, "{hash} / {attempt:?}");
+            }
+        }
+        assert!(verify_password("correct horse battery", &hashes[0]));
+        assert!(verify_password("correct horse battery", &hashes[1]), "other parameters and algorithm");
+        assert!(!verify_password("x", "not a PHC string"));
+    }
 
     #[test]
     fn a_new_password_ends_the_sessions_opened_under_the_old_one() {
