@@ -30,6 +30,7 @@ pub mod replay;
 pub mod report;
 pub mod stills;
 pub mod store_retry;
+pub mod store_writer;
 pub mod stream;
 pub mod track;
 pub mod vote;

@@ -37,7 +37,7 @@ pub fn snapshot(backlog: &Backlog) -> StoreBacklog {
 /// An [`EventStore`] sink that keeps what it cannot store and retries.
 pub struct RetryingStore {
     store: EventStore,
-    waiting: VecDeque<(Source, DateTime<Utc>, Outcome)>,
+    waiting: VecDeque<Waiting>,
     backlog: Backlog,
     last_try: Option<Instant>,
 }
@@ -76,27 +76,15 @@ impl RetryingStore {
         0
     }
 
+    /// Of those, hits.
+    pub fn waiting_hits(&self) -> usize {
+        self.waiting.iter().filter(|(_, _, o)| o.is_hit()).count()
+    }
+
     /// Keeps `outcome` to store later, within [`MAX_WAITING`].
     fn keep(&mut self, source: &Source, at: DateTime<Utc>, outcome: &Outcome) {
-        let mut outcome = outcome.clone();
-        if let Outcome::Plate { read, hits } = &mut outcome
-            && hits.is_empty()
-        {
-            read.frame_image = None;
-        }
-        if self.waiting.len() >= MAX_WAITING {
-            let victim = self.waiting.iter().position(|(_, _, o)| !o.is_hit()).unwrap_or(0);
-            if let Some((s, _, o)) = self.waiting.remove(victim) {
-                let mut b = self.backlog.lock().unwrap_or_else(PoisonError::into_inner);
-                if o.is_hit() {
-                    b.dropped_hits += 1;
-                    tracing::error!(source = %s.id, "events store failing and its backlog full: a hit is LOST");
-                } else {
-                    b.dropped_reads += 1;
-                }
-            }
-        }
-        self.waiting.push_back((source.clone(), at, outcome));
+        make_room(&mut self.waiting, &self.backlog);
+        self.waiting.push_back((source.clone(), at, lightened(outcome)));
     }
 
     /// Updates the shared backlog (counts, and the error when one is given).
@@ -108,6 +96,39 @@ impl RetryingStore {
             b.last_error = None;
         } else if error.is_some() {
             b.last_error = error;
+        }
+    }
+}
+
+/// An outcome waiting to be stored: where, when, what.
+pub(crate) type Waiting = (Source, DateTime<Utc>, Outcome);
+
+/// `outcome` as it waits: a read that hit nothing gives up its whole frame (the store never
+/// keeps it); a hit keeps it for the evidence.
+pub(crate) fn lightened(outcome: &Outcome) -> Outcome {
+    let mut outcome = outcome.clone();
+    if let Outcome::Plate { read, hits } = &mut outcome
+        && hits.is_empty()
+    {
+        read.frame_image = None;
+    }
+    outcome
+}
+
+/// Makes room for one more in `queue` when it holds [`MAX_WAITING`]: the oldest read that hit
+/// nothing is dropped (counted), else the oldest hit (counted apart and logged as lost).
+pub(crate) fn make_room(queue: &mut VecDeque<Waiting>, backlog: &Backlog) {
+    if queue.len() < MAX_WAITING {
+        return;
+    }
+    let victim = queue.iter().position(|(_, _, o)| !o.is_hit()).unwrap_or(0);
+    if let Some((s, _, o)) = queue.remove(victim) {
+        let mut b = backlog.lock().unwrap_or_else(PoisonError::into_inner);
+        if o.is_hit() {
+            b.dropped_hits += 1;
+            tracing::error!(source = %s.id, "events store failing and its backlog full: a hit is LOST");
+        } else {
+            b.dropped_reads += 1;
         }
     }
 }

@@ -17,7 +17,8 @@ use raqib_models::plate::PlateFinder;
 use raqib_pipeline::ingest::Frame;
 use raqib_pipeline::live::{Backoff, CameraHealth, Live};
 use raqib_pipeline::print_sink::{PrintSink, Style};
-use raqib_pipeline::store_retry::{Backlog, RetryingStore};
+use raqib_pipeline::store_retry::Backlog;
+use raqib_pipeline::store_writer::StoreWriter;
 use raqib_pipeline::stream::{Models, Outcome, Sink, Source, StreamAnalysis, Tally, deliver};
 use raqib_watchlist::LiveWatchlist;
 
@@ -76,11 +77,12 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         }
         _ => None,
     };
-    // Outcomes the store cannot take wait in memory and are retried (health, metrics, console show it).
+    // Outcomes are stored by a thread of their own (the analysis never waits for the store);
+    // what the store cannot take waits in memory and is retried (health, metrics, console show it).
     let backlog = Backlog::default();
     let mut store = if opts.store {
         // The redaction models load now: the first hit must not wait for them.
-        Some(RetryingStore::new(crate::load::events_store(config, paths, true)?, backlog.clone()))
+        Some(StoreWriter::start(crate::load::events_store(config, paths, true)?, backlog.clone())?)
     } else {
         None
     };
@@ -114,7 +116,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let mut bus_sink = bus.clone();
     let mut printer = PrintSink(Style::Live);
     // Every outcome goes to stdout, the events store (when kept) and the bus, in that order.
-    let mut deliver_all = |i: usize, outcomes: Vec<Outcome>, store: &mut Option<RetryingStore>, tally: &mut Tally| {
+    let mut deliver_all = |i: usize, outcomes: Vec<Outcome>, store: &mut Option<StoreWriter>, tally: &mut Tally| {
         let source = Source { id: cameras[i].id.clone(), location: places.place(&cameras[i]) };
         for o in outcomes {
             tally.count(&o);
@@ -153,9 +155,6 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
             last_purge = Some(Instant::now());
             purge(config, paths, store, &metrics);
         }
-        if let Some(store) = store.as_mut() {
-            store.retry(false);
-        }
         if last_health.elapsed() >= opts.health_every {
             last_health = Instant::now();
             let disk = config.disk.check(&paths.data_dir).ok();
@@ -184,9 +183,8 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         let _ = thread.join();
     }
     // What still waits gets a last few tries; what cannot be stored fails the run, counted.
-    let give_up = Instant::now() + Duration::from_secs(10);
-    while store.as_mut().is_some_and(|s| s.retry(true) > 0) && Instant::now() < give_up {
-        std::thread::sleep(Duration::from_millis(500));
+    if let Some(writer) = store.take() {
+        writer.finish(Duration::from_secs(10));
     }
     let health = shared.health();
     let disk = config.disk.check(&paths.data_dir).ok();

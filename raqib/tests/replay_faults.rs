@@ -149,3 +149,83 @@ fn a_nearly_full_disk_is_refused_before_anything_starts() {
     let bad = raqib(d, &cache, &["replay", "-q", "any.mp4"]);
     assert!(!bad.status.success() && text(&bad).contains("disk.warn_free_mb"), "{}", text(&bad));
 }
+
+/// A tmpfs of `size` mounted on `path` while this lives (needs root); `None`, with a message,
+/// where mounting is not allowed.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(path).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .stderr(Stdio::null())
+            .status();
+        if status.is_ok_and(|s| s.success()) {
+            Some(Tmpfs(path.to_owned()))
+        } else {
+            eprintln!("SKIP: cannot mount a tmpfs here (needs root): the full-disk case is not run");
+            None
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_disk_that_fills_during_a_replay_fails_it_and_a_re_run_with_room_stores_each_read_once() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(raqib(d, &cache, &[&["samples", "make", "--out", "scene"], SCENE].concat()));
+    let (plates, listed) = truth_counts(d);
+    // The data directory (watchlist, events store) on a small disk of its own.
+    let data = d.join("data");
+    let Some(_disk) = Tmpfs::mount(&data, "48m") else { return };
+    std::fs::write(d.join("raqib.toml"), "[disk]\nmin_free_mb = 1\nwarn_free_mb = 1\n").unwrap();
+    let on_disk = |args: &[&str]| command(d, &cache).env("RAQIB_DATA_DIR", &data).args(args).output().unwrap();
+    ok(on_disk(&["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]));
+
+    let mut child = command(d, &cache)
+        .env("RAQIB_DATA_DIR", &data)
+        .args(["replay", "-q", "scene/scene.mp4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while counts(&data).0 == 0 {
+        assert!(started.elapsed() < Duration::from_secs(120), "no read stored in 120 s");
+        assert!(child.try_wait().unwrap().is_none(), "the replay ended before its first read was stored");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The disk fills up while the replay goes on.
+    {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(data.join("filler")).unwrap();
+        let chunk = vec![0u8; 1 << 20];
+        while filler.write_all(&chunk).is_ok() {}
+        let _ = filler.sync_all();
+    }
+    let out = child.wait_with_output().unwrap();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "reads lost to a full disk fail the run: {log}");
+    assert!(log.contains("NOT STORED"), "and it says what was lost: {log}");
+    let (stored, _) = counts(&data);
+    assert!(stored >= 1 && stored < plates, "{stored} of {plates} stored before the disk filled: {log}");
+
+    // Room again: the re-run stores what was lost, nothing twice.
+    std::fs::remove_file(data.join("filler")).unwrap();
+    let again = on_disk(&["replay", "-q", "scene/scene.mp4"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(counts(&data), (plates, listed), "each read and hit once: {}", text(&again));
+    let db = rusqlite::Connection::open(data.join("events.db")).unwrap();
+    let check: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+}
