@@ -359,14 +359,18 @@ mod tests {
         let hashes = [
             hash_password("correct horse battery").unwrap(),
             Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x10, other.clone())
-                .hash_password(b"correct horse battery", &SaltString::generate(&mut argon2::password_hash::rand_core::OsRng))
+                .hash_password(
+                    b"correct horse battery",
+                    &SaltString::generate(&mut argon2::password_hash::rand_core::OsRng),
+                )
                 .unwrap()
                 .to_string(),
             DUMMY_HASH.to_owned(),
         ];
         for hash in &hashes {
             let parsed = PasswordHash::new(hash).unwrap();
-            for attempt in ["correct horse battery", "correct horse batterY", "", "a much longer attempt than the rest"] {
+            for attempt in ["correct horse battery", "correct horse batterY", "", "a much longer attempt than the rest"]
+            {
                 let theirs = Argon2::default().verify_password(attempt.as_bytes(), &parsed).is_ok();
                 assert_eq!(verify_password(attempt, hash), theirs, "{hash} / {attempt:?}");
             }
