@@ -1,7 +1,14 @@
-"""The plate recogniser: a small fully convolutional CRNN with CTC output.
+"""The plate recogniser: a small convolutional CRNN with CTC output.
 
-Input [N, 1, 32, 160] grey in [-1, 1]; output [N, 40, C] log-probabilities over `alphabet.CLASSES`
-(40 time steps, left to right). About 0.28 M parameters, 0.7 ms per crop at batch 16 on 2 CPU cores.
+Input [N, 1, H, W] grey in [-1, 1] (H x W from `alphabet`, 48 x 240 since v12); output
+[N, W/4, C] log-probabilities over `alphabet.CLASSES` (left to right).
+
+The convolutional part (v1-v12) sees about a character's width on each side of a time step. With
+`context > 0` (v13) a bidirectional GRU of that many units per direction reads the whole row of
+features and adds its output to the convolutional head's logits. Its output layer starts at zero,
+so a context model made from a convolutional one (`onnx_init.load`) computes exactly the same
+function before training, and learns only what the wider view adds (ignoring a US state name,
+keeping a digit the convolutions half-see).
 """
 import torch
 import torch.nn as nn
@@ -14,7 +21,7 @@ def block(cin, cout):
 
 
 class PlateOcr(nn.Module):
-    def __init__(self, widths=(24, 48, 64, 96), classes=len(alphabet.CLASSES), dropout=0.15):
+    def __init__(self, widths=(24, 48, 64, 96), classes=len(alphabet.CLASSES), dropout=0.15, context=0):
         super().__init__()
         c1, c2, c3, c4 = widths
         h = alphabet.HEIGHT // 8
@@ -27,7 +34,18 @@ class PlateOcr(nn.Module):
         )
         self.head = nn.Sequential(nn.Conv1d(c4, c4, 3, padding=1), nn.ReLU(inplace=True), nn.Dropout(dropout),
                                   nn.Conv1d(c4, classes, 1))
+        self.context = context
+        if context:
+            self.rnn = nn.GRU(c4, context, batch_first=True, bidirectional=True)
+            self.ctx = nn.Linear(2 * context, classes)
+            nn.init.zeros_(self.ctx.weight)
+            nn.init.zeros_(self.ctx.bias)
 
     def forward(self, x):
-        y = self.features(x).squeeze(2)
-        return self.head(y).permute(0, 2, 1).log_softmax(-1)
+        y = self.features(x).squeeze(2)          # N, C, T
+        h = self.head[2](self.head[1](self.head[0](y)))
+        logits = self.head[3](h).permute(0, 2, 1)  # N, T, classes
+        if self.context:
+            r, _ = self.rnn(h.permute(0, 2, 1))
+            logits = logits + self.ctx(r)
+        return logits.log_softmax(-1)

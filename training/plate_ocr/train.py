@@ -74,6 +74,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init", help="start from these weights (.pt) to fine-tune")
     ap.add_argument("--init-onnx", help="start from this exported recogniser (onnx_init.py) to fine-tune")
+    ap.add_argument("--context", type=int, default=0,
+                    help="units per direction of the bidirectional GRU over the feature row (0: none, v12 and before)")
     ap.add_argument("--warmup", type=float, default=0.15, help="share of steps spent warming up")
     ap.add_argument("--checkpoint-every", type=int, default=100, help="steps between resumable checkpoints")
     a = ap.parse_args()
@@ -85,7 +87,7 @@ def main():
     va = np.load(f"{a.ds}/val.npz")
     vs = np.load(f"{a.ds}/val_synth.npz")
     x, y, n = tr["x"], tr["y"], tr["n"]
-    model = PlateOcr()
+    model = PlateOcr(context=a.context)
     if a.init:
         model.load_state_dict(torch.load(a.init))
     if a.init_onnx:
@@ -100,6 +102,8 @@ def main():
     ckpt_path = a.out + ".ckpt"
     signature = dict(ds=os.path.abspath(a.ds), rows=len(x), epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
                      init=a.init, init_onnx=a.init_onnx, warmup=a.warmup)
+    if a.context:
+        signature["context"] = a.context
     start_epoch, start_step, order, total = 0, 0, None, 0.0
     if os.path.exists(ckpt_path):
         c = torch.load(ckpt_path, weights_only=False)
