@@ -4,6 +4,10 @@
 //! another process held it for SQLite's 10 s busy wait on every attempt: frames were dropped and
 //! plates passing meanwhile were never read. Now only storing waits.
 //!
+//! Whatever follows the store (the event bus: live alerts, webhooks, MQTT) gets each outcome from
+//! the writer thread right after the store has taken it (or kept it to retry), so a bus event still
+//! means the store has the alert when it can take it, as the console's live stream expects.
+//!
 //! What waits in the hand-over queue counts in the shared backlog like what waits for a retry
 //! (health, `/metrics`, `/readyz`, the console banner), and the queue is bounded by the same rule
 //! ([`crate::store_retry::MAX_WAITING`]: reads that hit nothing go before hits).
@@ -62,8 +66,9 @@ pub struct StoreWriter {
 }
 
 impl StoreWriter {
-    /// Starts the writer thread over `store`; `backlog` shows what waits.
-    pub fn start(store: EventStore, backlog: Backlog) -> Result<Self> {
+    /// Starts the writer thread over `store`; `backlog` shows what waits; `then` (the event
+    /// bus) gets every outcome after the store.
+    pub fn start(store: EventStore, backlog: Backlog, then: Option<Box<dyn Sink + Send>>) -> Result<Self> {
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Inbox::default()),
             wake: Condvar::new(),
@@ -74,7 +79,7 @@ impl StoreWriter {
         let s = shared.clone();
         let thread = std::thread::Builder::new()
             .name("raqib-store".into())
-            .spawn(move || write_loop(&s, RetryingStore::new(store, backlog)))
+            .spawn(move || write_loop(&s, RetryingStore::new(store, backlog), then))
             .map_err(|e| Error::source("events store writer", format!("cannot start its thread: {e}")))?;
         Ok(StoreWriter { shared, thread: Some(thread) })
     }
@@ -114,7 +119,7 @@ impl Sink for StoreWriter {
     }
 }
 
-fn write_loop(shared: &Shared, mut store: RetryingStore) {
+fn write_loop(shared: &Shared, mut store: RetryingStore, mut then: Option<Box<dyn Sink + Send>>) {
     loop {
         let (items, stop_by) = {
             let mut inbox = shared.inbox();
@@ -130,6 +135,11 @@ fn write_loop(shared: &Shared, mut store: RetryingStore) {
         for (source, at, outcome) in &items {
             // Never fails: what the store refuses waits inside `store`.
             let _ = Sink::emit(&mut store, source, *at, outcome);
+            if let Some(next) = then.as_mut()
+                && let Err(e) = next.emit(source, *at, outcome)
+            {
+                tracing::error!(source = %source.id, error = %e, "the sink after the events store failed");
+            }
         }
         store.retry(false);
         let settle = |store: &RetryingStore| {
@@ -164,7 +174,7 @@ mod tests {
         let other = rusqlite::Connection::open(&path).unwrap();
         other.execute_batch("BEGIN EXCLUSIVE;").unwrap(); // another process holds the write lock
         let backlog = Backlog::default();
-        let mut writer = StoreWriter::start(store, backlog.clone()).unwrap();
+        let mut writer = StoreWriter::start(store, backlog.clone(), None).unwrap();
         let src = Source { id: "gate".into(), location: None };
         let t0 = Instant::now();
         for (plate_text, hit) in [("11111-أ-1", false), ("12345-ب-6", true), ("22222-ب-2", false)] {

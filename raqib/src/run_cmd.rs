@@ -80,9 +80,16 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     // Outcomes are stored by a thread of their own (the analysis never waits for the store);
     // what the store cannot take waits in memory and is retried (health, metrics, console show it).
     let backlog = Backlog::default();
+    // Every event goes on the bus.
+    let bus = EventBus::new();
     let mut store = if opts.store {
         // The redaction models load now: the first hit must not wait for them.
-        Some(StoreWriter::start(crate::load::events_store(config, paths, true)?, backlog.clone())?)
+        // The bus follows the store on the writer thread: a bus event means the store has it.
+        Some(StoreWriter::start(
+            crate::load::events_store(config, paths, true)?,
+            backlog.clone(),
+            Some(Box::new(bus.clone())),
+        )?)
     } else {
         None
     };
@@ -92,8 +99,7 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let stop = crate::load::stop_on_signal()?;
     eprintln!("raqib run: {} camera(s); Ctrl-C or SIGTERM stops cleanly", cameras.len());
     let places = raqib_pipeline::gps::CameraPlaces::start(&cameras);
-    // Every event goes on the bus; sinks subscribe (here: the JSON-lines file, if asked).
-    let bus = EventBus::new();
+    // Sinks subscribe to the bus (here: the JSON-lines file, if asked).
     let jsonl = match &opts.jsonl {
         Some(path) => Some(
             raqib_events::bus::append_jsonl(path, bus.subscribe(10_000))
@@ -115,16 +121,17 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let mut tally = Tally::default();
     let mut bus_sink = bus.clone();
     let mut printer = PrintSink(Style::Live);
-    // Every outcome goes to stdout, the events store (when kept) and the bus, in that order.
+    // Every outcome goes to stdout, then the events store and after it the bus (on the store's
+    // writer thread), or the bus alone with --no-store.
     let mut deliver_all = |i: usize, outcomes: Vec<Outcome>, store: &mut Option<StoreWriter>, tally: &mut Tally| {
         let source = Source { id: cameras[i].id.clone(), location: places.place(&cameras[i]) };
         for o in outcomes {
             tally.count(&o);
             let mut sinks: Vec<&mut dyn Sink> = vec![&mut printer];
-            if let Some(s) = store.as_mut() {
-                sinks.push(s);
+            match store.as_mut() {
+                Some(s) => sinks.push(s),
+                None => sinks.push(&mut bus_sink),
             }
-            sinks.push(&mut bus_sink);
             deliver(&mut sinks, &source, Utc::now(), &o);
         }
     };
