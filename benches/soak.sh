@@ -6,24 +6,8 @@
 #   benches/soak.sh VIDEO [MINUTES=10] [RATE=5]
 set -euo pipefail
 video=$(realpath "${1:?video}"); minutes=${2:-10}; rate=${3:-5}
-raqib=${RAQIB:-$PWD/target/release/raqib}
-export RAQIB_CACHE_DIR=${RAQIB_CACHE_DIR:-$PWD/.cache}
-work=$(mktemp -d)
-export RAQIB_DATA_DIR=$work/data
-node=
-trap '[ -n "$node" ] && kill "$node" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-mkdir -p "$RAQIB_DATA_DIR"
-port=$(shuf -i 20000-60000 -n 1)
-cfg=$work/raqib.toml
-printf '[server]\nbind = "127.0.0.1:%s"\n\n[[cameras]]\nid = "gate"\nurl = "%s"\nanalysis_fps = %s\n' "$port" "$video" "$rate" > "$cfg"
-RAQIB_PASSWORD="a long bench password" "$raqib" --config "$cfg" user add ana --role analyst >/dev/null
-"$raqib" --config "$cfg" run --health-every 5 >"$work/node.log" 2>&1 &
-node=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.5; done
-token=$(curl -sf -X POST -H 'content-type: application/json' -d '{"name":"ana","password":"a long bench password"}' \
-  "http://127.0.0.1:$port/api/login" | sed -E 's/.*"token":"([^"]+)".*/\1/')
-analysed() { grep -o '"frames_analysed": *[0-9]*' "$RAQIB_DATA_DIR/health.json" | grep -o '[0-9]*$' | awk '{ s += $1 } END { print s + 0 }'; }
-rss_kib() { awk '/VmRSS/ {print $2}' /proc/"$node"/status; }
+. "$(dirname "$0")/live_node.sh"
+start_live_node "$video" "$rate"
 end=$((SECONDS + minutes * 60))
 next=$SECONDS
 echo "t_s rss_mib descriptors frames_analysed"
@@ -32,9 +16,9 @@ while [ $SECONDS -lt $end ]; do
   curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/alerts" >/dev/null || true
   curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/reads?plate=1*&reason=soak" >/dev/null || true
   if [ $SECONDS -ge $next ]; then
-    kill -0 "$node" || { echo "the node died"; tail -20 "$work/node.log"; exit 1; }
+    kill -0 "$node" || { echo "the node died"; tail -20 "$log"; exit 1; }
     r=$(rss_kib); samples+=("$r")
-    echo "$SECONDS $((r / 1024)) $(ls /proc/"$node"/fd | wc -l) $(analysed)"
+    echo "$SECONDS $((r / 1024)) $(fds) $(analysed)"
     next=$((next + 10))
   fi
   sleep 1
