@@ -21,6 +21,7 @@ pub mod open_files;
 pub mod plate;
 pub mod policy;
 pub mod reason;
+pub mod rng;
 pub mod spreadsheet;
 
 pub use bbox::Bbox;

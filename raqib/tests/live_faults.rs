@@ -24,14 +24,20 @@ const SCENE: &[&str] =
 
 const FULL: &str = "CREATE TRIGGER full BEFORE INSERT ON plate_reads BEGIN SELECT RAISE(FAIL, 'disk full'); END;";
 
-/// A data directory with the scene, its watchlist, and an events store that refuses reads.
-fn failing_store(cache: &Path) -> tempfile::TempDir {
+/// A data directory with the scene, its watchlist and an empty events store.
+fn scene_with_store(cache: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(raqib(d, cache, &[&["samples", "make", "--out", "scene"], SCENE].concat()));
     ok(raqib(d, cache, &["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]));
     ok(raqib(d, cache, &["purge"])); // creates events.db
-    rusqlite::Connection::open(d.join("events.db")).unwrap().execute_batch(FULL).unwrap();
+    dir
+}
+
+/// [`scene_with_store`], with an events store that refuses reads.
+fn failing_store(cache: &Path) -> tempfile::TempDir {
+    let dir = scene_with_store(cache);
+    rusqlite::Connection::open(dir.path().join("events.db")).unwrap().execute_batch(FULL).unwrap();
     dir
 }
 
@@ -108,11 +114,8 @@ fn hits_still_not_stored_at_the_end_fail_the_run_with_their_count() {
 fn a_store_locked_by_another_process_neither_stalls_the_analysis_nor_loses_a_read() {
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scene_with_store(&cache);
     let d = dir.path();
-    ok(raqib(d, &cache, &[&["samples", "make", "--out", "scene"], SCENE].concat()));
-    ok(raqib(d, &cache, &["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]));
-    ok(raqib(d, &cache, &["purge"])); // creates events.db
     // Another process (here: another connection) holds the store's write lock for 20 s, longer
     // than the node's 10 s busy wait.
     let path = d.join("events.db");
