@@ -4,7 +4,11 @@
 //! `face_hits`) are both an [`Alert`], named `p<row>` or `f<row>`. Rows only ever grow, so a
 //! [`Cursor`] (the last plate and face row seen) is a resume token: "everything after this" is
 //! exact, across reconnections and restarts. Operators act on alerts (acknowledge, escalate,
-//! with a comment); every action is kept in `alert_actions`, the alert's `state` is the latest.
+//! confirm, reject with a reason; with a comment); every action is kept in `alert_actions`, the
+//! alert's `state` is the latest, and a decision (confirmed, rejected) is final
+//! ([`crate::handling`]). Repeats of an alert (the same entry on the same camera within the
+//! repeat window) are rows of `hits` with `repeat_of` set: they are counted on their alert and
+//! are never alerts of their own.
 
 use std::fmt;
 use std::str::FromStr;
@@ -139,8 +143,20 @@ pub struct Alert {
     pub lon: Option<f64>,
     /// Whether a whole-frame snapshot is stored.
     pub has_frame: bool,
-    /// `new`, `acknowledged` or `escalated`.
+    /// `new`, `acknowledged`, `escalated`, `confirmed` or `rejected`.
     pub state: String,
+    /// When the vehicle or person was seen (a retro-hit's sighting is older than its alert).
+    pub seen_at: DateTime<Utc>,
+    /// Raised when a watchlist entry was added, from a read stored before it.
+    pub retro: bool,
+    /// Later passes of the same entry on the same camera counted on this alert.
+    pub repeats: i64,
+    /// The latest of those passes.
+    pub last_repeat_at: Option<DateTime<Utc>>,
+    /// When it must be confirmed or rejected by (`[alerts] deadline_minutes`).
+    pub due_at: DateTime<Utc>,
+    /// When it was found past that deadline still open (it stays set once decided late).
+    pub overdue_at: Option<DateTime<Utc>>,
 }
 
 /// What an operator does to an alert.
@@ -151,6 +167,10 @@ pub enum AlertAction {
     Acknowledge,
     /// Passed up (to a supervisor, to a patrol).
     Escalate,
+    /// Verified: the plate (or face) matches the image and the entry. Final.
+    Confirm,
+    /// A false hit, with one of the configured reasons. Final.
+    Reject,
 }
 
 impl AlertAction {
@@ -158,7 +178,24 @@ impl AlertAction {
         match self {
             AlertAction::Acknowledge => "acknowledged",
             AlertAction::Escalate => "escalated",
+            AlertAction::Confirm => "confirmed",
+            AlertAction::Reject => "rejected",
         }
+    }
+
+    /// `acknowledge`, `escalate`, `confirm`, `reject`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertAction::Acknowledge => "acknowledge",
+            AlertAction::Escalate => "escalate",
+            AlertAction::Confirm => "confirm",
+            AlertAction::Reject => "reject",
+        }
+    }
+
+    /// Whether it decides the alert (confirm, reject).
+    pub fn decides(self) -> bool {
+        matches!(self, AlertAction::Confirm | AlertAction::Reject)
     }
 }
 
@@ -169,10 +206,12 @@ pub struct ActionRecord {
     pub at: DateTime<Utc>,
     /// Who.
     pub actor: String,
-    /// `acknowledge` or `escalate`.
+    /// `acknowledge`, `escalate`, `confirm`, `reject`, or `overdue` (by `raqib`).
     pub action: String,
     /// The operator's comment.
     pub comment: String,
+    /// A rejection's reason.
+    pub reason: Option<String>,
 }
 
 /// Filters for listing alerts; every field optional.
@@ -194,16 +233,26 @@ pub struct AlertFilter {
     pub offset: usize,
 }
 
+/// The condition that picks alerts (not repeats) out of a hit table.
+pub(crate) fn primary(kind: AlertKind) -> &'static str {
+    match kind {
+        AlertKind::Plate => "repeat_of IS NULL",
+        AlertKind::Face => "1",
+    }
+}
+
 /// Both hit tables as one, with the columns of [`Alert`] in order.
-const ALERTS: &str = "
+pub(crate) const ALERTS: &str = "
 SELECT 'p' AS k, h.id AS row_id, r.source AS camera, h.raised_at AS raised_at, h.category AS category,
        h.priority AS priority, r.plate AS subject, r.latin AS latin, h.entry_plate AS entry, h.kind AS match_kind,
        h.score AS score, r.id AS read_id, r.lat AS lat, r.lon AS lon, r.frame_jpeg IS NOT NULL AS has_frame,
-       h.state AS state
-FROM hits h JOIN plate_reads r ON r.id = h.read_id
+       h.state AS state, r.seen_at AS seen_at, h.retro AS retro,
+       (SELECT count(*) FROM hits x WHERE x.repeat_of = h.id) AS repeats,
+       (SELECT max(x.raised_at) FROM hits x WHERE x.repeat_of = h.id) AS last_repeat_at, h.overdue_at AS overdue_at
+FROM hits h JOIN plate_reads r ON r.id = h.read_id WHERE h.repeat_of IS NULL
 UNION ALL
 SELECT 'f', f.id, f.source, f.raised_at, f.category, f.priority, f.name, NULL, CAST(f.person_id AS TEXT), 'face',
-       f.similarity, NULL, NULL, NULL, 0, f.state
+       f.similarity, NULL, NULL, NULL, 0, f.state, f.raised_at, 0, 0, NULL, f.overdue_at
 FROM face_hits f";
 
 fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
@@ -226,6 +275,13 @@ fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
         lon: r.get(13)?,
         has_frame: r.get(14)?,
         state: r.get(15)?,
+        seen_at: utc(&r.get::<_, String>(16)?),
+        retro: r.get(17)?,
+        repeats: r.get(18)?,
+        last_repeat_at: r.get::<_, Option<String>>(19)?.as_deref().map(utc),
+        // Set by the store from its policy (`EventStore::finish`).
+        due_at: DateTime::<Utc>::default(),
+        overdue_at: r.get::<_, Option<String>>(20)?.as_deref().map(utc),
     })
 }
 
@@ -239,7 +295,15 @@ impl EventStore {
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
         let rows = stmt.query_map(params![cursor.plate, cursor.face, limit as i64], alert_from).map_err(&e)?;
-        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+        self.finish(rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)?)
+    }
+
+    /// Sets each alert's deadline from the handling policy.
+    fn finish(&self, mut alerts: Vec<Alert>) -> Result<Vec<Alert>> {
+        for a in &mut alerts {
+            a.due_at = self.handling.due_at(a.raised_at, &a.priority);
+        }
+        Ok(alerts)
     }
 
     /// The cursor just past every alert stored now.
@@ -274,14 +338,19 @@ impl EventStore {
                 alert_from,
             )
             .map_err(&e)?;
-        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+        self.finish(rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)?)
     }
 
-    /// One alert.
+    /// One alert (a repeat row is not one: its alert is the first hit).
     pub fn alert(&self, id: AlertId) -> Result<Option<Alert>> {
         let e = db_err(&self.path);
         let sql = format!("SELECT * FROM ({ALERTS}) WHERE k = ?1 AND row_id = ?2");
-        self.conn.query_row(&sql, params![id.kind.prefix().to_string(), id.row], alert_from).optional().map_err(&e)
+        let one = self
+            .conn
+            .query_row(&sql, params![id.kind.prefix().to_string(), id.row], alert_from)
+            .optional()
+            .map_err(&e)?;
+        Ok(self.finish(one.into_iter().collect())?.pop())
     }
 
     /// Face hits of these persons, newest first (searching a face photo: only sightings of
@@ -299,30 +368,66 @@ impl EventStore {
         }
         out.sort_by_key(|a| std::cmp::Reverse(a.raised_at));
         out.truncate(limit);
-        Ok(out)
+        self.finish(out)
     }
 
     /// Records an operator's action and sets the alert's state; returns the updated alert.
-    pub fn act_on_alert(&mut self, id: AlertId, action: AlertAction, actor: &str, comment: &str) -> Result<Alert> {
+    /// `reject` needs one of the configured reasons ([`Error::Invalid`] otherwise); confirming
+    /// or rejecting an alert already decided is refused ([`Error::Decision`]); acknowledging or
+    /// escalating a decided alert is recorded and leaves its decision in place.
+    pub fn act_on_alert(
+        &mut self,
+        id: AlertId,
+        action: AlertAction,
+        actor: &str,
+        comment: &str,
+        reason: Option<&str>,
+    ) -> Result<Alert> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        match (action, reason) {
+            (AlertAction::Reject, None) => {
+                return Err(Error::Invalid(format!(
+                    "a rejection needs a reason, one of: {}",
+                    self.handling.reject_reasons.join(", ")
+                )));
+            }
+            (AlertAction::Reject, Some(r)) => self.handling.check_reason(r)?,
+            (_, Some(_)) => return Err(Error::Invalid("only a rejection takes a reason".into())),
+            _ => {}
+        }
         let e = db_err(&self.path);
         let table = match id.kind {
             AlertKind::Plate => "hits",
             AlertKind::Face => "face_hits",
         };
         let tx = self.conn.transaction().map_err(&e)?;
-        let changed = tx
-            .execute(&format!("UPDATE {table} SET state = ?1 WHERE id = ?2"), params![action.state(), id.row])
+        let state: Option<String> = tx
+            .query_row(&format!("SELECT state FROM {table} WHERE id = ?1 AND {}", primary(id.kind)), [id.row], |r| {
+                r.get(0)
+            })
+            .optional()
             .map_err(&e)?;
-        if changed == 0 {
-            return Err(Error::NoAlert(id.to_string()));
+        let Some(state) = state else { return Err(Error::NoAlert(id.to_string())) };
+        let decided = !crate::handling::is_open(&state);
+        if decided && action.decides() {
+            return Err(Error::Decision(format!("alert {id} is already {state}")));
         }
-        let name = match action {
-            AlertAction::Acknowledge => "acknowledge",
-            AlertAction::Escalate => "escalate",
-        };
+        if !decided {
+            tx.execute(&format!("UPDATE {table} SET state = ?1 WHERE id = ?2"), params![action.state(), id.row])
+                .map_err(&e)?;
+        }
         tx.execute(
-            "INSERT INTO alert_actions (kind, row_id, at, actor, action, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id.kind.prefix().to_string(), id.row, Utc::now().to_rfc3339(), actor, name, comment],
+            "INSERT INTO alert_actions (kind, row_id, at, actor, action, comment, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                id.kind.prefix().to_string(),
+                id.row,
+                Utc::now().to_rfc3339(),
+                actor,
+                action.as_str(),
+                comment,
+                reason
+            ],
         )
         .map_err(&e)?;
         tx.commit().map_err(&e)?;
@@ -335,7 +440,7 @@ impl EventStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT at, actor, action, comment FROM alert_actions WHERE kind = ?1 AND row_id = ?2 ORDER BY id",
+                "SELECT at, actor, action, comment, reason FROM alert_actions WHERE kind = ?1 AND row_id = ?2 ORDER BY id",
             )
             .map_err(&e)?;
         let rows = stmt
@@ -345,10 +450,16 @@ impl EventStore {
                     actor: r.get(1)?,
                     action: r.get(2)?,
                     comment: r.get(3)?,
+                    reason: r.get(4)?,
                 })
             })
             .map_err(&e)?;
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
+    /// The handling policy this store applies.
+    pub fn handling(&self) -> &crate::handling::HandlingPolicy {
+        &self.handling
     }
 
     /// The alerts (plate hits) that plate read `read_id` raised, oldest first.
@@ -449,7 +560,7 @@ mod tests {
         let filtered =
             store.alerts(&AlertFilter { camera: Some("hall".into()), limit: 10, ..Default::default() }).unwrap();
         assert_eq!(filtered.len(), 1);
-        let acked = store.act_on_alert(all[0].id, AlertAction::Acknowledge, "op1", "patrol sent").unwrap();
+        let acked = store.act_on_alert(all[0].id, AlertAction::Acknowledge, "op1", "patrol sent", None).unwrap();
         assert_eq!(acked.state, "acknowledged");
         let actions = store.alert_actions(all[0].id).unwrap();
         assert_eq!(actions.len(), 1);
@@ -457,7 +568,7 @@ mod tests {
         let new_only =
             store.alerts(&AlertFilter { state: Some("new".into()), limit: 10, ..Default::default() }).unwrap();
         assert_eq!(new_only.len(), 1);
-        assert!(store.act_on_alert("p99".parse().unwrap(), AlertAction::Escalate, "op1", "").is_err());
+        assert!(store.act_on_alert("p99".parse().unwrap(), AlertAction::Escalate, "op1", "", None).is_err());
         assert!(store.alert_crop(all[0].id).unwrap().is_some());
         assert_eq!(store.alerts_of_persons(&[all[1].entry.parse().unwrap()], 10).unwrap().len(), 1);
 

@@ -94,8 +94,15 @@ impl EventStore {
                     |r| r.get(0),
                 ))
                 .map_err(&e)?;
+                // Its repeats (later passes counted on it) go with it, and their reads.
+                let repeat_reads: Vec<i64> = {
+                    let mut stmt = tx.prepare("SELECT read_id FROM hits WHERE repeat_of = ?1").map_err(&e)?;
+                    let rows = stmt.query_map([id.row], |r| r.get(0)).map_err(&e)?;
+                    rows.collect::<std::result::Result<_, _>>().map_err(&e)?
+                };
+                tx.execute("DELETE FROM hits WHERE repeat_of = ?1", [id.row]).map_err(&e)?;
                 let n = tx.execute("DELETE FROM hits WHERE id = ?1", [id.row]).map_err(&e)?;
-                if let Some(read) = read {
+                for read in read.into_iter().chain(repeat_reads) {
                     tx.execute(
                         "DELETE FROM plate_reads WHERE id = ?1 AND id NOT IN (SELECT read_id FROM hits)",
                         [read],
@@ -196,7 +203,7 @@ mod tests {
         s.record("gate", Utc::now(), &plate_event("54321-د-9"), &[hit_for("54321-د-9", "stolen_vehicle")]).unwrap();
         s.record_face("hall", Utc::now(), &face_sighting("Ahmed")).unwrap();
         let p1: AlertId = "p1".parse().unwrap();
-        s.act_on_alert(p1, crate::alerts::AlertAction::Acknowledge, "op", "checked").unwrap();
+        s.act_on_alert(p1, crate::alerts::AlertAction::Acknowledge, "op", "checked", None).unwrap();
         s.delete_alert(p1).unwrap();
         assert_eq!(alerts(&s), ["f1"]);
         assert!(s.search("54321-D-9", 10).unwrap().is_empty(), "the read went with its only hit");

@@ -21,6 +21,23 @@ pub enum Error {
         message: &'static str,
     },
 
+    /// An `[alerts]` value is refused; `key` names it.
+    #[error("alerts.{key}: {message}")]
+    Handling {
+        /// The key under `[alerts]`.
+        key: &'static str,
+        /// The rule it breaks.
+        message: &'static str,
+    },
+
+    /// An operator's decision that cannot be taken now (the alert is already decided).
+    #[error("{0}")]
+    Decision(String),
+
+    /// A value given by a caller that is refused (an unknown rejection reason, …).
+    #[error("{0}")]
+    Invalid(String),
+
     /// A search query that cannot be run.
     #[error("search: {0}")]
     Search(String),

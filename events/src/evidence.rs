@@ -305,7 +305,7 @@ mod tests {
         let event = plate_event("12345-ب-6");
         s.record_at("gate", Utc::now(), &event, &[hit_for("12345-ب-6", "stolen_vehicle")], Some((33.5, -7.6))).unwrap();
         let id = s.alerts_after(Default::default(), 10).unwrap()[0].id;
-        s.act_on_alert(id, crate::alerts::AlertAction::Acknowledge, "omar", "patrol sent").unwrap();
+        s.act_on_alert(id, crate::alerts::AlertAction::Acknowledge, "omar", "patrol sent", None).unwrap();
 
         let p = s.evidence_package(id, &info()).unwrap();
         assert_eq!(p.sha256, sha256_hex(&p.zip));

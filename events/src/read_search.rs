@@ -175,7 +175,17 @@ impl EventStore {
     /// newest; each with its distance.
     pub fn search_fuzzy(&self, plate: &str, max_cost: f32, limit: usize) -> Result<Vec<(StoredRead, f32)>> {
         let text = PlateText::parse(plate, None).map_err(|e| Error::Search(e.to_string()))?;
-        let query = FuzzyQuery::from_plate(&text);
+        self.search_fuzzy_query(&FuzzyQuery::from_plate(&text), max_cost, limit)
+    }
+
+    /// [`EventStore::search_fuzzy`] with the query already made.
+    pub(crate) fn search_fuzzy_query(
+        &self,
+        query: &FuzzyQuery,
+        max_cost: f32,
+        limit: usize,
+    ) -> Result<Vec<(StoredRead, f32)>> {
+        let query = query.clone();
         let candidates = {
             let mut cache = self.fuzzy_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let cache = self.fresh_key_cache(&mut cache)?;

@@ -192,6 +192,12 @@ impl EventStore {
         self.keep_non_hits = keep;
     }
 
+    /// Applies `[alerts]` ([`crate::handling`]): the repeat window of new hits and the deadlines
+    /// of alerts.
+    pub fn set_handling(&mut self, handling: crate::handling::HandlingPolicy) {
+        self.handling = handling;
+    }
+
     /// Removes what is older than the cut-offs, in one transaction; then truncates the WAL.
     pub fn purge(&mut self, cut: Cutoffs) -> Result<Purged> {
         let e = db_err(&self.path);

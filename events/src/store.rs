@@ -199,6 +199,8 @@ pub struct EventStore {
     pub(crate) keep_non_hits: bool,
     /// Hides bystanders in the whole frames stored as evidence.
     redactor: Option<Box<dyn crate::redact::Redactor>>,
+    /// `[alerts]`: repeat window and deadlines ([`crate::handling`]).
+    pub(crate) handling: crate::handling::HandlingPolicy,
     /// The fuzzy read search's index, kept between searches (a mutex: searches take `&self`).
     pub(crate) fuzzy_keys: std::sync::Mutex<Option<crate::read_search::KeyCache>>,
 }
@@ -227,7 +229,7 @@ impl EventStore {
         raqib_core::db::migrate(
             &mut conn,
             &path,
-            &[SCHEMA, STABLE_FORMAT_NAMES, ORIGINS, crate::deletion::ORPHAN_MARKS],
+            &[SCHEMA, STABLE_FORMAT_NAMES, ORIGINS, crate::deletion::ORPHAN_MARKS, crate::decisions::HANDLING],
         )
         .map_err(open_err)?;
         {
@@ -245,7 +247,14 @@ impl EventStore {
                 }
             }
         }
-        Ok(EventStore { conn, path, keep_non_hits: true, redactor: None, fuzzy_keys: Default::default() })
+        Ok(EventStore {
+            conn,
+            path,
+            keep_non_hits: true,
+            redactor: None,
+            handling: Default::default(),
+            fuzzy_keys: Default::default(),
+        })
     }
 
     /// After rows were deleted: the write-ahead log moved into the file and truncated
@@ -425,10 +434,28 @@ impl EventStore {
         )
         .map_err(&e)?;
         let read_id = tx.last_insert_rowid();
+        let window = self.handling.repeat_window();
         for h in hits {
+            // Repeat suppression: the same entry on the same camera shortly after its alert is
+            // stored as a repeat of that alert, not raised again.
+            let repeat_of: Option<i64> = match window {
+                Some(w) => tx
+                    .query_row(
+                        "SELECT h.id FROM hits h JOIN plate_reads r ON r.id = h.read_id
+                         WHERE h.entry_id = ?1 AND h.entry_plate = ?2 AND h.repeat_of IS NULL AND h.retro = 0
+                           AND r.source = ?3 AND h.raised_at >= ?4 AND h.raised_at <= ?5
+                         ORDER BY h.raised_at DESC, h.id DESC LIMIT 1",
+                        params![h.entry.id, h.entry.plate.canonical(), source, (at - w).to_rfc3339(), at.to_rfc3339()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(&e)?,
+                None => None,
+            };
             tx.execute(
-                "INSERT INTO hits (read_id, raised_at, entry_id, entry_plate, category, priority, kind, score, entry_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO hits (read_id, raised_at, entry_id, entry_plate, category, priority, kind, score, entry_json,
+                                   repeat_of)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     read_id,
                     at.to_rfc3339(),
@@ -439,6 +466,7 @@ impl EventStore {
                     h.kind.as_str(),
                     f64::from(h.score),
                     serde_json::to_string(&h.entry).unwrap_or_default(),
+                    repeat_of,
                 ],
             )
             .map_err(&e)?;
@@ -608,7 +636,11 @@ pub(crate) mod tests {
             // What a store of the first schema version holds.
             s.conn
                 .execute_batch(
-                    "DROP INDEX plate_reads_origin; DROP INDEX face_hits_origin;
+                    "DROP INDEX hits_repeat_of; DROP INDEX hits_entry;
+                     ALTER TABLE hits DROP COLUMN repeat_of; ALTER TABLE hits DROP COLUMN retro;
+                     ALTER TABLE hits DROP COLUMN overdue_at; ALTER TABLE face_hits DROP COLUMN overdue_at;
+                     ALTER TABLE alert_actions DROP COLUMN reason;
+                     DROP INDEX plate_reads_origin; DROP INDEX face_hits_origin;
                      ALTER TABLE plate_reads DROP COLUMN origin; ALTER TABLE face_hits DROP COLUMN origin;
                      ALTER TABLE hits DROP COLUMN orphaned_at; ALTER TABLE face_hits DROP COLUMN orphaned_at;
                      UPDATE plate_reads SET format = 'MoroccoStandard'; PRAGMA user_version = 1;",
@@ -619,7 +651,7 @@ pub(crate) mod tests {
         let stored: String = s.conn.query_row("SELECT format FROM plate_reads", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, "morocco_standard");
         let version: i64 = s.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 4);
+        assert_eq!(version, 5);
         // Migration 3 gave the old store its origins.
         assert!(matches!(
             s.record_once("f/plate/A/1", "cam", Utc::now(), &event("B", 2), &[], None),

@@ -66,7 +66,7 @@ fn setup() -> Api {
     raqib_events::EventStore::open(&dir.path().join("events.db")).unwrap_or_else(|e| panic!("events: {e}"));
     let state = AppState::open(
         ServerConfig::default(),
-        raqib_core::AnalysisPolicy::default(),
+        raqib_server::Rules::default(),
         dir.path(),
         "fuzz",
         Arc::new(FuzzNode),

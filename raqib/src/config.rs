@@ -31,6 +31,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// Every analysis policy knob (fuzzy distance, face threshold, key frames, events).
     pub analysis: raqib_core::AnalysisPolicy,
+    /// `[alerts]`: verification deadlines, rejection reasons, repeat suppression.
+    pub alerts: raqib_events::handling::HandlingPolicy,
     /// Free-space bounds of the data directory.
     pub disk: raqib_core::disk::DiskPolicy,
 }
@@ -171,6 +173,7 @@ impl Config {
         self.analysis.validate()?;
         raqib_pipeline::camera::validate_cameras(&self.cameras)?;
         self.retention.validate()?;
+        self.alerts.validate()?;
         self.disk.validate().map_err(anyhow::Error::msg)?;
         Ok(())
     }
@@ -258,6 +261,18 @@ fn describe_toml_error(text: &str, err: &toml::de::Error, key: Option<String>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alerts_section_parses_with_defaults_and_names_a_bad_key() {
+        let c = Config::parse("[alerts]\nrepeat_window_s = 60\n[alerts.deadline_minutes]\ncritical = 5\n").unwrap();
+        assert_eq!(c.alerts.repeat_window_s, 60);
+        assert!((c.alerts.deadline_minutes.critical - 5.0).abs() < 1e-9);
+        assert!((c.alerts.deadline_minutes.high - 30.0).abs() < 1e-9, "the others keep their defaults");
+        let err = Config::parse("[alerts.deadline_minutes]\nlow = 0\n").unwrap().validate().unwrap_err();
+        assert!(format!("{err:#}").contains("alerts.deadline_minutes.low"), "{err:#}");
+        let err = Config::parse("[alerts]\nrepeat_windows = 1\n").unwrap_err();
+        assert!(err.contains("repeat_windows"), "{err}");
+    }
 
     #[test]
     fn empty_file_gives_defaults() {

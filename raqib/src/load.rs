@@ -76,6 +76,7 @@ pub fn events_store(
 ) -> anyhow::Result<raqib_events::EventStore> {
     let mut events = raqib_events::EventStore::open(&paths.data_dir.join("events.db"))?;
     events.set_keep_non_hits(config.retention.keeps_non_hits());
+    events.set_handling(config.alerts.clone());
     if config.privacy.redact_snapshots {
         let loader = redaction(config, paths);
         let redactor = if load_redactor_now {

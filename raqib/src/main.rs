@@ -14,6 +14,7 @@ mod models_cmd;
 mod purge_cmd;
 mod read_cmd;
 mod replay_cmd;
+mod report_cmd;
 mod run_cmd;
 mod samples_cmd;
 mod search_cmd;
@@ -165,6 +166,12 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Reports: `hits --since 7d` gives alerts per camera with the operators' decisions and
+    /// rejection reasons (CSV or JSON), so a camera that raises false hits shows up.
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Alerts: `delete ALERT --reason R` deletes a hit with its evidence (audited first).
     Alert {
         #[command(subcommand)]
@@ -194,6 +201,22 @@ enum Command {
     Models {
         #[command(subcommand)]
         action: ModelsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportWhat {
+    /// Alerts raised in a period, per camera: confirmed, rejected (per reason), open, overdue.
+    Hits {
+        /// From (RFC 3339, YYYY-MM-DD, or a span back from now: 7d, 12h).
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// Until (same forms; default now).
+        #[arg(long)]
+        until: Option<String>,
+        /// `csv` or `json`.
+        #[arg(long, default_value = "csv")]
+        format: String,
     },
 }
 
@@ -406,6 +429,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evidence { alert, reason, out } => {
             let (config, paths) = load(config)?;
             evidence_cmd::export(&config, &paths, &alert, reason.as_deref(), out.as_deref())?;
+        }
+        Command::Report { what: ReportWhat::Hits { since, until, format } } => {
+            let (config, paths) = load(config)?;
+            report_cmd::hits(&config, &paths, &since, until.as_deref(), &format)?
         }
         Command::Alert { action: AlertAction::Delete { alert, reason } } => {
             evidence_cmd::delete(&load(config)?.1, &alert, reason.as_deref())?

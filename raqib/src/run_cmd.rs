@@ -240,8 +240,12 @@ fn start_server(
         cfg.bind = addr;
     }
     let node = Arc::new(crate::console_node::ConsoleNode::new(live.shared.clone(), backlog, config, paths));
-    let server =
-        raqib_server::Server::start(cfg, config.analysis, &paths.data_dir, &config.node.name, node, metrics, bus)?;
+    let rules = raqib_server::Rules {
+        analysis: config.analysis,
+        alerts: config.alerts.clone(),
+        retention: config.retention.clone(),
+    };
+    let server = raqib_server::Server::start(cfg, rules, &paths.data_dir, &config.node.name, node, metrics, bus)?;
     eprintln!("console: http://{}/", server.addr());
     if server.has_no_users() {
         eprintln!("no console users yet: add one with `raqib user add NAME --role admin` (password on stdin)");

@@ -183,6 +183,36 @@ struct AddPerson {
     notes: Option<String>,
 }
 
+/// Retro-hits of entries just added or changed ([`raqib_events::EventStore::retro_hits`]):
+/// checked against the reads the node's events store holds within `[retention] reads_days`,
+/// under `[analysis] plate_max_distance`; the check is audited (`watchlist.retro_check`) and
+/// the alerts raised reach the consoles like any other. No events store yet: nothing to check.
+fn retro_check(
+    store: &mut Store,
+    entries: &[raqib_watchlist::PlateEntry],
+    user: &str,
+    config: &crate::config::Config,
+    paths: &crate::config::Paths,
+) -> anyhow::Result<()> {
+    let db = paths.data_dir.join("events.db");
+    if entries.is_empty() || !db.is_file() {
+        return Ok(());
+    }
+    let mut events = raqib_events::EventStore::open(&db)?;
+    events.set_handling(config.alerts.clone());
+    let now = chrono::Utc::now();
+    let since = config.retention.cutoffs(now).reads.unwrap_or(now);
+    let raised = events.retro_hits(entries, config.analysis.plate_max_distance, since, now)?;
+    let ids: Vec<String> = raised.iter().map(ToString::to_string).collect();
+    let targets: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+    let detail = format!("reads since {}: {} retro alert(s) {}", since.to_rfc3339(), raised.len(), ids.join(" "));
+    store.audit(Actor::new(user, None), "watchlist.retro_check", Some(&targets.join(",")), Some(detail.trim_end()))?;
+    if !raised.is_empty() {
+        println!("retro-hits: {} past read(s) match: {}", raised.len(), ids.join(" "));
+    }
+    Ok(())
+}
+
 /// Runs a watchlist command against the database under the data dir (or `--db`).
 #[expect(clippy::too_many_lines, reason = "the dispatch of the watchlist subcommands, one arm each")]
 pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::config::Paths) -> anyhow::Result<()> {
@@ -216,6 +246,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
                 e.category,
                 e.priority.as_str()
             );
+            retro_check(&mut store, std::slice::from_ref(&e), &user, config, paths)?;
         }
         WatchlistCommand::AddPerson(a) => {
             let p = store.add_person(
@@ -248,6 +279,7 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
         }
         WatchlistCommand::List { json } => list(&store, actor, json)?,
         WatchlistCommand::Import { file, skip_invalid } => {
+            let before = store.plates()?;
             let format = file_format(&file)?;
             let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
             let mode = if skip_invalid { ImportMode::SkipInvalid } else { ImportMode::Atomic };
@@ -264,6 +296,8 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
                     for e in &r.rejected {
                         println!("  rejected {e}");
                     }
+                    let changed: Vec<_> = store.plates()?.into_iter().filter(|e| !before.contains(e)).collect();
+                    retro_check(&mut store, &changed, &user, config, paths)?;
                 }
                 Err(raqib_watchlist::Error::ImportRejected(rows)) => {
                     for e in &rows {

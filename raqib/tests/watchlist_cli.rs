@@ -143,3 +143,48 @@ fn removal_export_and_search_without_a_valid_reason_are_refused() {
     let removed = raqib(d, &["watchlist", "remove", id.as_str(), "--reason", "entry withdrawn"]);
     assert!(removed.status.success(), "{}", text(&removed));
 }
+
+/// A read stored by the node before its plate was listed: `raqib watchlist add` raises a retro
+/// alert for it (audited), and `raqib report hits` counts it per camera, in JSON and CSV.
+#[test]
+fn adding_an_entry_raises_retro_hits_and_the_hit_report_counts_them_per_camera() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    {
+        let mut events = raqib_events::EventStore::open(&d.join("events.db")).unwrap();
+        let event = raqib_events::records::PlateEvent {
+            track: 1,
+            plate: raqib_core::PlateText::parse("48213-أ-9", None).unwrap(),
+            confidence: 0.9,
+            reads: 4,
+            frames: 4,
+            first_seen_s: None,
+            last_seen_s: None,
+            best_frame: 1,
+            best_time_s: None,
+            bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
+            crop_jpeg: vec![0xFF, 0xD8],
+            positions: vec![],
+            frame_image: None,
+        };
+        events.record("road", chrono::Utc::now() - chrono::Duration::days(2), &event, &[]).unwrap();
+    }
+    let add =
+        raqib(d, &["watchlist", "add", "--plate", "48213-A-9", "--category", "stolen_vehicle", "--reason", "theft C-2"]);
+    assert!(add.status.success(), "{}", text(&add));
+    assert!(text(&add).contains("retro-hits: 1 past read(s) match: p1"), "{}", text(&add));
+    let audit = raqib(d, &["audit", "list", "--json"]);
+    assert!(text(&audit).contains("watchlist.retro_check"), "{}", text(&audit));
+
+    let report = raqib(d, &["report", "hits", "--since", "1d", "--format", "json"]);
+    assert!(report.status.success(), "{}", text(&report));
+    let v: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(v["cameras"][0]["camera"], "road");
+    assert_eq!((v["cameras"][0]["alerts"].as_u64(), v["cameras"][0]["open"].as_u64()), (Some(1), Some(1)));
+    let csv = raqib(d, &["report", "hits"]);
+    let out = String::from_utf8_lossy(&csv.stdout);
+    assert!(out.starts_with("camera,alerts,confirmed,rejected,open,overdue,false_hit_share,rejected_misread,"), "{out}");
+    assert!(out.contains("\nroad,1,0,0,1,0,0.000,0,"), "{out}");
+    let bad = raqib(d, &["report", "hits", "--since", "last week"]);
+    assert!(!bad.status.success() && text(&bad).contains("--since"), "{}", text(&bad));
+}

@@ -75,7 +75,10 @@ impl From<raqib_watchlist::Error> for ApiError {
 impl From<raqib_events::Error> for ApiError {
     fn from(e: raqib_events::Error) -> Self {
         match e {
-            raqib_events::Error::Search(m) | raqib_events::Error::InvalidId(m) => ApiError::bad_request(m),
+            raqib_events::Error::Search(m) | raqib_events::Error::InvalidId(m) | raqib_events::Error::Invalid(m) => {
+                ApiError::bad_request(m)
+            }
+            raqib_events::Error::Decision(m) => ApiError { status: StatusCode::CONFLICT, message: m },
             raqib_events::Error::NoAlert(_) => ApiError::not_found(e.to_string()),
             raqib_events::Error::Audit(e) => {
                 tracing::error!(error = %e, "cannot write the audit log: request refused");

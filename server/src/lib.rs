@@ -32,6 +32,7 @@ pub mod console;
 pub mod error;
 pub mod live;
 pub mod metrics;
+mod overdue;
 mod security;
 mod serve;
 pub mod sinks;
@@ -49,7 +50,7 @@ use raqib_events::bus::{Event, EventBus};
 pub use config::{MqttConfig, ServerConfig, WebhookConfig};
 pub use error::{Error, Result};
 pub use metrics::Metrics;
-pub use state::{AppState, Node};
+pub use state::{AppState, Node, Rules};
 pub use users::{Role, UserStore};
 
 /// A running server: its own tokio runtime on background threads.
@@ -64,12 +65,12 @@ pub struct Server {
 
 impl Server {
     /// Opens the stores under `data_dir`, binds `config.bind`, starts serving, follows `bus`
-    /// for new alerts (to wake live streams and sinks at once) and starts the sinks. Searches
-    /// use `policy` (`[analysis]`: fuzzy plate distance, face match threshold), the same one the
-    /// analysis runs under.
+    /// for new alerts (to wake live streams and sinks at once), starts the sinks and the
+    /// overdue-alert watch. Searches and retro-hits use `rules` (`[analysis]`, `[alerts]`,
+    /// `[retention]`), the same ones the analysis runs under.
     pub fn start(
         config: ServerConfig,
-        policy: raqib_core::AnalysisPolicy,
+        rules: Rules,
         data_dir: &Path,
         node_name: &str,
         node: Arc<dyn Node>,
@@ -77,7 +78,8 @@ impl Server {
         bus: &EventBus,
     ) -> Result<Server> {
         config.validate()?;
-        policy.validate().map_err(|e| Error::InvalidConfig { key: e.key, message: e.message })?;
+        rules.analysis.validate().map_err(|e| Error::InvalidConfig { key: e.key, message: e.message })?;
+        rules.alerts.validate().map_err(|e| Error::InvalidConfig { key: "alerts", message: e.to_string() })?;
         metrics.attach(node.clone());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -86,7 +88,7 @@ impl Server {
             .build()
             .map_err(|e| Error::Serve { addr: config.bind.to_string(), source: e })?;
         let bind = config.bind;
-        let state = Arc::new(AppState::open(config, policy, data_dir, node_name, node, metrics)?);
+        let state = Arc::new(AppState::open(config, rules, data_dir, node_name, node, metrics)?);
         // Bound with std and handed to tokio, so starting works from any thread (also one that
         // already runs a tokio runtime, as tests do).
         let serve_err = |e| Error::Serve { addr: bind.to_string(), source: e };
@@ -120,6 +122,7 @@ impl Server {
             let _entered = runtime.enter();
             sinks::start(&runtime, &state)?;
         }
+        runtime.spawn(overdue::watch(state.clone()));
         // Alerts are stored before they are published: a bus event means the store has them.
         let sub = bus.subscribe(1000);
         let stop_bus = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -42,6 +42,7 @@ pub struct Metrics {
     purged: Family<Labels, Counter>,
     refused: Counter,
     closed_for_room: Counter,
+    overdue: Gauge,
     node: Arc<OnceLock<Arc<dyn Node>>>,
 }
 
@@ -146,6 +147,12 @@ impl Metrics {
             "Idle connections closed to make room for a newer one at a connection limit",
             closed_for_room.clone(),
         );
+        let overdue = Gauge::default();
+        registry.register(
+            "raqib_alerts_overdue",
+            "Alerts past their verification deadline (alerts.deadline_minutes) still neither confirmed nor rejected",
+            overdue.clone(),
+        );
         let node = Arc::new(OnceLock::new());
         registry.register_collector(Box::new(CameraCollector { node: node.clone(), waiting }));
         Arc::new(Metrics {
@@ -159,6 +166,7 @@ impl Metrics {
             purged,
             refused,
             closed_for_room,
+            overdue,
             node,
         })
     }
@@ -204,6 +212,10 @@ impl Metrics {
         if n > 0 {
             self.closed_for_room.inc_by(n as u64);
         }
+    }
+
+    pub(crate) fn set_overdue(&self, n: u64) {
+        self.overdue.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     pub(crate) fn sink_delivered(&self, sink: &str) {

@@ -30,6 +30,19 @@ pub trait Node: Send + Sync + 'static {
     fn face_model(&self) -> String;
 }
 
+/// The node's rules the server applies: `[analysis]` (fuzzy distance and face threshold of
+/// searches and retro-hits), `[alerts]` (deadlines, rejection reasons) and `[retention]` (how far
+/// back a retro-hit check looks). The same values the analysis and the purge run under.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// `[analysis]`.
+    pub analysis: raqib_core::AnalysisPolicy,
+    /// `[alerts]`.
+    pub alerts: raqib_events::handling::HandlingPolicy,
+    /// `[retention]`.
+    pub retention: raqib_events::retention::RetentionPolicy,
+}
+
 /// Uploaded photos decoded and embedded at once (with `server.max_upload_pixels`, a memory
 /// bound: 2 × 16 Mpx × 4 bytes by default).
 pub const UPLOAD_SLOTS: usize = 2;
@@ -37,8 +50,8 @@ pub const UPLOAD_SLOTS: usize = 2;
 /// Shared state of the server.
 pub struct AppState {
     pub(crate) config: ServerConfig,
-    /// `[analysis]`: the fuzzy distance and face threshold of searches.
-    pub(crate) policy: raqib_core::AnalysisPolicy,
+    /// `[analysis]`, `[alerts]`, `[retention]`.
+    pub(crate) rules: Rules,
     pub(crate) node_name: String,
     pub(crate) node: Arc<dyn Node>,
     events: Mutex<EventStore>,
@@ -87,18 +100,20 @@ impl AppState {
     /// Opens the stores under `data_dir` (`events.db`, `watchlist.db`, `users.db`).
     pub fn open(
         config: ServerConfig,
-        policy: raqib_core::AnalysisPolicy,
+        rules: Rules,
         data_dir: &Path,
         node_name: &str,
         node: Arc<dyn Node>,
         metrics: Arc<Metrics>,
     ) -> Result<AppState> {
+        let mut events = EventStore::open(&data_dir.join("events.db"))?;
+        events.set_handling(rules.alerts.clone());
         Ok(AppState {
             config,
-            policy,
+            rules,
             node_name: node_name.to_owned(),
             node,
-            events: Mutex::new(EventStore::open(&data_dir.join("events.db"))?),
+            events: Mutex::new(events),
             watchlist: Mutex::new(Store::open(&data_dir.join("watchlist.db"))?),
             users: Mutex::new(UserStore::open(&data_dir.join("users.db"))?),
             metrics,

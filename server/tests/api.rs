@@ -282,7 +282,7 @@ async fn an_analyst_deletes_an_alert_with_a_reason_audited_first() {
     let http = reqwest::Client::new();
     let (op, ana) = (login(&base, "op").await, login(&base, "ana").await);
     assert!(raise(dir.path(), &bus, "12345-ب-6"));
-    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    assert!(common::raise_on(dir.path(), &bus, "12345-ب-6", "road"));
     let delete = |path: String, token: &str| http.delete(format!("{base}{path}")).bearer_auth(token).send();
     let count = || -> i64 {
         let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();

@@ -281,16 +281,9 @@ async fn a_failing_events_store_shows_in_the_console_api_readiness_and_metrics()
     let config = ServerConfig { bind: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
     let metrics = raqib_server::Metrics::new(std::sync::Arc::new(|| 0));
     let node = std::sync::Arc::new(FailingStoreNode);
-    let server = raqib_server::Server::start(
-        config,
-        raqib_core::AnalysisPolicy::default(),
-        dir.path(),
-        "node-1",
-        node,
-        metrics,
-        &bus,
-    )
-    .unwrap();
+    let server =
+        raqib_server::Server::start(config, raqib_server::Rules::default(), dir.path(), "node-1", node, metrics, &bus)
+            .unwrap();
     let base = format!("http://{}", server.addr());
     let http = reqwest::Client::new();
     let op = login(&base, "op").await;

@@ -1,4 +1,5 @@
-//! Alerts: list (paged, filtered), one alert with its history, acknowledge/escalate, snapshots.
+//! Alerts: list (paged, filtered), one alert with its history, acknowledge/escalate, confirm or
+//! reject with a reason ([`raqib_events::handling`]), snapshots, evidence.
 
 use std::sync::Arc;
 
@@ -26,6 +27,9 @@ pub(crate) struct ListQuery {
     offset: Option<usize>,
 }
 
+/// The states an alert can be in.
+const STATES: [&str; 5] = ["new", "acknowledged", "escalated", "confirmed", "rejected"];
+
 pub(crate) fn time(name: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     v.filter(|s| !s.is_empty())
         .map(|s| {
@@ -48,9 +52,9 @@ pub(crate) async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Operator, &state, "listing alerts").await?;
     if let Some(s) = q.state.as_deref()
-        && !["new", "acknowledged", "escalated"].contains(&s)
+        && !STATES.contains(&s)
     {
-        return Err(ApiError::bad_request(format!("state: `{s}` is not new, acknowledged or escalated")));
+        return Err(ApiError::bad_request(format!("state: `{s}` is not one of {}", STATES.join(", "))));
     }
     let filter = AlertFilter {
         since: time("since", q.since.as_deref())?,
@@ -129,6 +133,9 @@ pub(crate) async fn delete(
 pub(crate) struct ActBody {
     #[serde(default)]
     comment: String,
+    /// A rejection's reason (one of `[alerts] reject_reasons`).
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 async fn act(
@@ -145,12 +152,11 @@ async fn act(
     }
     state
         .blocking(move |state| {
-            let alert = state.events().act_on_alert(id, action, &caller.0.name, body.comment.trim())?;
-            let name = match action {
-                AlertAction::Acknowledge => "alert.acknowledge",
-                AlertAction::Escalate => "alert.escalate",
-            };
-            audit(state, &caller, name, Some(&id.to_string()), Some(body.comment.trim()), None)?;
+            let comment = body.comment.trim();
+            let alert = state.events().act_on_alert(id, action, &caller.0.name, comment, body.reason.as_deref())?;
+            let name = format!("alert.{}", action.as_str());
+            let detail = body.reason.as_deref().map(|r| format!("reason: {}", r.trim()));
+            audit(state, &caller, &name, Some(&id.to_string()), Some(comment), detail.as_deref())?;
             state.alerts_changed();
             Ok(Json(alert).into_response())
         })
@@ -165,6 +171,42 @@ pub(crate) async fn acknowledge(
     body: Option<Json<ActBody>>,
 ) -> Result<Response, ApiError> {
     act(state, caller, id, AlertAction::Acknowledge, body.map(|b| b.0).unwrap_or_default()).await
+}
+
+/// `POST /api/alerts/{id}/confirm {comment}`: the hit is verified against the image. Final.
+pub(crate) async fn confirm(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<ActBody>>,
+) -> Result<Response, ApiError> {
+    act(state, caller, id, AlertAction::Confirm, body.map(|b| b.0).unwrap_or_default()).await
+}
+
+/// `POST /api/alerts/{id}/reject {reason, comment}`: a false hit, with one of the configured
+/// reasons. Final.
+pub(crate) async fn reject(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<ActBody>>,
+) -> Result<Response, ApiError> {
+    act(state, caller, id, AlertAction::Reject, body.map(|b| b.0).unwrap_or_default()).await
+}
+
+/// `GET /api/alerts/policy`: the rejection reasons and the deadline of each priority (minutes),
+/// for the console's forms and timers.
+pub(crate) async fn policy(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Role::Operator, &state, "reading the alert policy").await?;
+    let p = &state.rules.alerts;
+    Ok(Json(serde_json::json!({
+        "reject_reasons": p.reject_reasons,
+        "deadline_minutes": p.deadlines_by_priority(),
+        "repeat_window_s": p.repeat_window_s,
+    })))
 }
 
 /// `POST /api/alerts/{id}/escalate {comment}`.

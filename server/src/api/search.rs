@@ -82,7 +82,7 @@ fn search_reads(
         who,
         &plate,
         mode,
-        state.policy.plate_max_distance,
+        state.rules.analysis.plate_max_distance,
         limit,
     )?;
     let mode = mode.as_str();
@@ -179,7 +179,8 @@ pub(crate) async fn face(
     state
         .blocking(move |state| {
             let snapshot = Snapshot::load(&state.watchlist(), &state.node.face_model())?;
-            let matches = snapshot.match_face(&probe, 5, state.policy.face_match_threshold, chrono::Utc::now())?;
+            let matches =
+                snapshot.match_face(&probe, 5, state.rules.analysis.face_match_threshold, chrono::Utc::now())?;
             let ids: Vec<i64> = matches.iter().map(|m| m.person.id).collect();
             let sightings = state.events().alerts_of_persons(&ids, 200)?;
             let detail = format!("{} person(s), {} sighting(s)", matches.len(), sightings.len());

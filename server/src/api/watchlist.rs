@@ -30,7 +30,9 @@ pub(crate) async fn plates(
 }
 
 /// `POST /api/watchlist/plates` with a JSON entry (`plate`, `category`, optional `priority`,
-/// `case_ref`, `expires_at`, …).
+/// `case_ref`, `expires_at`, …). The new entry is checked against the reads stored within
+/// retention at once ([`raqib_events::EventStore::retro_hits`]); the answer lists the retro
+/// alerts raised (`retro_alerts`), and the check is audited (`watchlist.retro_check`).
 pub(crate) async fn add_plate(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -41,9 +43,29 @@ pub(crate) async fn add_plate(
     state
         .blocking(move |state| {
             let entry = state.watchlist().add_plate(&new, Actor::new(&caller.0.name, new.case_ref.as_deref()))?;
-            Ok((StatusCode::CREATED, Json(serde_json::json!({ "entry": entry }))))
+            let retro = retro_check(state, &caller, std::slice::from_ref(&entry))?;
+            Ok((StatusCode::CREATED, Json(serde_json::json!({ "entry": entry, "retro_alerts": retro }))))
         })
         .await
+}
+
+/// Retro-hits of entries just added: raised, audited, consoles woken.
+fn retro_check(
+    state: &AppState,
+    caller: &Caller,
+    entries: &[raqib_watchlist::PlateEntry],
+) -> Result<Vec<raqib_events::alerts::AlertId>, ApiError> {
+    let now = chrono::Utc::now();
+    let since = state.rules.retention.cutoffs(now).reads.unwrap_or(now);
+    let raised = state.events().retro_hits(entries, state.rules.analysis.plate_max_distance, since, now)?;
+    let ids: Vec<String> = raised.iter().map(ToString::to_string).collect();
+    let targets: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+    let detail = format!("reads since {}: {} retro alert(s) {}", since.to_rfc3339(), raised.len(), ids.join(" "));
+    audit(state, caller, "watchlist.retro_check", Some(&targets.join(",")), None, Some(detail.trim_end()))?;
+    if !raised.is_empty() {
+        state.alerts_changed();
+    }
+    Ok(raised)
 }
 
 #[derive(Deserialize)]

@@ -59,22 +59,24 @@ pub fn data_dir(plates: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Starts a server on a free loopback port.
 pub fn start(dir: &Path, config: ServerConfig, bus: &EventBus) -> Server {
+    start_with(dir, config, raqib_server::Rules::default(), bus)
+}
+
+/// [`start`] under these `[analysis]`, `[alerts]` and `[retention]` rules.
+pub fn start_with(dir: &Path, config: ServerConfig, rules: raqib_server::Rules, bus: &EventBus) -> Server {
     let config = ServerConfig { bind: "127.0.0.1:0".parse().unwrap(), ..config };
-    Server::start(
-        config,
-        raqib_core::AnalysisPolicy::default(),
-        dir,
-        "node-1",
-        Arc::new(FakeNode),
-        Metrics::new(Arc::new(|| 0)),
-        bus,
-    )
-    .unwrap()
+    Server::start(config, rules, dir, "node-1", Arc::new(FakeNode), Metrics::new(Arc::new(|| 0)), bus).unwrap()
 }
 
 /// A read of `plate` by camera `gate`, matched against the watchlist, stored and published
 /// exactly as `raqib run` does; returns whether it hit.
 pub fn raise(dir: &Path, bus: &EventBus, plate: &str) -> bool {
+    raise_on(dir, bus, plate, "gate")
+}
+
+/// [`raise`] on camera `camera`: the same entry on the same camera within the repeat window
+/// (`[alerts] repeat_window_s`, 5 min by default) is one alert, counting the repeats.
+pub fn raise_on(dir: &Path, bus: &EventBus, plate: &str, camera: &str) -> bool {
     let text = PlateText::parse(plate, None).unwrap();
     let store = Store::open(&dir.join("watchlist.db")).unwrap();
     let hits =
@@ -95,9 +97,9 @@ pub fn raise(dir: &Path, bus: &EventBus, plate: &str) -> bool {
         frame_image: Some(Arc::new(RgbImage { width: 8, height: 8, data: vec![120; 192] })),
     };
     let at = Utc::now();
-    EventStore::open(&dir.join("events.db")).unwrap().record_at("gate", at, &event, &hits, None).unwrap();
+    EventStore::open(&dir.join("events.db")).unwrap().record_at(camera, at, &event, &hits, None).unwrap();
     let hit = !hits.is_empty();
-    bus.publish(Event::PlateRead { source: "gate".into(), at, location: None, read: Box::new(event), hits });
+    bus.publish(Event::PlateRead { source: camera.into(), at, location: None, read: Box::new(event), hits });
     hit
 }
 

@@ -1,0 +1,199 @@
+//! The hit workflow over the API against a real server: confirm and reject with a configured
+//! reason (final, audited, in the evidence package), the policy the console reads, alerts that
+//! pass their deadline marked overdue (audited, counted in `/metrics`), repeats counted on one
+//! alert, and retro-hits when an entry is added.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, reason = "tests: a failure panics by design")]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::{data_dir, login, raise, raise_on, start, start_with};
+use raqib_events::EventStore;
+use raqib_events::bus::EventBus;
+use raqib_events::handling::{Deadlines, HandlingPolicy};
+use raqib_server::{Rules, ServerConfig};
+use raqib_watchlist::Store;
+
+async fn post(base: &str, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new().post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or_default())
+}
+
+async fn get(base: &str, token: &str, path: &str) -> serde_json::Value {
+    let r = reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+fn audit_actions(dir: &std::path::Path) -> Vec<raqib_watchlist::audit::AuditRecord> {
+    Store::open(&dir.join("watchlist.db")).unwrap().audit_log(1000).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_confirms_one_hit_and_rejects_another_with_a_reason_final_and_audited() {
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle"), ("777-د-1", "wanted_owner")]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let (op, ana) = (login(&base, "op").await, login(&base, "ana").await);
+    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    assert!(raise(dir.path(), &bus, "777-د-1"));
+
+    let policy = get(&base, &op, "/api/alerts/policy").await;
+    assert_eq!(policy["reject_reasons"][0], "misread");
+    assert_eq!(policy["deadline_minutes"]["critical"], 10.0);
+
+    let (s, body) = post(&base, &op, "/api/alerts/p2/reject", serde_json::json!({ "comment": "no" })).await;
+    assert_eq!(s, 400, "a rejection needs a reason: {body}");
+    let (s, _) = post(&base, &op, "/api/alerts/p2/reject", serde_json::json!({ "reason": "bored" })).await;
+    assert_eq!(s, 400);
+    let (s, a) =
+        post(&base, &op, "/api/alerts/p1/confirm", serde_json::json!({ "comment": "matches, patrol sent" })).await;
+    assert_eq!((s, a["state"].as_str()), (200, Some("confirmed")));
+    let (s, a) = post(
+        &base,
+        &op,
+        "/api/alerts/p2/reject",
+        serde_json::json!({ "reason": "misread", "comment": "plate reads 177-د-1" }),
+    )
+    .await;
+    assert_eq!((s, a["state"].as_str()), (200, Some("rejected")));
+    let (s, _) = post(&base, &op, "/api/alerts/p2/confirm", serde_json::json!({})).await;
+    assert_eq!(s, 409, "a decision is final");
+    let rejected = get(&base, &op, "/api/alerts?state=rejected").await;
+    assert_eq!(rejected["alerts"].as_array().unwrap().len(), 1);
+
+    let one = get(&base, &op, "/api/alerts/p2").await;
+    assert_eq!(one["actions"][0]["action"], "reject");
+    assert_eq!(one["actions"][0]["reason"], "misread");
+    assert_eq!(one["actions"][0]["actor"], "op");
+
+    let audit = audit_actions(dir.path());
+    let reject = audit.iter().find(|r| r.action == "alert.reject").unwrap();
+    assert_eq!((reject.actor.as_str(), reject.target.as_deref()), ("op", Some("p2")));
+    assert!(reject.detail.as_deref().unwrap().contains("misread"));
+    assert!(audit.iter().any(|r| r.action == "alert.confirm" && r.target.as_deref() == Some("p1")));
+
+    // The evidence package carries the decision.
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/alerts/p2/evidence.zip?reason=CASE-1"))
+        .bearer_auth(&ana)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let zip = r.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("alert.json").unwrap(), &mut text).unwrap();
+    let alert: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(alert["actions"][0]["reason"], "misread");
+    assert_eq!(alert["alert"]["state"], "rejected");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_left_open_past_its_deadline_is_marked_overdue_audited_and_counted() {
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle"), ("777-د-1", "stolen_vehicle")]);
+    let bus = EventBus::new();
+    // High priority: 3 s to decide.
+    let alerts =
+        HandlingPolicy { deadline_minutes: Deadlines { high: 0.05, ..Default::default() }, ..Default::default() };
+    let server = start_with(dir.path(), ServerConfig::default(), Rules { alerts, ..Default::default() }, &bus);
+    let base = format!("http://{}", server.addr());
+    let op = login(&base, "op").await;
+    assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    assert!(raise(dir.path(), &bus, "777-د-1"));
+    let fresh = get(&base, &op, "/api/alerts/p1").await;
+    assert!(fresh["alert"]["overdue_at"].is_null());
+    // One is decided in time; the other is left open.
+    let (s, _) = post(&base, &op, "/api/alerts/p2/confirm", serde_json::json!({})).await;
+    assert_eq!(s, 200);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let a = get(&base, &op, "/api/alerts/p1").await;
+        if !a["alert"]["overdue_at"].is_null() {
+            assert_eq!(a["actions"][0]["action"], "overdue");
+            assert_eq!(a["actions"][0]["actor"], "raqib");
+            break;
+        }
+        assert!(Instant::now() < deadline, "p1 never became overdue: {a}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(get(&base, &op, "/api/alerts/p2").await["alert"]["overdue_at"].is_null(), "decided in time");
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "raqib_alerts_overdue 1"), "{metrics}");
+    let audit = audit_actions(dir.path());
+    let overdue: Vec<_> = audit.iter().filter(|r| r.action == "alert.overdue").collect();
+    assert_eq!(overdue.len(), 1, "marked once");
+    assert_eq!((overdue[0].actor.as_str(), overdue[0].target.as_deref()), ("raqib", Some("p1")));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repeats_count_on_one_alert_and_a_new_entry_raises_retro_alerts_within_retention_only() {
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle")]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let (op, boss) = (login(&base, "op").await, login(&base, "boss").await);
+    for _ in 0..3 {
+        assert!(raise(dir.path(), &bus, "12345-ب-6"));
+    }
+    assert!(raise_on(dir.path(), &bus, "12345-ب-6", "road"));
+    let listed = get(&base, &op, "/api/alerts").await;
+    let alerts = listed["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 2, "{listed}");
+    let gate = alerts.iter().find(|a| a["camera"] == "gate").unwrap();
+    assert_eq!(gate["repeats"], 2);
+
+    // Reads of a plate nobody listed yet: one 3 days ago, one 40 days ago (reads are kept 30).
+    assert!(!raise(dir.path(), &bus, "48213-أ-9"));
+    {
+        let mut events = EventStore::open(&dir.path().join("events.db")).unwrap();
+        let plate = raqib_core::PlateText::parse("48213-أ-9", None).unwrap();
+        let mut event = raqib_events::records::PlateEvent {
+            track: 9,
+            plate,
+            confidence: 0.9,
+            reads: 4,
+            frames: 4,
+            first_seen_s: None,
+            last_seen_s: None,
+            best_frame: 1,
+            best_time_s: None,
+            bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
+            crop_jpeg: common::tiny_jpeg(),
+            positions: vec![],
+            frame_image: None,
+        };
+        events.record_at("road", Utc::now() - chrono::Duration::days(40), &event, &[], Some((33.6, -7.6))).unwrap();
+        event.track = 10;
+        events.record_at("road", Utc::now() - chrono::Duration::days(3), &event, &[], Some((33.5, -7.5))).unwrap();
+    }
+    let (s, added) = post(
+        &base,
+        &boss,
+        "/api/watchlist/plates",
+        serde_json::json!({ "plate": "48213-A-9", "category": "stolen_vehicle" }),
+    )
+    .await;
+    assert_eq!(s, 201, "{added}");
+    // Today's read and the one 3 days old; not the one past retention.
+    let retro = added["retro_alerts"].as_array().unwrap();
+    assert_eq!(retro.len(), 2, "{added}");
+    let listed = get(&base, &op, "/api/alerts").await;
+    let retro_alerts: Vec<_> = listed["alerts"].as_array().unwrap().iter().filter(|a| a["retro"] == true).collect();
+    assert_eq!(retro_alerts.len(), 2);
+    let old = retro_alerts.iter().find(|a| a["lat"] == 33.5).unwrap();
+    let seen = chrono::DateTime::parse_from_rfc3339(old["seen_at"].as_str().unwrap()).unwrap();
+    assert!(Utc::now() - seen.with_timezone(&Utc) > chrono::Duration::days(2), "the sighting keeps its time: {old}");
+    let audit = audit_actions(dir.path());
+    let check = audit.iter().find(|r| r.action == "watchlist.retro_check").unwrap();
+    assert!(check.detail.as_deref().unwrap().contains("2 retro alert(s)"), "{check:?}");
+    server.stop();
+}
