@@ -42,6 +42,9 @@ pub struct AnalysisPolicy {
     /// is not reported again by it (a face track broken into pieces raises one alert). Bounds
     /// 0–86 400, default 30.
     pub face_repeat_seconds: u64,
+    /// The node's local time, minutes east of UTC, for watchlist entries active on certain days
+    /// and hours (Morocco: 60, or 0 during Ramadan). Bounds −720 to 840, default 0.
+    pub local_utc_offset_minutes: i32,
 }
 
 impl Default for AnalysisPolicy {
@@ -54,6 +57,7 @@ impl Default for AnalysisPolicy {
             single_read_confidence: 0.9,
             min_vote_confidence: 0.5,
             face_repeat_seconds: 30,
+            local_utc_offset_minutes: 0,
         }
     }
 }
@@ -99,12 +103,19 @@ impl AnalysisPolicy {
         within("single_read_confidence", f64::from(self.single_read_confidence), 0.5, 1.0)?;
         within("min_vote_confidence", f64::from(self.min_vote_confidence), 0.0, 1.0)?;
         within("face_repeat_seconds", self.face_repeat_seconds as f64, 0.0, 86_400.0)?;
+        within("local_utc_offset_minutes", f64::from(self.local_utc_offset_minutes), -720.0, 840.0)?;
         Ok(())
     }
 
     /// [`full_frame_interval_ms`](Self::full_frame_interval_ms) as a duration.
     pub fn full_frame_interval(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.full_frame_interval_ms)
+    }
+
+    /// The node's local time zone ([`local_utc_offset_minutes`](Self::local_utc_offset_minutes)).
+    pub fn local_offset(&self) -> chrono::FixedOffset {
+        use chrono::Offset;
+        chrono::FixedOffset::east_opt(self.local_utc_offset_minutes * 60).unwrap_or(chrono::Utc.fix())
     }
 
     /// [`face_repeat_seconds`](Self::face_repeat_seconds) as a duration.

@@ -157,7 +157,39 @@ pub struct Alert {
     pub due_at: DateTime<Utc>,
     /// When it was found past that deadline still open (it stays set once decided late).
     pub overdue_at: Option<DateTime<Utc>>,
+    /// The covert list of its entry: shown only to users given that list.
+    pub covert_list: Option<String>,
 }
+
+/// Which alerts a reader may see: covert alerts only with their list.
+#[derive(Debug, Clone, Copy)]
+pub enum Visibility<'a> {
+    /// Every alert (the node itself, the CLI).
+    All,
+    /// Alerts of no covert list, and those of these lists (an operator; none: a webhook, MQTT).
+    Lists(&'a [String]),
+}
+
+impl Visibility<'_> {
+    /// `NULL` (all) or the lists joined with `,` for the SQL filter [`VISIBLE`].
+    fn param(self) -> Option<String> {
+        match self {
+            Visibility::All => None,
+            Visibility::Lists(l) => Some(l.join(",")),
+        }
+    }
+
+    /// Whether `alert` may be seen.
+    pub fn allows(self, alert: &Alert) -> bool {
+        match (self, &alert.covert_list) {
+            (Visibility::All, _) | (_, None) => true,
+            (Visibility::Lists(l), Some(c)) => l.iter().any(|x| x == c),
+        }
+    }
+}
+
+/// The visibility condition over [`ALERTS`], its lists bound as `?V`.
+const VISIBLE: &str = "(?V IS NULL OR covert_list IS NULL OR instr(',' || ?V || ',', ',' || covert_list || ',') > 0)";
 
 /// What an operator does to an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -227,6 +259,8 @@ pub struct AlertFilter {
     pub category: Option<String>,
     /// Only this state.
     pub state: Option<String>,
+    /// Covert alerts shown: `None` all (the node itself), else only those of these lists.
+    pub lists: Option<Vec<String>>,
     /// Page size (capped at 500).
     pub limit: usize,
     /// Rows to skip.
@@ -248,11 +282,12 @@ SELECT 'p' AS k, h.id AS row_id, r.source AS camera, h.raised_at AS raised_at, h
        h.score AS score, r.id AS read_id, r.lat AS lat, r.lon AS lon, r.frame_jpeg IS NOT NULL AS has_frame,
        h.state AS state, r.seen_at AS seen_at, h.retro AS retro,
        (SELECT count(*) FROM hits x WHERE x.repeat_of = h.id) AS repeats,
-       (SELECT max(x.raised_at) FROM hits x WHERE x.repeat_of = h.id) AS last_repeat_at, h.overdue_at AS overdue_at
+       (SELECT max(x.raised_at) FROM hits x WHERE x.repeat_of = h.id) AS last_repeat_at, h.overdue_at AS overdue_at,
+       h.covert_list AS covert_list
 FROM hits h JOIN plate_reads r ON r.id = h.read_id WHERE h.repeat_of IS NULL
 UNION ALL
 SELECT 'f', f.id, f.source, f.raised_at, f.category, f.priority, f.name, NULL, CAST(f.person_id AS TEXT), 'face',
-       f.similarity, NULL, NULL, NULL, 0, f.state, f.raised_at, 0, 0, NULL, f.overdue_at
+       f.similarity, NULL, NULL, NULL, 0, f.state, f.raised_at, 0, 0, NULL, f.overdue_at, NULL
 FROM face_hits f";
 
 fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
@@ -282,19 +317,29 @@ fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
         // Set by the store from its policy (`EventStore::finish`).
         due_at: DateTime::<Utc>::default(),
         overdue_at: r.get::<_, Option<String>>(20)?.as_deref().map(utc),
+        covert_list: r.get(21)?,
     })
 }
 
 impl EventStore {
     /// Alerts raised after `cursor`, oldest first, at most `limit`.
     pub fn alerts_after(&self, cursor: Cursor, limit: usize) -> Result<Vec<Alert>> {
+        self.alerts_after_visible(cursor, limit, Visibility::All)
+    }
+
+    /// [`EventStore::alerts_after`], only those `visibility` allows. The returned cursor
+    /// position is still exact: alerts not shown are skipped, never re-sent.
+    pub fn alerts_after_visible(&self, cursor: Cursor, limit: usize, visibility: Visibility<'_>) -> Result<Vec<Alert>> {
         let e = db_err(&self.path);
         let sql = format!(
-            "SELECT * FROM ({ALERTS}) WHERE (k = 'p' AND row_id > ?1) OR (k = 'f' AND row_id > ?2)
-             ORDER BY raised_at, k, row_id LIMIT ?3"
+            "SELECT * FROM ({ALERTS}) WHERE ((k = 'p' AND row_id > ?1) OR (k = 'f' AND row_id > ?2)) AND {}
+             ORDER BY raised_at, k, row_id LIMIT ?3",
+            VISIBLE.replace("?V", "?4")
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
-        let rows = stmt.query_map(params![cursor.plate, cursor.face, limit as i64], alert_from).map_err(&e)?;
+        let rows = stmt
+            .query_map(params![cursor.plate, cursor.face, limit as i64, visibility.param()], alert_from)
+            .map_err(&e)?;
         self.finish(rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)?)
     }
 
@@ -321,7 +366,9 @@ impl EventStore {
             "SELECT * FROM ({ALERTS})
              WHERE (?1 IS NULL OR raised_at >= ?1) AND (?2 IS NULL OR raised_at < ?2)
                AND (?3 IS NULL OR camera = ?3) AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR state = ?5)
-             ORDER BY raised_at DESC, k, row_id DESC LIMIT ?6 OFFSET ?7"
+               AND {}
+             ORDER BY raised_at DESC, k, row_id DESC LIMIT ?6 OFFSET ?7",
+            VISIBLE.replace("?V", "?8")
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
         let rows = stmt
@@ -333,7 +380,8 @@ impl EventStore {
                     filter.category,
                     filter.state,
                     filter.limit.clamp(1, 500) as i64,
-                    filter.offset as i64
+                    filter.offset as i64,
+                    filter.lists.as_ref().map(|l| l.join(","))
                 ],
                 alert_from,
             )

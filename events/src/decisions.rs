@@ -19,6 +19,7 @@ ALTER TABLE hits ADD COLUMN retro INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN overdue_at TEXT;
 ALTER TABLE face_hits ADD COLUMN overdue_at TEXT;
 ALTER TABLE alert_actions ADD COLUMN reason TEXT;
+ALTER TABLE hits ADD COLUMN covert_list TEXT;
 CREATE INDEX hits_repeat_of ON hits(repeat_of) WHERE repeat_of IS NOT NULL;
 CREATE INDEX hits_entry ON hits(entry_id, raised_at);";
 
@@ -155,8 +156,8 @@ impl EventStore {
                 if distance == 0.0 { ("exact", 1.0) } else { ("fuzzy", (1.0 - distance / len).clamp(0.0, 1.0)) };
             tx.execute(
                 "INSERT INTO hits (read_id, raised_at, entry_id, entry_plate, category, priority, kind, score, entry_json,
-                                   retro)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)",
+                                   retro, covert_list)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)",
                 params![
                     read_id,
                     now.to_rfc3339(),
@@ -167,6 +168,7 @@ impl EventStore {
                     kind,
                     f64::from(score),
                     serde_json::to_string(entry).unwrap_or_default(),
+                    entry.scope.covert_list,
                 ],
             )
             .map_err(&e)?;

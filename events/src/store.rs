@@ -454,8 +454,8 @@ impl EventStore {
             };
             tx.execute(
                 "INSERT INTO hits (read_id, raised_at, entry_id, entry_plate, category, priority, kind, score, entry_json,
-                                   repeat_of)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                   repeat_of, covert_list)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     read_id,
                     at.to_rfc3339(),
@@ -467,6 +467,7 @@ impl EventStore {
                     f64::from(h.score),
                     serde_json::to_string(&h.entry).unwrap_or_default(),
                     repeat_of,
+                    h.entry.scope.covert_list,
                 ],
             )
             .map_err(&e)?;
@@ -572,6 +573,7 @@ pub(crate) mod tests_support {
                 expires_at: None,
                 notes: None,
                 person_id: None,
+                scope: Default::default(),
             },
             kind: MatchKind::Exact,
             distance: 0.0,
@@ -639,6 +641,7 @@ pub(crate) mod tests {
                     "DROP INDEX hits_repeat_of; DROP INDEX hits_entry;
                      ALTER TABLE hits DROP COLUMN repeat_of; ALTER TABLE hits DROP COLUMN retro;
                      ALTER TABLE hits DROP COLUMN overdue_at; ALTER TABLE face_hits DROP COLUMN overdue_at;
+                     ALTER TABLE hits DROP COLUMN covert_list;
                      ALTER TABLE alert_actions DROP COLUMN reason;
                      DROP INDEX plate_reads_origin; DROP INDEX face_hits_origin;
                      ALTER TABLE plate_reads DROP COLUMN origin; ALTER TABLE face_hits DROP COLUMN origin;

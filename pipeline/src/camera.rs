@@ -38,6 +38,17 @@ pub struct CameraConfig {
     /// cost of alert delay.
     #[serde(default = "default_rtsp_latency_ms")]
     pub rtsp_latency_ms: u32,
+    /// Allow-list mode (a gate): the watchlist category whose plates may pass; every other plate
+    /// this camera reads raises a `not_on_allow_list` alert. Unset: an ordinary camera.
+    #[serde(default)]
+    pub allow_list: Option<String>,
+    /// Priority of those alerts (`medium`).
+    #[serde(default = "default_allow_list_priority")]
+    pub allow_list_priority: raqib_watchlist::Priority,
+}
+
+fn default_allow_list_priority() -> raqib_watchlist::Priority {
+    raqib_watchlist::Priority::Medium
 }
 
 fn default_analysis_fps() -> f32 {
@@ -77,6 +88,20 @@ impl CameraConfig {
             gpsd: None,
             rtsp_transport: RtspTransport::default(),
             rtsp_latency_ms: default_rtsp_latency_ms(),
+            allow_list: None,
+            allow_list_priority: default_allow_list_priority(),
+        }
+    }
+
+    /// The hit policy's view of this camera ([`crate::stream::Place`]), at `location`.
+    pub fn place(&self, location: Option<(f64, f64)>) -> crate::stream::Place {
+        crate::stream::Place {
+            camera: self.id.clone(),
+            location,
+            allow_list: self
+                .allow_list
+                .clone()
+                .map(|category| crate::stream::AllowList { category, priority: self.allow_list_priority }),
         }
     }
 
@@ -129,6 +154,9 @@ impl CameraConfig {
             (None, None) => {}
             (Some(_), None) => return Err(bad("lon", "must be set together with lat".into())),
             (None, Some(_)) => return Err(bad("lat", "must be set together with lon".into())),
+        }
+        if let Some(c) = &self.allow_list {
+            raqib_watchlist::entry::validate_category_name(c).map_err(|e| bad("allow_list", e.to_string()))?;
         }
         if let Some(g) = &self.gpsd
             && g.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none()

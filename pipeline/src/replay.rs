@@ -148,7 +148,10 @@ pub fn replay_file(
             Outcome::Face(f) => file.faces.push(f),
         }
     };
-    let mut analysis = StreamAnalysis::new(policy);
+    // The file is its own camera: entries scoped to cameras or an area do not alert in a replay
+    // unless they name it.
+    let mut analysis = StreamAnalysis::new(policy)
+        .at(crate::stream::Place { camera: path.display().to_string(), ..Default::default() });
     let result = (|| -> crate::Result<()> {
         let mut source = FrameSource::open_file(path)?;
         let mut last_progress = Instant::now();

@@ -6,7 +6,9 @@
 //! its own.
 //!
 //! The hit policy is [`plate_hits`]: a finished read matches the watchlist snapshot with its
-//! per-position alternatives within [`AnalysisPolicy::plate_max_distance`]; face hits use
+//! per-position alternatives within [`AnalysisPolicy::plate_max_distance`], keeps the entries
+//! whose scope (days, hours, cameras, area) covers where and when it was read, and on an
+//! allow-list camera becomes a `not_on_allow_list` hit when no entry of its list matched; face hits use
 //! [`AnalysisPolicy::face_match_threshold`]; tracking and voting use the event parameters of the
 //! same policy.
 
@@ -18,7 +20,7 @@ use raqib_events::EventStore;
 use raqib_events::bus::{Event, EventBus};
 use raqib_models::FacePipeline;
 use raqib_models::plate::{FindTiming, PlateFinder, PlateRead};
-use raqib_watchlist::{FuzzyQuery, PlateMatch, Snapshot};
+use raqib_watchlist::{FuzzyQuery, MatchKind, PlateEntry, PlateMatch, Priority, Sighting, Snapshot};
 
 use crate::analyse::{AnalysisParams, PlateAnalyser};
 use crate::error::Result;
@@ -67,6 +69,31 @@ pub struct Source {
     pub location: Option<(f64, f64)>,
 }
 
+/// Where a stream's reads are made, for the hit policy: the camera, where it is (a patrol
+/// camera's place changes: [`StreamAnalysis::set_location`]), and its allow-list, if it has one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Place {
+    /// Camera id (or file name).
+    pub camera: String,
+    /// Latitude, longitude, when known.
+    pub location: Option<(f64, f64)>,
+    /// An allow-list camera (a gate) alerts on every plate that is not on this list.
+    pub allow_list: Option<AllowList>,
+}
+
+/// An allow-list camera's list: the watchlist entries of one category are the plates allowed
+/// through; any other plate read raises an alert of this priority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowList {
+    /// The category whose entries are allowed.
+    pub category: String,
+    /// Priority of a `not_on_allow_list` alert.
+    pub priority: Priority,
+}
+
+/// The category of the alerts an allow-list camera raises.
+pub const NOT_ON_ALLOW_LIST: &str = "not_on_allow_list";
+
 /// What one frame cost, for metrics and the bench.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FrameStats {
@@ -85,6 +112,7 @@ pub struct FrameStats {
 /// The analysis of one stream: plate tracking and voting, face tracking, and the hit policy.
 pub struct StreamAnalysis {
     policy: AnalysisPolicy,
+    place: Place,
     plates: PlateAnalyser,
     faces: FaceAnalyser,
 }
@@ -94,9 +122,21 @@ impl StreamAnalysis {
     pub fn new(policy: &AnalysisPolicy) -> Self {
         StreamAnalysis {
             policy: *policy,
+            place: Place::default(),
             plates: PlateAnalyser::new(AnalysisParams::from(policy)),
             faces: FaceAnalyser::new(FaceParams::from(policy)),
         }
+    }
+
+    /// The same, for reads made at `place` (scoped entries and allow-lists need it).
+    pub fn at(mut self, place: Place) -> Self {
+        self.place = place;
+        self
+    }
+
+    /// Where the camera is now (a patrol camera moves).
+    pub fn set_location(&mut self, location: Option<(f64, f64)>) {
+        self.place.location = location;
     }
 
     /// The policy it runs under.
@@ -164,23 +204,71 @@ impl StreamAnalysis {
     }
 
     fn decide(&self, read: PlateEvent, gallery: Option<&Snapshot>, now: DateTime<Utc>) -> Outcome {
-        let hits = plate_hits(&self.policy, &read, gallery, now);
+        let hits = plate_hits(&self.policy, &read, gallery, now, &self.place);
         Outcome::Plate { read, hits }
     }
 }
 
 /// The plate hit policy: the read, with every per-position alternative the recogniser gave,
 /// against the entries active at `now`, exact keys plus fuzzy matches within the policy's
-/// distance. No gallery: no hits.
+/// distance; of those, the entries whose scope covers `place` at `now` in local time. On an
+/// allow-list camera the list's own entries raise nothing, and a read that matched none of them
+/// (by the same exact and fuzzy rule) raises a `not_on_allow_list` hit. No gallery: no hits.
 pub fn plate_hits(
     policy: &AnalysisPolicy,
     read: &PlateEvent,
     gallery: Option<&Snapshot>,
     now: DateTime<Utc>,
+    place: &Place,
 ) -> Vec<PlateMatch> {
-    gallery
-        .map(|g| g.match_plate(&FuzzyQuery::with_alternatives(read.positions.clone()), policy.plate_max_distance, now))
-        .unwrap_or_default()
+    let Some(g) = gallery else { return Vec::new() };
+    let query = if read.positions.is_empty() {
+        FuzzyQuery::from_plate(&read.plate)
+    } else {
+        FuzzyQuery::with_alternatives(read.positions.clone())
+    };
+    let sighting =
+        Sighting { camera: &place.camera, location: place.location, local: now.with_timezone(&policy.local_offset()) };
+    let mut hits: Vec<PlateMatch> = g
+        .match_plate(&query, policy.plate_max_distance, now)
+        .into_iter()
+        .filter(|m| m.entry.scope.applies(&sighting))
+        .collect();
+    if let Some(allow) = &place.allow_list {
+        let allowed = hits.iter().any(|m| m.entry.category == allow.category);
+        hits.retain(|m| m.entry.category != allow.category);
+        if !allowed {
+            hits.insert(0, not_on_allow_list(read, allow));
+        }
+    }
+    hits
+}
+
+/// The hit an allow-list camera raises for a plate on none of its list's entries.
+fn not_on_allow_list(read: &PlateEvent, allow: &AllowList) -> PlateMatch {
+    PlateMatch {
+        entry: PlateEntry {
+            id: 0,
+            plate: read.plate.clone(),
+            original: read.plate.canonical().to_owned(),
+            country: read.plate.country().map(str::to_owned),
+            category: NOT_ON_ALLOW_LIST.to_owned(),
+            priority: allow.priority,
+            case_ref: None,
+            issuing_unit: None,
+            vehicle_make: None,
+            vehicle_colour: None,
+            valid_from: None,
+            expires_at: None,
+            notes: Some(format!("not on the allow-list `{}` of this camera", allow.category)),
+            person_id: None,
+            scope: Default::default(),
+        },
+        kind: MatchKind::NotOnAllowList,
+        distance: 0.0,
+        score: 1.0,
+        edits: vec![],
+    }
 }
 
 /// Takes outcomes: records, publishes, prints or counts them.
@@ -360,6 +448,66 @@ mod tests {
         let one_is_enough = AnalysisPolicy { min_reads: 1, ..AnalysisPolicy::default() };
         assert_eq!(texts(&drive(&one_is_enough, &once, Some(&g))), vec![("AB-123-CD".to_owned(), 1)]);
         assert_eq!(texts(&drive(&one_is_enough, &once, None)), vec![("AB-123-CD".to_owned(), 0)]);
+    }
+
+    /// Hits of `plate` (read in three frames) at `place` at `now`, as (category, match kind).
+    fn hits_at(g: &Snapshot, plate: &str, place: &Place, now: DateTime<Utc>) -> Vec<(String, &'static str)> {
+        let mut a = StreamAnalysis::new(&AnalysisPolicy { local_utc_offset_minutes: 60, ..AnalysisPolicy::default() })
+            .at(place.clone());
+        let mut out = Vec::new();
+        for i in 0..3 {
+            out.extend(a.push_found(&frame(i), vec![plate_read(plate, &[0.95; 9], None)], Some(g), now));
+        }
+        out.extend(a.finish(Some(g), now));
+        out.iter()
+            .flat_map(|o| match o {
+                Outcome::Plate { hits, .. } => {
+                    hits.iter().map(|h| (h.entry.category.clone(), h.kind.as_str())).collect()
+                }
+                Outcome::Face(_) => vec![],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scoped_entries_alert_on_their_cameras_days_and_hours_and_allow_list_cameras_on_strangers() {
+        let mut store = Store::open_in_memory().unwrap();
+        let actor = || Actor::new("test", Some("unit test"));
+        let add = |store: &mut Store, plate: &str, category: &str, f: &dyn Fn(&mut NewPlateEntry)| {
+            let mut e = NewPlateEntry { plate: plate.into(), category: category.into(), ..NewPlateEntry::default() };
+            f(&mut e);
+            store.add_plate(&e, actor()).unwrap();
+        };
+        add(&mut store, "12345-ب-6", "stolen_vehicle", &|e| e.cameras = Some("gate".into()));
+        add(&mut store, "777-د-1", "bolo", &|e| {
+            e.days = Some("mon-fri".into());
+            e.hours = Some("08:00-18:00".into());
+        });
+        store.upsert_category("residents", Priority::Low, "allowed through the gate", actor()).unwrap();
+        add(&mut store, "555-أ-2", "residents", &|_| {});
+        let g = Snapshot::load(&store, "test-face-model").unwrap();
+        let gate = Place { camera: "gate".into(), ..Place::default() };
+        let road = Place { camera: "road".into(), ..Place::default() };
+        // Monday 2026-12-07 09:30 local (UTC+1) is 08:30 UTC.
+        let monday = "2026-12-07T08:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let sunday = "2026-12-06T08:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(hits_at(&g, "12345-ب-6", &gate, monday), [("stolen_vehicle".into(), "exact")]);
+        assert!(hits_at(&g, "12345-ب-6", &road, monday).is_empty(), "another camera");
+        assert_eq!(hits_at(&g, "777-د-1", &road, monday).len(), 1);
+        assert!(hits_at(&g, "777-د-1", &road, sunday).is_empty(), "not on Sundays");
+        let evening = "2026-12-07T17:30:00Z".parse::<DateTime<Utc>>().unwrap(); // 18:30 local
+        assert!(hits_at(&g, "777-د-1", &road, evening).is_empty(), "after hours");
+
+        let allow = Place {
+            camera: "gate".into(),
+            allow_list: Some(AllowList { category: "residents".into(), priority: Priority::Medium }),
+            ..Place::default()
+        };
+        assert!(hits_at(&g, "555-أ-2", &allow, monday).is_empty(), "a resident");
+        assert_eq!(hits_at(&g, "999-و-9", &allow, monday), [(NOT_ON_ALLOW_LIST.into(), "not_on_allow_list")]);
+        // A stranger that is also listed raises both.
+        let both = hits_at(&g, "12345-ب-6", &allow, monday);
+        assert_eq!(both, [(NOT_ON_ALLOW_LIST.into(), "not_on_allow_list"), ("stolen_vehicle".into(), "exact")]);
     }
 
     #[test]

@@ -113,7 +113,8 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let metrics = raqib_server::Metrics::new(Arc::new(move || waiting.waiting()));
     let server = start_server(config, paths, opts, &live, metrics.clone(), &bus, backlog.clone())?;
     let policy = config.analysis;
-    let mut streams: Vec<StreamAnalysis> = cameras.iter().map(|_| StreamAnalysis::new(&policy)).collect();
+    let mut streams: Vec<StreamAnalysis> =
+        cameras.iter().map(|c| StreamAnalysis::new(&policy).at(c.place(places.place(c)))).collect();
     let started = Instant::now();
     let mut last_health = Instant::now();
     let purge_every = config.retention.purge_every();
@@ -139,6 +140,8 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         let t0 = Instant::now();
         let snap = watchlist.as_ref().map(|w| w.snapshot());
         let mut models = Models { plates: finder, faces: faces.as_mut() };
+        // A patrol camera's place moves: scoped entries are checked where it is now.
+        streams[i].set_location(places.place(&cameras[i]));
         let (outcomes, stats) = streams[i].push(&mut models, frame, snap.as_deref(), Utc::now())?;
         metrics.observe_stage("plates", stats.plates.as_secs_f64());
         if let Some(f) = stats.faces {

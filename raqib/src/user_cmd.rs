@@ -32,6 +32,17 @@ pub enum UserAction {
         /// User name.
         name: String,
     },
+    /// Give a user exactly these covert lists (none: take them all away); audited. Alerts of a
+    /// covert watchlist entry are shown only to users given its list.
+    Lists {
+        /// User name.
+        name: String,
+        /// List names (lowercase letters, digits, `_`, `-`).
+        lists: Vec<String>,
+        /// Why (case reference); required.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// Create an API token for an integration (printed once).
     Token {
         /// Integration name.
@@ -73,6 +84,27 @@ pub fn run(paths: &Paths, action: UserAction) -> anyhow::Result<()> {
             for (name, role, disabled) in users.users()? {
                 println!("{name}\t{}{}", role.as_str(), if disabled { "\tdisabled" } else { "" });
             }
+        }
+        UserAction::Lists { name, lists, reason } => {
+            let reason = raqib_core::Reason::required(reason.as_deref())?;
+            if !users.users()?.iter().any(|(n, _, _)| *n == name) {
+                bail!("no user `{name}`");
+            }
+            for l in &lists {
+                raqib_watchlist::entry::validate_list_name(l)?;
+            }
+            // Audited first: no covert access changes without its record.
+            let audit = raqib_watchlist::Store::open(&paths.data_dir.join("watchlist.db"))?;
+            let actor = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+            let detail = if lists.is_empty() { "no covert list".to_owned() } else { lists.join(",") };
+            audit.audit(
+                raqib_watchlist::Actor::new(&actor, Some(reason.as_str())),
+                "user.lists",
+                Some(&name),
+                Some(&detail),
+            )?;
+            users.set_lists(&name, &lists)?;
+            println!("user {name}: covert lists {detail}");
         }
         UserAction::Disable { name } => {
             users.disable_user(&name)?;

@@ -33,7 +33,7 @@ pub struct WatchlistArgs {
 #[derive(Debug, Subcommand)]
 enum WatchlistCommand {
     /// Add a plate (or update the same plate in the same category).
-    Add(AddPlate),
+    Add(Box<AddPlate>),
     /// Add a person (enrol their photos once the face pipeline is available).
     AddPerson(AddPerson),
     /// Remove a plate entry by id.
@@ -159,6 +159,21 @@ struct AddPlate {
     /// Free text.
     #[arg(long)]
     notes: Option<String>,
+    /// Alerts only on these days: `mon-fri`, `sat,sun` (local time, `analysis.local_utc_offset_minutes`).
+    #[arg(long)]
+    days: Option<String>,
+    /// Alerts only in these local hours: `07:00-19:00`, `22:00-06:00`.
+    #[arg(long)]
+    hours: Option<String>,
+    /// Alerts only on these cameras (comma-separated ids).
+    #[arg(long)]
+    cameras: Option<String>,
+    /// Alerts only within this circle: `lat,lon,radius_m`.
+    #[arg(long)]
+    area: Option<String>,
+    /// Covert: its alerts are shown only to users given this list (`raqib user lists`).
+    #[arg(long)]
+    covert_list: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -235,6 +250,11 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
                     valid_from: a.valid_from,
                     expires_at: a.expires,
                     notes: a.notes,
+                    days: a.days,
+                    hours: a.hours,
+                    cameras: a.cameras,
+                    area: a.area,
+                    covert_list: a.covert_list,
                 },
                 actor,
             )?;

@@ -169,8 +169,10 @@ fn adding_an_entry_raises_retro_hits_and_the_hit_report_counts_them_per_camera()
         };
         events.record("road", chrono::Utc::now() - chrono::Duration::days(2), &event, &[]).unwrap();
     }
-    let add =
-        raqib(d, &["watchlist", "add", "--plate", "48213-A-9", "--category", "stolen_vehicle", "--reason", "theft C-2"]);
+    let add = raqib(
+        d,
+        &["watchlist", "add", "--plate", "48213-A-9", "--category", "stolen_vehicle", "--reason", "theft C-2"],
+    );
     assert!(add.status.success(), "{}", text(&add));
     assert!(text(&add).contains("retro-hits: 1 past read(s) match: p1"), "{}", text(&add));
     let audit = raqib(d, &["audit", "list", "--json"]);
@@ -183,7 +185,10 @@ fn adding_an_entry_raises_retro_hits_and_the_hit_report_counts_them_per_camera()
     assert_eq!((v["cameras"][0]["alerts"].as_u64(), v["cameras"][0]["open"].as_u64()), (Some(1), Some(1)));
     let csv = raqib(d, &["report", "hits"]);
     let out = String::from_utf8_lossy(&csv.stdout);
-    assert!(out.starts_with("camera,alerts,confirmed,rejected,open,overdue,false_hit_share,rejected_misread,"), "{out}");
+    assert!(
+        out.starts_with("camera,alerts,confirmed,rejected,open,overdue,false_hit_share,rejected_misread,"),
+        "{out}"
+    );
     assert!(out.contains("\nroad,1,0,0,1,0,0.000,0,"), "{out}");
     let bad = raqib(d, &["report", "hits", "--since", "last week"]);
     assert!(!bad.status.success() && text(&bad).contains("--since"), "{}", text(&bad));

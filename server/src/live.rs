@@ -15,7 +15,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::Stream;
-use raqib_events::alerts::Cursor;
+use raqib_events::alerts::{Cursor, Visibility};
 use serde::Deserialize;
 
 use crate::auth::{ApiError, Caller, audit};
@@ -40,6 +40,7 @@ pub(crate) async fn stream(
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     caller.require(Role::Operator, &state, "watching live alerts").await?;
+    let caller_lists = caller.0.lists.clone();
     let token = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned).or(q.after);
     let given = match token.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => Some(t.parse::<Cursor>().map_err(|e| ApiError::bad_request(e.to_string()))?),
@@ -55,12 +56,18 @@ pub(crate) async fn stream(
             Ok(start)
         })
         .await?;
+    // Covert alerts reach only users given their list.
+    let lists = caller_lists;
     let mut wake = state.alerts.subscribe();
     let stream = async_stream(move |tx| async move {
         let mut cursor = start;
         let mut seen_tick = *wake.borrow_and_update();
         loop {
-            match state.events_off_workers(move |events| events.alerts_after(cursor, 100)).await {
+            let lists = lists.clone();
+            let visible = move |events: &mut raqib_events::EventStore| {
+                events.alerts_after_visible(cursor, 100, Visibility::Lists(&lists))
+            };
+            match state.events_off_workers(visible).await {
                 Ok(alerts) => {
                     for a in &alerts {
                         cursor.advance(a.id);

@@ -42,6 +42,13 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 );
 ";
 
+/// Migration 2: the covert lists a user is given, and the console language they chose.
+const LISTS_AND_LANGUAGE: &str = "ALTER TABLE users ADD COLUMN lists TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN language TEXT;";
+
+/// The console's languages.
+pub const LANGUAGES: [&str; 3] = ["ar", "fr", "en"];
+
 /// What a user may do. Each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +89,21 @@ pub struct Principal {
     pub name: String,
     /// Its role.
     pub role: Role,
+    /// Covert lists whose alerts this user may see (API tokens: none).
+    pub lists: Vec<String>,
+    /// Console language chosen (`ar`, `fr`, `en`), if any.
+    pub language: Option<String>,
+}
+
+impl Principal {
+    /// A principal with no covert list and no language.
+    pub fn new(name: impl Into<String>, role: Role) -> Self {
+        Principal { name: name.into(), role, lists: Vec::new(), language: None }
+    }
+}
+
+fn split_lists(s: &str) -> Vec<String> {
+    s.split(',').filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
 /// The users database.
@@ -107,7 +129,7 @@ impl UserStore {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<UserStore> {
         let mut conn = raqib_core::db::open(path)?;
-        raqib_core::db::migrate(&mut conn, path, &[SCHEMA])?;
+        raqib_core::db::migrate(&mut conn, path, &[SCHEMA, LISTS_AND_LANGUAGE])?;
         Ok(UserStore { conn })
     }
 
@@ -205,7 +227,11 @@ impl UserStore {
             "INSERT INTO sessions (token_sha256, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![sha256_hex(&token), cred.id, now.to_rfc3339(), expires.to_rfc3339()],
         )?;
-        Ok((token, Principal { name: cred.name.clone(), role: cred.role }))
+        let (lists, language): (String, Option<String>) =
+            self.conn.query_row("SELECT lists, language FROM users WHERE id = ?1", [cred.id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok((token, Principal { name: cred.name.clone(), role: cred.role, lists: split_lists(&lists), language }))
     }
 
     /// Ends a session.
@@ -216,21 +242,22 @@ impl UserStore {
 
     /// The user of a live session.
     pub fn session(&self, token: &str) -> Result<Option<Principal>> {
-        let row: Option<(String, String, String)> = self
+        type Row = (String, String, String, String, Option<String>);
+        let row: Option<Row> = self
             .conn
             .query_row(
-                "SELECT u.name, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                "SELECT u.name, u.role, s.expires_at, u.lists, u.language FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.token_sha256 = ?1 AND u.disabled = 0",
                 [sha256_hex(token)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((name, role, expires)) = row else { return Ok(None) };
+        let Some((name, role, expires, lists, language)) = row else { return Ok(None) };
         let expired = DateTime::parse_from_rfc3339(&expires).map(|t| t < Utc::now()).unwrap_or(true);
         if expired {
             return Ok(None);
         }
-        Ok(Some(Principal { name, role: Role::parse(&role)? }))
+        Ok(Some(Principal { name, role: Role::parse(&role)?, lists: split_lists(&lists), language }))
     }
 
     /// Creates an API token for an integration; returns the token (shown once).
@@ -269,7 +296,32 @@ impl UserStore {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        row.map(|(name, role)| Ok(Principal { name: format!("token:{name}"), role: Role::parse(&role)? })).transpose()
+        row.map(|(name, role)| Ok(Principal::new(format!("token:{name}"), Role::parse(&role)?))).transpose()
+    }
+
+    /// Gives user `name` exactly these covert lists (none: sees no covert alert).
+    pub fn set_lists(&mut self, name: &str, lists: &[String]) -> Result<()> {
+        for l in lists {
+            raqib_watchlist::entry::validate_list_name(l).map_err(|e| Error::InvalidUser(e.to_string()))?;
+        }
+        let mut lists = lists.to_vec();
+        lists.sort();
+        lists.dedup();
+        if self.conn.execute("UPDATE users SET lists = ?1 WHERE name = ?2", params![lists.join(","), name])? == 0 {
+            return Err(Error::InvalidUser(format!("no user `{name}`")));
+        }
+        Ok(())
+    }
+
+    /// Remembers user `name`'s console language (`ar`, `fr` or `en`).
+    pub fn set_language(&mut self, name: &str, language: &str) -> Result<()> {
+        if !LANGUAGES.contains(&language) {
+            return Err(Error::InvalidUser(format!("language `{language}`: one of {}", LANGUAGES.join(", "))));
+        }
+        if self.conn.execute("UPDATE users SET language = ?1 WHERE name = ?2", params![language, name])? == 0 {
+            return Err(Error::InvalidUser(format!("no user `{name}`")));
+        }
+        Ok(())
     }
 }
 

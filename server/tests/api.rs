@@ -13,8 +13,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{data_dir, login, raise, start};
-use futures_util::StreamExt;
+use common::{alerts_from, data_dir, login, raise, start};
 use raqib_events::bus::EventBus;
 use raqib_server::ServerConfig;
 use raqib_watchlist::Store;
@@ -316,25 +315,6 @@ async fn an_analyst_deletes_an_alert_with_a_reason_audited_first() {
     assert_eq!(delete("/api/alerts/p2?reason=CASE-9".into(), &ana).await.unwrap().status(), 503);
     assert_eq!(count(), 1, "nothing deleted without its audit record");
     server.stop();
-}
-
-async fn alerts_from(resp: reqwest::Response, n: usize, timeout: Duration) -> Vec<(String, serde_json::Value)> {
-    let mut out = Vec::new();
-    let mut body = resp.bytes_stream();
-    let mut buf = String::new();
-    let deadline = tokio::time::Instant::now() + timeout;
-    while out.len() < n {
-        let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, body.next()).await else { break };
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(str::to_owned));
-            if field("event: ").as_deref() == Some("alert") {
-                out.push((field("id: ").unwrap(), serde_json::from_str(&field("data: ").unwrap()).unwrap()));
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread")]

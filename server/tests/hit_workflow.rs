@@ -197,3 +197,70 @@ async fn repeats_count_on_one_alert_and_a_new_entry_raises_retro_alerts_within_r
     assert!(check.detail.as_deref().unwrap().contains("2 retro alert(s)"), "{check:?}");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_covert_hit_reaches_only_users_given_its_list_over_the_api_and_the_live_stream() {
+    let dir = data_dir(&[]);
+    {
+        let mut store = Store::open(&dir.path().join("watchlist.db")).unwrap();
+        let new = raqib_watchlist::NewPlateEntry {
+            plate: "48213-أ-9".into(),
+            category: "stolen_vehicle".into(),
+            covert_list: Some("op-falcon".into()),
+            ..Default::default()
+        };
+        store.add_plate(&new, raqib_watchlist::Actor::new("test", Some("setup"))).unwrap();
+        let mut users = raqib_server::UserStore::open(&dir.path().join("users.db")).unwrap();
+        users.add_user("agent", raqib_server::Role::Operator, common::PASSWORD, false).unwrap();
+        users.set_lists("agent", &["op-falcon".into()]).unwrap();
+    }
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let (op, agent, boss) = (login(&base, "op").await, login(&base, "agent").await, login(&base, "boss").await);
+    let http = reqwest::Client::new();
+    let watch = |token: &str| http.get(format!("{base}/api/alerts/stream")).bearer_auth(token.to_owned()).send();
+    let (op_stream, agent_stream) = (watch(&op).await.unwrap(), watch(&agent).await.unwrap());
+    assert!(raise(dir.path(), &bus, "48213-أ-9"));
+    let seen = common::alerts_from(agent_stream, 1, Duration::from_secs(5)).await;
+    assert_eq!(seen.len(), 1, "the list's user sees it live");
+    assert_eq!(seen[0].1["covert_list"], "op-falcon");
+    assert!(common::alerts_from(op_stream, 1, Duration::from_secs(2)).await.is_empty(), "another operator does not");
+
+    for (token, n) in [(&op, 0), (&boss, 0), (&agent, 1)] {
+        assert_eq!(get(&base, token, "/api/alerts").await["alerts"].as_array().unwrap().len(), n);
+    }
+    for path in ["/api/alerts/p1", "/api/alerts/p1/crop.jpg"] {
+        let r = http.get(format!("{base}{path}")).bearer_auth(&op).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}: as if it did not exist");
+    }
+    let (s, _) = post(&base, &op, "/api/alerts/p1/confirm", serde_json::json!({})).await;
+    assert_eq!(s, 404);
+    let one = get(&base, &agent, "/api/alerts/p1").await;
+    assert_eq!(one["alert"]["subject"], "48213-أ-9");
+    let view = audit_actions(dir.path()).into_iter().find(|r| r.action == "alert.view").unwrap();
+    assert_eq!(view.actor, "agent");
+    assert!(view.detail.unwrap().contains("covert list op-falcon"));
+    let me = get(&base, &agent, "/api/me").await;
+    assert_eq!(me["lists"][0], "op-falcon");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_user_s_console_language_is_remembered() {
+    let dir = data_dir(&[]);
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let op = login(&base, "op").await;
+    assert!(get(&base, &op, "/api/me").await["language"].is_null());
+    let (s, _) = post(&base, &op, "/api/me/language", serde_json::json!({ "language": "ar" })).await;
+    assert_eq!(s, 200);
+    let (s, body) = post(&base, &op, "/api/me/language", serde_json::json!({ "language": "de" })).await;
+    assert_eq!(s, 400, "{body}");
+    // A new session (another browser) finds it.
+    let again = login(&base, "op").await;
+    assert_eq!(get(&base, &again, "/api/me").await["language"], "ar");
+    assert!(get(&base, &login(&base, "ana").await, "/api/me").await["language"].is_null(), "per user");
+    server.stop();
+}

@@ -71,6 +71,20 @@ pub fn validate_category_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a covert list's name (lowercase letters, digits, `_`, `-`; at most 40).
+pub fn validate_list_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 40
+        || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return Err(Error::invalid(
+            "covert_list",
+            format!("`{name}` must be 1–40 lowercase letters, digits, `_` or `-`"),
+        ));
+    }
+    Ok(())
+}
+
 /// A plate on a watchlist, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlateEntry {
@@ -102,6 +116,9 @@ pub struct PlateEntry {
     pub notes: Option<String>,
     /// Person linked to this plate (missing-child alert, wanted owner).
     pub person_id: Option<i64>,
+    /// Days, hours, cameras, area it alerts in, and its covert list ([`crate::scope`]).
+    #[serde(default, skip_serializing_if = "crate::scope::Scope::is_empty")]
+    pub scope: crate::scope::Scope,
 }
 
 impl PlateEntry {
@@ -173,6 +190,21 @@ pub struct NewPlateEntry {
     /// Free text.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Days it alerts on: `mon-fri`, `sat,sun` (empty: every day).
+    #[serde(default)]
+    pub days: Option<String>,
+    /// Local hours it alerts in: `07:00-19:00`, `22:00-06:00` (empty: all day).
+    #[serde(default)]
+    pub hours: Option<String>,
+    /// Camera ids it alerts on, comma-separated (empty: every camera).
+    #[serde(default)]
+    pub cameras: Option<String>,
+    /// A circle it alerts in: `lat,lon,radius_m`.
+    #[serde(default)]
+    pub area: Option<String>,
+    /// Covert list: its alerts are shown only to users given this list.
+    #[serde(default)]
+    pub covert_list: Option<String>,
 }
 
 /// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 timestamp; empty is `None`.

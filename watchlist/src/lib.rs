@@ -12,6 +12,7 @@
 //!   one key), OCR-confusion-aware fuzzy search using the OCR's per-position alternatives
 //!   ([`confusion`]), wildcard patterns; each match says why it matched.
 //! - Face matching ([`face_gallery`]): exact cosine top-k over the gallery.
+//! - [`scope`]: where and when an entry alerts (days, hours, cameras, area) and covert lists.
 //! - [`transfer`]: plate CSV/JSON import (atomic, row-numbered errors) and export;
 //!   [`transfer_persons`]: persons with their embeddings as JSON.
 //!
@@ -29,6 +30,7 @@ pub mod face_gallery;
 pub mod matcher;
 pub mod persons_file;
 pub mod plate_index;
+pub mod scope;
 pub mod store;
 pub mod transfer;
 pub mod transfer_persons;
@@ -37,6 +39,7 @@ pub use entry::{NewPerson, NewPlateEntry, Person, PlateEntry, Priority};
 pub use error::{Error, Result, RowError};
 pub use matcher::{LiveWatchlist, MatchKind, PersonMatch, PlateMatch, Snapshot};
 pub use plate_index::{FuzzyQuery, Pattern};
+pub use scope::{Scope, Sighting};
 pub use store::{Actor, Store};
 pub use transfer::{Format, ImportMode, ImportReport};
 pub use transfer_persons::{ExportedEmbedding, PersonImport};

@@ -32,6 +32,9 @@ pub enum MatchKind {
     Fuzzy,
     /// Matched a wildcard pattern.
     Wildcard,
+    /// Read by an allow-list camera and on none of its list's entries (the entry is made up
+    /// for the alert: id 0, the read's own plate).
+    NotOnAllowList,
 }
 
 impl MatchKind {
@@ -41,6 +44,7 @@ impl MatchKind {
             MatchKind::Exact => "exact",
             MatchKind::Fuzzy => "fuzzy",
             MatchKind::Wildcard => "wildcard",
+            MatchKind::NotOnAllowList => "not_on_allow_list",
         }
     }
 }

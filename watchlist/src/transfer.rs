@@ -68,6 +68,11 @@ pub const COLUMNS: &[&str] = &[
     "valid_from",
     "expires_at",
     "notes",
+    "days",
+    "hours",
+    "cameras",
+    "area",
+    "covert_list",
 ];
 
 /// Reads rows: each with its row number, parsed or the reason it could not be.
@@ -192,6 +197,11 @@ fn spreadsheet_safe_row(r: &NewPlateEntry) -> NewPlateEntry {
         valid_from: o(&r.valid_from),
         expires_at: o(&r.expires_at),
         notes: o(&r.notes),
+        days: o(&r.days),
+        hours: o(&r.hours),
+        cameras: o(&r.cameras),
+        area: o(&r.area),
+        covert_list: o(&r.covert_list),
     }
 }
 
@@ -209,6 +219,11 @@ fn to_row(e: &PlateEntry) -> NewPlateEntry {
         valid_from: t(e.valid_from),
         expires_at: t(e.expires_at),
         notes: e.notes.clone(),
+        days: e.scope.days.clone(),
+        hours: e.scope.hours.clone(),
+        cameras: (!e.scope.cameras.is_empty()).then(|| e.scope.cameras.join(",")),
+        area: e.scope.area.clone(),
+        covert_list: e.scope.covert_list.clone(),
     }
 }
 

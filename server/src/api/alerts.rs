@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use raqib_events::alerts::{AlertAction, AlertFilter, AlertId};
+use raqib_events::alerts::{Alert, AlertAction, AlertFilter, AlertId, Visibility};
 use serde::Deserialize;
 
 use crate::auth::{ApiError, Caller, audit, require_reason};
@@ -44,6 +44,20 @@ pub(crate) fn parse_id(id: &str) -> Result<AlertId, ApiError> {
     id.parse().map_err(|e: raqib_events::Error| ApiError::bad_request(e.to_string()))
 }
 
+/// The alert, if `caller` may see it: a covert alert is shown only to users given its list;
+/// to anyone else it does not exist (404, the same answer as an unknown id).
+pub(crate) fn visible_alert(state: &AppState, caller: &Caller, id: AlertId) -> Result<Alert, ApiError> {
+    let alert = state.events().alert(id)?;
+    alert
+        .filter(|a| Visibility::Lists(&caller.0.lists).allows(a))
+        .ok_or_else(|| ApiError::not_found(format!("no alert {id}")))
+}
+
+/// The audit detail of a view of `alert`: which covert list, for a covert one.
+fn covert_detail(alert: &Alert) -> Option<String> {
+    alert.covert_list.as_ref().map(|l| format!("covert list {l}"))
+}
+
 /// `GET /api/alerts`: newest first, with the resume token of the newest stored alert.
 pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
@@ -62,6 +76,7 @@ pub(crate) async fn list(
         camera: q.camera,
         category: q.category,
         state: q.state,
+        lists: Some(caller.0.lists.clone()),
         limit: q.limit.unwrap_or(50),
         offset: q.offset.unwrap_or(0),
     };
@@ -87,12 +102,9 @@ pub(crate) async fn one(
     let id = parse_id(&id)?;
     state
         .blocking(move |state| {
-            let (alert, actions) = {
-                let events = state.events();
-                (events.alert(id)?, events.alert_actions(id)?)
-            };
-            let alert = alert.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
-            audit(state, &caller, "alert.view", Some(&id.to_string()), None, None)?;
+            let alert = visible_alert(state, &caller, id)?;
+            let actions = state.events().alert_actions(id)?;
+            audit(state, &caller, "alert.view", Some(&id.to_string()), None, covert_detail(&alert).as_deref())?;
             Ok(Json(serde_json::json!({ "alert": alert, "actions": actions })))
         })
         .await
@@ -118,7 +130,7 @@ pub(crate) async fn delete(
     let reason = require_reason(q.reason.as_deref())?;
     state
         .blocking(move |state| {
-            let alert = state.events().alert(id)?.ok_or_else(|| ApiError::not_found(format!("no alert {id}")))?;
+            let alert = visible_alert(state, &caller, id)?;
             let detail = raqib_events::deletion::audit_detail(&alert);
             audit(state, &caller, "alert.delete", Some(&id.to_string()), Some(reason.as_str()), Some(&detail))?;
             state.events().delete_alert(id)?;
@@ -153,6 +165,7 @@ async fn act(
     state
         .blocking(move |state| {
             let comment = body.comment.trim();
+            visible_alert(state, &caller, id)?;
             let alert = state.events().act_on_alert(id, action, &caller.0.name, comment, body.reason.as_deref())?;
             let name = format!("alert.{}", action.as_str());
             let detail = body.reason.as_deref().map(|r| format!("reason: {}", r.trim()));
@@ -235,9 +248,14 @@ async fn snapshot(
     let id = parse_id(&id)?;
     state
         .blocking(move |state| {
+            let alert = visible_alert(state, &caller, id)?;
             let bytes =
                 fetch(&state.events(), id)?.ok_or_else(|| ApiError::not_found(format!("no {what} for {id}")))?;
-            audit(state, &caller, "snapshot.view", Some(&id.to_string()), None, Some(what))?;
+            let detail = match covert_detail(&alert) {
+                Some(c) => format!("{what}, {c}"),
+                None => what.to_owned(),
+            };
+            audit(state, &caller, "snapshot.view", Some(&id.to_string()), None, Some(&detail))?;
             Ok(jpeg(bytes))
         })
         .await
@@ -288,6 +306,7 @@ pub(crate) async fn evidence(
     // No export without its audit record: a failure to write it fails the request.
     let package = state
         .blocking(move |state| {
+            visible_alert(state, &caller, id)?;
             raqib_events::evidence::export_audited(&state.events(), &state.watchlist(), id, &info, None).map_err(|e| {
                 match e {
                     raqib_events::Error::Audit(e) => ApiError::internal(e),

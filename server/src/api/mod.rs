@@ -23,6 +23,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/login", post(session::login))
         .route("/api/logout", post(session::logout))
         .route("/api/me", get(session::me))
+        .route("/api/me/language", post(session::language))
         .route("/api/cameras", get(misc::cameras))
         .route("/api/alerts", get(alerts::list))
         .route("/api/alerts/stream", get(crate::live::stream))

@@ -49,7 +49,7 @@ pub(crate) async fn login(
         let cred = st.users().credential(&name)?;
         if !crate::users::check_password(cred.as_ref(), &password) {
             let wait = st.logins.failed(addr, &name, Instant::now());
-            let actor = Caller(crate::users::Principal { name: name.clone(), role: crate::users::Role::Operator });
+            let actor = Caller(crate::users::Principal::new(name.clone(), crate::users::Role::Operator));
             let detail = format!("from {addr}; next attempt allowed in {} s", wait.as_secs());
             audit(&st, &actor, "login.failed", Some(&name), None, Some(&detail))?;
             return Ok(None);
@@ -98,5 +98,36 @@ pub(crate) async fn logout(
 
 /// `GET /api/me`.
 pub(crate) async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "name": caller.0.name, "role": caller.0.role, "node": state.node_name }))
+    Json(serde_json::json!({
+        "name": caller.0.name, "role": caller.0.role, "node": state.node_name,
+        "lists": caller.0.lists, "language": caller.0.language,
+    }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LanguageBody {
+    language: String,
+}
+
+/// `POST /api/me/language {language}`: remembers the caller's console language (`ar`, `fr`,
+/// `en`).
+pub(crate) async fn language(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Result<Json<LanguageBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, crate::auth::ApiError> {
+    let Json(body) = body.map_err(|e| crate::auth::ApiError { status: e.status(), message: e.body_text() })?;
+    if caller.0.name.starts_with("token:") {
+        return Err(crate::auth::ApiError::bad_request("API tokens have no console language"));
+    }
+    state
+        .blocking(move |state| {
+            state
+                .users()
+                .set_language(&caller.0.name, &body.language)
+                .map_err(|e| crate::auth::ApiError::bad_request(e.to_string()))?;
+            Ok(Json(serde_json::json!({ "language": body.language })))
+        })
+        .await
 }

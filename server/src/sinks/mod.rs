@@ -92,7 +92,13 @@ async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor,
     tracing::info!(sink = %name, from = %cursor, "sink started");
     loop {
         // Store access off the async workers, like the API's.
-        let batch = match state.events_off_workers(move |events| events.alerts_after(cursor, 50)).await {
+        let batch = match state
+            .events_off_workers(move |events| {
+                // Covert alerts are never forwarded: only users given their list see them.
+                events.alerts_after_visible(cursor, 50, raqib_events::alerts::Visibility::Lists(&[]))
+            })
+            .await
+        {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(sink = %name, error = %e, "cannot read alerts");

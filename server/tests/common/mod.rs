@@ -5,8 +5,10 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::StreamExt;
 use raqib_core::{Embedding, PlateText};
 use raqib_events::EventStore;
 use raqib_events::bus::{Event, EventBus};
@@ -123,4 +125,24 @@ pub async fn login(base: &str, name: &str) -> String {
         .unwrap();
     assert_eq!(r.status(), 200, "login {name}");
     r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+/// The first `n` `event: alert` blocks of a live stream (id, alert), or fewer at `timeout`.
+pub async fn alerts_from(resp: reqwest::Response, n: usize, timeout: Duration) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    let mut body = resp.bytes_stream();
+    let mut buf = String::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while out.len() < n {
+        let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, body.next()).await else { break };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(str::to_owned));
+            if field("event: ").as_deref() == Some("alert") {
+                out.push((field("id: ").unwrap(), serde_json::from_str(&field("data: ").unwrap()).unwrap()));
+            }
+        }
+    }
+    out
 }

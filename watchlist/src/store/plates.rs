@@ -24,6 +24,7 @@ pub struct PreparedPlate {
     pub(crate) valid_from: Option<DateTime<Utc>>,
     pub(crate) expires_at: Option<DateTime<Utc>>,
     pub(crate) notes: Option<String>,
+    pub(crate) scope: crate::scope::Scope,
 }
 
 fn clean(s: &Option<String>) -> Option<String> {
@@ -67,6 +68,13 @@ impl PreparedPlate {
             valid_from,
             expires_at,
             notes: clean(&new.notes),
+            scope: crate::scope::Scope::parse(
+                new.days.as_deref(),
+                new.hours.as_deref(),
+                new.cameras.as_deref(),
+                new.area.as_deref(),
+                new.covert_list.as_deref(),
+            )?,
         })
     }
 }
@@ -98,13 +106,14 @@ pub(crate) fn upsert(conn: &Connection, p: &PreparedPlate) -> Result<(i64, bool)
         to_ts(p.expires_at),
         p.notes,
         now,
+        (!p.scope.is_empty()).then(|| serde_json::to_string(&p.scope).unwrap_or_default()),
     ];
     match existing {
         Some(id) => {
             conn.execute(
                 "UPDATE plate_entries SET plate_key=?1, plate_canonical=?2, plate_format=?3, original=?4, country=?5,
                  category=?6, priority=?7, case_ref=?8, issuing_unit=?9, vehicle_make=?10, vehicle_colour=?11,
-                 valid_from=?12, expires_at=?13, notes=?14, updated_at=?15 WHERE id = ?16",
+                 valid_from=?12, expires_at=?13, notes=?14, updated_at=?15, scope=?16 WHERE id = ?17",
                 rusqlite::params_from_iter(fields.iter().copied().chain([&id as &dyn rusqlite::ToSql])),
             )?;
             Ok((id, false))
@@ -113,7 +122,7 @@ pub(crate) fn upsert(conn: &Connection, p: &PreparedPlate) -> Result<(i64, bool)
             conn.execute(
                 "INSERT INTO plate_entries (plate_key, plate_canonical, plate_format, original, country, category,
                  priority, case_ref, issuing_unit, vehicle_make, vehicle_colour, valid_from, expires_at, notes,
-                 created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15)",
+                 created_at, updated_at, scope) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16)",
                 fields,
             )?;
             Ok((conn.last_insert_rowid(), true))
@@ -122,7 +131,7 @@ pub(crate) fn upsert(conn: &Connection, p: &PreparedPlate) -> Result<(i64, bool)
 }
 
 const SELECT: &str = "SELECT id, plate_canonical, original, country, category, priority, case_ref, issuing_unit,
-    vehicle_make, vehicle_colour, valid_from, expires_at, notes, person_id FROM plate_entries";
+    vehicle_make, vehicle_colour, valid_from, expires_at, notes, person_id, scope FROM plate_entries";
 
 fn from_row(r: &Row) -> rusqlite::Result<PlateEntry> {
     let canonical: String = r.get(1)?;
@@ -144,6 +153,8 @@ fn from_row(r: &Row) -> rusqlite::Result<PlateEntry> {
         expires_at: from_ts(r.get(11)?),
         notes: r.get(12)?,
         person_id: r.get(13)?,
+        // A scope that no longer reads restricts nothing (the entry keeps alerting).
+        scope: r.get::<_, Option<String>>(14)?.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
     })
 }
 

@@ -96,4 +96,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     WHEN (SELECT value FROM audit_meta WHERE key = 'purging') <> '1'
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     "#,
+    // 3: where and when an entry alerts, and its covert list (`scope`, JSON; NULL: unscoped).
+    r#"
+    ALTER TABLE plate_entries ADD COLUMN scope TEXT;
+    "#,
 ];
