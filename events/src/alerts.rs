@@ -505,6 +505,19 @@ impl EventStore {
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
     }
 
+    /// The watchlist entry of a plate alert as it was when the hit was raised (JSON), if any.
+    pub fn alert_entry(&self, id: AlertId) -> Result<Option<serde_json::Value>> {
+        if id.kind != AlertKind::Plate {
+            return Ok(None);
+        }
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT entry_json FROM hits WHERE id = ?1", [id.row], |r| r.get(0))
+            .optional()
+            .map_err(db_err(&self.path))?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
     /// The handling policy this store applies.
     pub fn handling(&self) -> &crate::handling::HandlingPolicy {
         &self.handling

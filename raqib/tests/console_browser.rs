@@ -13,44 +13,26 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 
 mod common;
 
+use common::browser::wait_http;
 use common::{Killed, command as raqib, free_port};
 
 fn ok(c: &mut Command) {
     common::ok(c.output().unwrap());
 }
 
-async fn wait_http(url: &str, path: &str, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Ok(mut s) = std::net::TcpStream::connect(url.trim_start_matches("http://")) {
-            use std::io::{Read, Write};
-            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-            let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-            let mut b = [0u8; 64];
-            let n = s.read(&mut b).unwrap_or(0);
-            if String::from_utf8_lossy(&b[..n]).contains(" 200 ") {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{url} did not come up");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_exports_its_evidence_and_searches_its_plate() {
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
-    let (Ok(_), Ok(_)) = (which("chromedriver"), which("chromium")) else {
-        eprintln!("SKIPPED: chromium / chromedriver are not installed (make setup installs them)");
+    if !common::browser::available() {
         return;
-    };
+    }
     let shots = workspace.join("target/console-browser");
     std::fs::create_dir_all(&shots).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -87,38 +69,10 @@ async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_exports_its_ev
             .spawn()
             .unwrap(),
     );
-    let driver_port = free_port();
-    let _driver = Killed(
-        Command::new("chromedriver")
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_http(&format!("http://127.0.0.1:{driver_port}"), "/status", Duration::from_secs(20)).await;
     wait_http(&base, "/healthz", Duration::from_secs(60)).await;
-
-    // A profile of its own, so the browser can be found and ended even when the test fails
-    // (chromedriver does not take its browser down when it is killed).
-    let profile = d.join("chromium-profile");
     let downloads = d.join("downloads");
-    std::fs::create_dir_all(&downloads).unwrap();
-    let _browser_procs = EndBrowser(profile.display().to_string());
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000", format!("--user-data-dir={}", profile.display())],
-            "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false },
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("chromedriver session");
+    let session = common::browser::start(d, &downloads).await;
+    let browser = session.client.clone();
     let shot = |name: &'static str| {
         let browser = browser.clone();
         let path = shots.join(name);
@@ -197,20 +151,5 @@ async fn operator_sees_a_live_hit_within_a_second_acknowledges_it_exports_its_ev
     let audit = String::from_utf8_lossy(&audit.stdout).to_string();
     for action in ["login", "alert.acknowledge", "alert.export", "search.reads"] {
         assert!(audit.contains(action), "audit lacks {action} ({status}):\n{audit}\nstderr:\n{err}");
-    }
-}
-
-fn which(bin: &str) -> Result<PathBuf, ()> {
-    std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(bin)).find(|p| p.is_file()))
-        .ok_or(())
-}
-
-/// Ends every browser process started with this profile directory when dropped.
-struct EndBrowser(String);
-
-impl Drop for EndBrowser {
-    fn drop(&mut self) {
-        let _ = Command::new("pkill").args(["-f", "--", &format!("--user-data-dir={}", self.0)]).status();
     }
 }

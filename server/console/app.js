@@ -1,8 +1,9 @@
 // raqib console: plain JavaScript, no build step. Talks to /api (JSON) and the SSE alert stream.
+// Every string it shows comes from i18n.js (Arabic right to left, French, English).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { me: null, cursor: null, source: null, alerts: new Map() };
+const state = { me: null, cursor: null, source: null, alerts: new Map(), policy: null, detail: null, inTime: new Set(), overdueSeen: new Set() };
 
 // Builds an element; strings become text nodes (never HTML), so nothing read can inject markup.
 function el(tag, attrs, ...children) {
@@ -17,16 +18,20 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
-// Plates mix Arabic letters and digits: left-to-right marks around separators keep
-// `12345-ب-6` in the order it is written on the plate (the bidi algorithm would show `12345-6-ب`).
+// Plates mix Arabic letters and digits: left-to-right marks around separators, inside a
+// left-to-right isolate, keep `12345-ب-6` in the order it is written on the plate in every
+// language (the bidi algorithm would show `12345-6-ب`, and an Arabic page would reverse it).
 const ltr = (s) => (s === null || s === undefined ? "" : String(s).replace(/-/g, "\u200E-\u200E"));
+// A plate as the API gives it: text, or a watchlist entry's stored plate ({canonical, …}).
+const plateText = (p) => (p && typeof p === "object" ? p.canonical : p);
+const plate = (s) => el("bdi", { dir: "ltr", class: "plate" }, ltr(plateText(s)));
 
 async function api(method, path, body) {
   const opts = { method, credentials: "same-origin", headers: { "X-Raqib-Csrf": "1" } };
   if (body instanceof FormData) opts.body = body;
   else if (body !== undefined) { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
   const r = await fetch(path, opts);
-  if (r.status === 401 && path !== "/api/login") { showLogin(); throw new Error("log in again"); }
+  if (r.status === 401 && path !== "/api/login") { showLogin(); throw new Error(t("login.again")); }
   const text = await r.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = { error: text }; }
@@ -53,8 +58,25 @@ function show(view) {
   if (view === "audit") loadAudit();
 }
 
+// Switching language re-renders what is on screen; the choice is remembered for the user.
+async function setLanguage(lang, remember) {
+  applyLanguage(lang);
+  $("lang").value = i18n.lang;
+  if (remember && state.me) { try { await api("POST", "/api/me/language", { language: i18n.lang }); } catch (_) { /* kept locally */ } }
+  for (const a of [...state.alerts.values()]) render(a, false);
+  if (state.detail) showDetail(state.detail);
+  if (!$("watchlist-view").hidden) loadWatchlist();
+  if (!$("audit-view").hidden) loadAudit();
+  countNew();
+}
+
 async function start() {
   try { state.me = await api("GET", "/api/me"); } catch (_) { showLogin(); return; }
+  // A language picked on the login page is this user's choice from now on; else theirs.
+  if (state.pickedLanguage && state.pickedLanguage !== state.me.language) await setLanguage(state.pickedLanguage, true);
+  else applyLanguage(initialLanguage(state.me.language));
+  state.pickedLanguage = null;
+  $("lang").value = i18n.lang;
   $("login-view").hidden = true; $("nav").hidden = false; $("logout").hidden = false;
   $("who").textContent = `${state.me.name} (${state.me.role})`;
   $("node").textContent = state.me.node;
@@ -62,12 +84,14 @@ async function start() {
   document.querySelector('[data-view="search"]').hidden = !analyst;
   document.querySelector('[data-view="watchlist"]').hidden = !analyst;
   document.querySelector('[data-view="audit"]').hidden = !admin;
+  try { state.policy = await api("GET", "/api/alerts/policy"); } catch (_) { state.policy = { reject_reasons: [] }; }
   show("alerts");
   await loadAlerts();
   connect();
   // Camera health refreshes while shown; the events store's fault is checked on every view.
   loadCameras().catch(() => {});
   setInterval(() => { loadCameras().catch(() => {}); }, 5000);
+  setInterval(tickDeadlines, 1000);
 }
 
 // ---- alerts ----
@@ -89,34 +113,79 @@ async function loadAlerts() {
   countNew();
 }
 
+const isOpen = (a) => a.state !== "confirmed" && a.state !== "rejected";
+
 function countNew() {
   const n = [...state.alerts.values()].filter((a) => a.state === "new").length;
-  $("new-count").textContent = n ? `(${n})` : "";
+  $("new-count").textContent = n ? `(${formatNumber(n)})` : "";
 }
 
-function beep() {
+function beep(times) {
   try {
-    const ctx = new AudioContext(), o = ctx.createOscillator();
-    o.frequency.value = 880; o.connect(ctx.destination); o.start(); o.stop(ctx.currentTime + 0.25);
+    const ctx = new AudioContext();
+    for (let i = 0; i < (times || 1); i++) {
+      const o = ctx.createOscillator();
+      o.frequency.value = 880; o.connect(ctx.destination); o.start(ctx.currentTime + i * 0.35); o.stop(ctx.currentTime + i * 0.35 + 0.25);
+    }
   } catch (_) { /* no audio before the first click: the flash still shows */ }
 }
 
-function render(a, live) {
-  state.alerts.set(a.id, a);
-  const urgent = a.priority === "critical" || a.priority === "high";
-  const where = a.lat !== null && a.lat !== undefined
-    ? el("a", { href: `https://www.openstreetmap.org/?mlat=${a.lat}&mlon=${a.lon}#map=17/${a.lat}/${a.lon}`, target: "_blank", rel: "noopener" },
-        `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}`)
-    : "location unknown";
-  const comment = el("input", { placeholder: "comment", class: "comment" });
+// `m:ss` (or `h:mm:ss`) of a span in milliseconds.
+function span(ms) {
+  const s = Math.max(0, Math.round(ms / 1000)), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return h ? `${h}:${two(m)}:${two(r)}` : `${m}:${two(r)}`;
+}
+
+// The verification timer of an open alert; an alert past its deadline turns red and sounds
+// once (the node marks it overdue too: audit, metric, escalation).
+function tickDeadlines() {
+  const now = Date.now();
+  document.querySelectorAll(".due[data-due]").forEach((e) => {
+    const a = state.alerts.get(e.dataset.id) || (state.detail && state.detail.id === e.dataset.id ? state.detail : null);
+    if (!a) return;
+    if (!isOpen(a)) { e.textContent = t("decided"); e.classList.remove("late"); return; }
+    const left = Date.parse(a.due_at) - now;
+    const late = left <= 0 || !!a.overdue_at;
+    e.textContent = late ? t("overdue.by", { t: span(-left) }) : t("due.in", { t: span(left) });
+    e.classList.toggle("late", late);
+    const item = $(`alert-${a.id}`);
+    if (item) item.classList.toggle("overdue", late);
+    // Sounds when an alert this console saw in time goes overdue (not for ones already late).
+    if (!late) state.inTime.add(a.id);
+    else if (state.inTime.has(a.id) && !state.overdueSeen.has(a.id)) { state.overdueSeen.add(a.id); beep(3); }
+  });
+}
+
+function decisionControls(a, after) {
+  const comment = el("input", { "data-i18n-ph": "comment", placeholder: t("comment"), class: "comment" });
+  const reason = el("select", { class: "reason" },
+    el("option", { value: "" }, t("reject.reason")),
+    ...(state.policy ? state.policy.reject_reasons : []).map((r) => el("option", { value: r }, tv("reason", r))));
   const act = (what) => async () => {
-    try { render(await api("POST", `/api/alerts/${a.id}/${what}`, { comment: comment.value }), false); countNew(); }
-    catch (e) { alert(e.message); }
+    const body = { comment: comment.value };
+    if (what === "reject") {
+      if (!reason.value) { reason.focus(); reason.classList.add("missing"); return; }
+      body.reason = reason.value;
+    }
+    try { after(await api("POST", `/api/alerts/${a.id}/${what}`, body)); } catch (e) { alert(e.message); }
   };
-  // Analysts export an evidence package (ZIP, audited with its reason and SHA-256).
+  const open = isOpen(a);
+  return el("div", { class: "actions" }, comment,
+    open ? el("div", { class: "decide" },
+      el("button", { class: "confirm", onclick: act("confirm") }, t("confirm")),
+      reason,
+      el("button", { class: "reject", onclick: act("reject") }, t("reject"))) : "",
+    el("div", { class: "decide" },
+      el("button", { class: "ack", onclick: act("acknowledge") }, t("acknowledge")),
+      el("button", { class: "escalate", onclick: act("escalate") }, t("escalate"))));
+}
+
+// Analysts export an evidence package (ZIP, audited with its reason and SHA-256).
+function evidenceLink(a) {
   const evidence = async (ev) => {
     ev.preventDefault();
-    const reason = prompt("Reason for exporting this alert's evidence (case reference):", "");
+    const reason = prompt(t("export.reason"), "");
     if (reason === null) return;
     const r = await fetch(`/api/alerts/${a.id}/evidence.zip?reason=${encodeURIComponent(reason)}`, { credentials: "same-origin" });
     if (!r.ok) { let m = `HTTP ${r.status}`; try { m = (await r.json()).error || m; } catch (_) { /* not JSON */ } alert(m); return; }
@@ -125,35 +194,96 @@ function render(a, live) {
     document.body.append(link); link.click(); link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   };
+  return el("a", { href: "#", class: "evidence", onclick: evidence }, t("export.evidence"));
+}
+
+function mapLink(a) {
+  if (a.lat === null || a.lat === undefined) return t("location.unknown");
+  return el("a", { href: `https://www.openstreetmap.org/?mlat=${a.lat}&mlon=${a.lon}#map=17/${a.lat}/${a.lon}`, target: "_blank", rel: "noopener" },
+    el("bdi", { dir: "ltr" }, `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}`));
+}
+
+// The lines every view of an alert shows: what matched, badges, where and when.
+function alertFacts(a) {
+  return [
+    el("div", { class: "subject" }, plate(a.subject), a.latin && a.latin !== a.subject ? [" (", plate(a.latin), ")"] : ""),
+    el("div", {}, `${t(a.kind === "face" ? "kind.face" : "kind.plate")} `, el("b", {}, a.category), ` — ${t("priority")} `,
+      el("b", { class: "priority" }, tv("priority", a.priority)),
+      ` — ${t("entry")} `, plate(a.entry), ` (${tv("match", a.match_kind)}, ${formatNumber(a.score, 2)})`),
+    el("div", { class: "badges" },
+      a.retro ? el("span", { class: "badge retro" }, t("retro", { t: formatTime(a.seen_at) })) : "",
+      a.repeats ? el("span", { class: "badge repeats" }, t("repeats", { n: formatNumber(a.repeats), t: formatTime(a.last_repeat_at) })) : "",
+      a.covert_list ? el("span", { class: "badge covert" }, t("covert", { l: a.covert_list })) : ""),
+    el("div", { class: "meta" }, `${t("camera")} ${a.camera} · `, el("time", { datetime: a.raised_at }, formatTime(a.raised_at)), " · ", mapLink(a)),
+  ];
+}
+
+function render(a, live) {
+  state.alerts.set(a.id, a);
+  const urgent = a.priority === "critical" || a.priority === "high";
+  const details = (ev) => { ev.preventDefault(); openDetail(a.id); };
   const item = el("li", {
       id: `alert-${a.id}`,
-      class: `alert p-${a.priority} s-${a.state}${urgent ? " urgent" : ""}${live ? " fresh" : ""}`,
+      class: `alert p-${a.priority} s-${a.state}${urgent ? " urgent" : ""}${live ? " fresh" : ""}${a.overdue_at && isOpen(a) ? " overdue" : ""}`,
       dataset: { id: a.id, raised: String(Date.parse(a.raised_at)), shown: String(Date.now()), state: a.state },
     },
-    el("img", { src: `/api/alerts/${a.id}/crop.jpg`, alt: "crop" }),
+    el("img", { src: `/api/alerts/${a.id}/crop.jpg`, alt: "" }),
     el("div", {},
-      el("div", { class: "subject" }, ltr(a.subject), a.latin && a.latin !== a.subject ? ` (${a.latin})` : ""),
-      el("div", {}, `${a.kind === "face" ? "Person" : "Plate"} on watchlist `, el("b", {}, a.category), ` — priority `, el("b", { class: "priority" }, a.priority),
-        ` — entry ${ltr(a.entry)} (${a.match_kind}, ${a.score.toFixed(2)})`),
-      el("div", { class: "meta" }, `camera ${a.camera} · ${new Date(a.raised_at).toLocaleString()} · `, where,
-        a.has_frame ? el("span", {}, " · ", el("a", { href: `/api/alerts/${a.id}/frame.jpg`, target: "_blank" }, "full frame")) : "",
-        isAnalyst() ? el("span", {}, " · ", el("a", { href: "#", class: "evidence", onclick: evidence }, "export evidence")) : ""),
-      el("div", { class: "meta state" }, `state: ${a.state}`)),
-    el("div", { class: "actions" }, comment,
-      el("button", { class: "ack", onclick: act("acknowledge") }, "Acknowledge"),
-      el("button", { class: "escalate", onclick: act("escalate") }, "Escalate")));
+      ...alertFacts(a),
+      el("div", { class: "meta" },
+        el("a", { href: "#", class: "details", onclick: details }, t("details")),
+        a.has_frame ? el("span", {}, " · ", el("a", { href: `/api/alerts/${a.id}/frame.jpg`, target: "_blank" }, t("full.frame"))) : "",
+        isAnalyst() ? el("span", {}, " · ", evidenceLink(a)) : ""),
+      el("div", { class: "meta state" }, `${t("state")}: ${tv("state", a.state)} · `,
+        el("span", { class: "due", dataset: { id: a.id, due: a.due_at } }))),
+    decisionControls(a, (updated) => { render(updated, false); countNew(); }));
   const old = $(`alert-${a.id}`);
   if (old) old.replaceWith(item);
   else $("alerts").prepend(item);
   if (live && urgent) beep();
+  tickDeadlines();
+}
+
+// ---- one alert ----
+
+async function openDetail(id) {
+  try { showDetail(await api("GET", `/api/alerts/${id}`)); show("detail"); } catch (e) { alert(e.message); }
+}
+
+function showDetail(data) {
+  const a = data.alert;
+  state.detail = Object.assign({}, a, { data });
+  const rows = (pairs) => el("table", { class: "results kv" }, ...pairs.filter(([, v]) => v !== null && v !== undefined && v !== "")
+    .map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
+  const entry = data.entry || {};
+  $("detail").replaceChildren(
+    el("h2", {}, t("detail.title", { id: a.id })),
+    el("div", { class: "detail-media" },
+      el("img", { src: `/api/alerts/${a.id}/crop.jpg`, alt: "", class: "crop" }),
+      a.has_frame ? el("img", { src: `/api/alerts/${a.id}/frame.jpg`, alt: "", class: "frame" }) : ""),
+    el("div", { class: "detail-facts" }, ...alertFacts(a),
+      rows([[t("detail.seen"), formatTime(a.seen_at)], [t("detail.raised"), formatTime(a.raised_at)],
+        [t("detail.due"), el("span", { class: "due", dataset: { id: a.id, due: a.due_at } })],
+        [t("state"), tv("state", a.state)], [t("detail.map"), mapLink(a)]])),
+    el("h3", {}, t("detail.entry")),
+    rows([[t("col.plate"), entry.plate ? plate(entry.plate) : ""], [t("col.category"), entry.category], [t("col.priority"), entry.priority ? tv("priority", entry.priority) : ""],
+      [t("col.case"), entry.case_ref], [t("col.expires"), entry.expires_at ? formatTime(entry.expires_at) : ""], ["", entry.notes]]),
+    decisionControls(a, (updated) => { render(updated, false); countNew(); openDetail(updated.id); }),
+    isAnalyst() ? el("p", {}, evidenceLink(a)) : "",
+    el("h3", {}, t("detail.history")),
+    el("table", { class: "results history" },
+      el("tr", {}, [t("col.time"), t("col.actor"), t("col.action"), t("col.reason"), t("col.comment")].map((h) => el("th", {}, h))),
+      ...data.actions.map((x) => el("tr", { class: `action-${x.action}` }, el("td", {}, formatTime(x.at)), el("td", {}, x.actor),
+        el("td", {}, tv("action", x.action)), el("td", {}, x.reason ? tv("reason", x.reason) : ""), el("td", {}, x.comment)))));
+  tickDeadlines();
 }
 
 function connect() {
   if (state.source) state.source.close();
   const src = new EventSource(`/api/alerts/stream?after=${encodeURIComponent(state.cursor || "")}`);
   state.source = src;
-  src.onopen = () => { $("conn").textContent = "live"; $("conn").className = "conn up"; };
-  src.onerror = () => { $("conn").textContent = "reconnecting…"; $("conn").className = "conn down"; };
+  src.onopen = () => { $("conn").textContent = t("live.up"); $("conn").className = "conn up"; };
+  src.onerror = () => { $("conn").textContent = t("live.down"); $("conn").className = "conn down"; };
   // EventSource resends the last event id by itself when it reconnects: nothing is missed.
   src.addEventListener("alert", (ev) => {
     state.cursor = ev.lastEventId;
@@ -170,9 +300,10 @@ function refreshStates() {
     const data = await api("GET", `/api/alerts?${filters()}`);
     for (const a of data.alerts) {
       const known = state.alerts.get(a.id);
-      if (known && known.state !== a.state) render(a, false);
+      if (known && (known.state !== a.state || known.repeats !== a.repeats || known.overdue_at !== a.overdue_at)) render(a, false);
     }
     countNew();
+    if (state.detail && !$("detail-view").hidden) openDetail(state.detail.id);
   }, 300);
 }
 
@@ -183,12 +314,11 @@ async function loadCameras() {
   const b = data.events_store || {};
   const fault = $("store-fault");
   fault.hidden = !(b.waiting > 0 || b.dropped_hits > 0 || b.dropped_reads > 0);
-  fault.textContent = fault.hidden ? "" : `Events store failing: ${b.waiting} outcome(s) waiting to be stored (${b.waiting_hits} hit(s)), ` +
-    `${b.dropped_hits} hit(s) and ${b.dropped_reads} read(s) lost${b.last_error ? ` — ${b.last_error}` : ""}. Alerts still arrive live.`;
+  fault.textContent = fault.hidden ? "" : t("store.fault", { w: b.waiting, h: b.waiting_hits, dh: b.dropped_hits, dr: b.dropped_reads, e: b.last_error ? ` — ${b.last_error}` : "" });
   if ($("cameras-view").hidden) return;
   $("cameras").replaceChildren(...data.cameras.map((c) => el("div", { class: `camera ${c.state}` },
-    el("b", {}, c.name || c.id), el("div", {}, c.state),
-    el("div", { class: "meta" }, `${c.fps_in.toFixed(1)} fps in · analysed ${c.frames_analysed} · dropped ${c.drops} · reconnects ${c.reconnects}`),
+    el("b", {}, c.name || c.id), el("div", {}, tv("camera.state", c.state)),
+    el("div", { class: "meta" }, t("camera.meta", { fps: formatNumber(c.fps_in, 1), a: formatNumber(c.frames_analysed), d: formatNumber(c.drops), r: formatNumber(c.reconnects) })),
     c.last_error ? el("div", { class: "error" }, c.last_error) : "")));
 }
 
@@ -204,9 +334,10 @@ async function searchPlates(ev) {
   const q = new URLSearchParams({ plate: $("s-plate").value, mode: $("s-mode").value, reason: $("s-reason").value });
   try {
     const data = await api("GET", `/api/reads?${q}`);
-    table("s-results", ["crop", "plate", "camera", "seen", "confidence", "distance", "hit"], data.results.map(({ read, distance }) => [
-      el("img", { src: `/api/reads/${read.id}/crop.jpg`, alt: "" }), `${ltr(read.plate)} (${read.latin})`, read.source,
-      new Date(read.seen_at).toLocaleString(), read.confidence.toFixed(2), distance.toFixed(2), read.hit ? "yes" : ""]));
+    table("s-results", [t("col.crop"), t("col.plate"), t("col.camera"), t("col.seen"), t("col.confidence"), t("col.distance"), t("col.hit")],
+      data.results.map(({ read, distance }) => [
+        el("img", { src: `/api/reads/${read.id}/crop.jpg`, alt: "" }), [plate(read.plate), " (", plate(read.latin), ")"], read.source,
+        formatTime(read.seen_at), formatNumber(read.confidence, 2), formatNumber(distance, 2), read.hit ? t("yes") : ""]));
     $("s-results").dataset.count = String(data.results.length);
   } catch (e) { $("s-error").textContent = e.message; }
 }
@@ -220,28 +351,34 @@ async function searchFace(ev) {
   try {
     const data = await api("POST", "/api/search/face", form);
     $("fs-results").replaceChildren(
-      el("p", {}, data.persons.length ? `Matches: ${data.persons.map((m) => `${m.person.name} (${m.similarity.toFixed(2)})`).join(", ")}` : "No enrolled person matches."),
-      ...data.sightings.map((s) => el("div", {}, el("img", { src: `/api/alerts/${s.id}/crop.jpg`, alt: "" }), ` ${s.subject} — ${s.camera} — ${new Date(s.raised_at).toLocaleString()}`)));
+      el("p", {}, data.persons.length ? t("face.matches", { m: data.persons.map((m) => `${m.person.name} (${formatNumber(m.similarity, 2)})`).join(", ") }) : t("face.none")),
+      ...data.sightings.map((s) => el("div", {}, el("img", { src: `/api/alerts/${s.id}/crop.jpg`, alt: "" }), ` ${s.subject} — ${s.camera} — ${formatTime(s.raised_at)}`)));
   } catch (e) { $("fs-error").textContent = e.message; }
 }
 
 // ---- watchlist ----
 
+function scopeText(s) {
+  if (!s) return "";
+  return [s.days, s.hours, (s.cameras || []).join(","), s.area, s.covert_list ? t("covert", { l: s.covert_list }) : ""].filter(Boolean).join(" · ");
+}
+
 async function loadWatchlist() {
   const admin = state.me.role === "admin";
   $("add-plate").hidden = !admin; $("enrol").hidden = !admin;
   const remove = (kind, id) => async () => {
-    const reason = prompt("Reason for removing this entry (case reference):");
+    const reason = prompt(t("remove.reason"));
     if (!reason) return;
     try { await api("DELETE", `/api/watchlist/${kind}/${id}?reason=${encodeURIComponent(reason)}`); loadWatchlist(); }
     catch (e) { alert(e.message); }
   };
   const plates = await api("GET", "/api/watchlist/plates");
-  table("w-plates", ["plate", "category", "priority", "case", "expires", ""], plates.plates.map((p) => [
-    ltr(p.plate), p.category, p.priority, p.case_ref || "", p.expires_at || "", admin ? el("button", { onclick: remove("plates", p.id) }, "Remove") : ""]));
+  table("w-plates", [t("col.plate"), t("col.category"), t("col.priority"), t("col.case"), t("col.expires"), t("col.scope"), ""], plates.plates.map((p) => [
+    plate(p.plate), p.category, tv("priority", p.priority), p.case_ref || "", p.expires_at ? formatTime(p.expires_at) : "", scopeText(p.scope),
+    admin ? el("button", { onclick: remove("plates", p.id) }, t("remove")) : ""]));
   const persons = await api("GET", "/api/watchlist/persons");
-  table("w-persons", ["name", "category", "priority", "case", ""], persons.persons.map((p) => [
-    p.name, p.category, p.priority, p.case_ref || "", admin ? el("button", { onclick: remove("persons", p.id) }, "Remove") : ""]));
+  table("w-persons", [t("col.name"), t("col.category"), t("col.priority"), t("col.case"), ""], persons.persons.map((p) => [
+    p.name, p.category, tv("priority", p.priority), p.case_ref || "", admin ? el("button", { onclick: remove("persons", p.id) }, t("remove")) : ""]));
 }
 
 async function addPlate(ev) {
@@ -269,13 +406,19 @@ async function enrol(ev) {
 
 async function loadAudit() {
   const data = await api("GET", "/api/audit?limit=300");
-  table("audit", ["time", "actor", "action", "target", "reason", "detail"], data.records.map((r) => [
-    r.at ? new Date(r.at).toLocaleString() : "", r.actor, r.action, r.target || "", r.reason || "", r.detail || ""]));
+  table("audit", [t("col.time"), t("col.actor"), t("col.action"), t("col.target"), t("col.reason"), t("col.detail")], data.records.map((r) => [
+    r.at ? formatTime(r.at) : "", r.actor, r.action, r.target || "", r.reason || "", r.detail || ""]));
 }
 
 // ---- wiring ----
 
 document.addEventListener("DOMContentLoaded", () => {
+  applyLanguage(initialLanguage(null));
+  $("lang").value = i18n.lang;
+  $("lang").addEventListener("change", () => {
+    if (!state.me) state.pickedLanguage = $("lang").value;
+    setLanguage($("lang").value, !!state.me);
+  });
   $("login-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("login-error").textContent = "";
@@ -283,7 +426,8 @@ document.addEventListener("DOMContentLoaded", () => {
     catch (e) { $("login-error").textContent = e.message; }
   });
   $("logout").addEventListener("click", async () => { try { await api("POST", "/api/logout"); } finally { showLogin(); } });
-  document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () => show(t.dataset.view)));
+  document.querySelectorAll(".tab").forEach((t) => t.addEventListener("click", () => { state.detail = null; show(t.dataset.view); }));
+  $("detail-back").addEventListener("click", () => { state.detail = null; show("alerts"); });
   $("f-apply").addEventListener("click", async () => { await loadAlerts(); connect(); });
   $("plate-search").addEventListener("submit", searchPlates);
   $("face-search").addEventListener("submit", searchFace);

@@ -1,5 +1,6 @@
 //! The web console: one HTML page with plain JavaScript and CSS, compiled into the binary
 //! (no build toolchain, no files to deploy). It talks only to the JSON API and the SSE stream.
+//! `i18n.js` holds every string in Arabic (right to left), French and English.
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -7,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 const INDEX: &str = include_str!("../console/index.html");
 const APP_JS: &str = include_str!("../console/app.js");
+const I18N_JS: &str = include_str!("../console/i18n.js");
 const STYLE: &str = include_str!("../console/style.css");
 
 /// Headers every console file carries: no framing by other sites, a strict content policy
@@ -37,6 +39,7 @@ pub(crate) async fn index() -> Response {
 pub(crate) async fn asset(Path(file): Path<String>) -> Response {
     match file.as_str() {
         "app.js" => secure("text/javascript; charset=utf-8", APP_JS),
+        "i18n.js" => secure("text/javascript; charset=utf-8", I18N_JS),
         "style.css" => secure("text/css; charset=utf-8", STYLE),
         _ => (StatusCode::NOT_FOUND, "no such file").into_response(),
     }

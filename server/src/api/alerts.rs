@@ -92,7 +92,8 @@ pub(crate) async fn list(
         .await
 }
 
-/// `GET /api/alerts/{id}`: the alert and the actions taken on it.
+/// `GET /api/alerts/{id}`: the alert, the actions taken on it, and its watchlist entry as it
+/// was when the hit was raised.
 pub(crate) async fn one(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -103,9 +104,12 @@ pub(crate) async fn one(
     state
         .blocking(move |state| {
             let alert = visible_alert(state, &caller, id)?;
-            let actions = state.events().alert_actions(id)?;
+            let (actions, entry) = {
+                let events = state.events();
+                (events.alert_actions(id)?, events.alert_entry(id)?)
+            };
             audit(state, &caller, "alert.view", Some(&id.to_string()), None, covert_detail(&alert).as_deref())?;
-            Ok(Json(serde_json::json!({ "alert": alert, "actions": actions })))
+            Ok(Json(serde_json::json!({ "alert": alert, "actions": actions, "entry": entry })))
         })
         .await
 }
