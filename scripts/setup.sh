@@ -23,7 +23,8 @@ ORT_LIB=$ORT_DIR/libonnxruntime.so.$ORT_VERSION
 
 # What the build (gstreamer-rs, pkg-config, a C toolchain for -sys crates) and the node
 # (GStreamer plugins for files, RTSP, V4L2, H.264; ffmpeg and fonts for samples; gpsd and gpsfake
-# for the GPS test; mosquitto and chromium + chromedriver for the console's sink and browser tests)
+# for the GPS test; mosquitto and chromium + chromedriver for the console's sink and browser tests;
+# nats-server and postgresql for the national hub and its tests, which start their own instances)
 # need.
 APT_PACKAGES=(
   build-essential pkg-config ca-certificates unzip libssl-dev
@@ -34,6 +35,7 @@ APT_PACKAGES=(
   ffmpeg fonts-noto-core fonts-dejavu-core fonts-liberation
   gpsd gpsd-clients
   mosquitto chromium chromium-driver
+  nats-server postgresql
 )
 
 say() { printf '==> %s\n' "$*"; }

@@ -52,8 +52,9 @@ impl EventStore {
     /// `overdue` action by `raqib`); returns the alerts marked now.
     pub fn mark_overdue(&mut self, now: DateTime<Utc>) -> Result<Vec<AlertId>> {
         let e = db_err(&self.path);
-        let tx = self.conn.transaction().map_err(&e)?;
-        let mut marked = Vec::new();
+        // Found by reading first: the check runs every second, and a write transaction each time
+        // would hold up the live node's writer for nothing.
+        let mut due: Vec<(AlertKind, &str, i64, f64)> = Vec::new();
         for (kind, table, extra) in
             [(AlertKind::Plate, "hits", "AND repeat_of IS NULL"), (AlertKind::Face, "face_hits", "")]
         {
@@ -62,36 +63,52 @@ impl EventStore {
                 let cutoff = (now - self.handling.deadline(priority)).to_rfc3339();
                 // Unknown priorities get the low one's deadline, as `HandlingPolicy::deadline` says.
                 let which = if priority == "low" {
-                    "?2 = 'low' AND priority NOT IN ('critical', 'high', 'medium')"
+                    "?1 = 'low' AND priority NOT IN ('critical', 'high', 'medium')"
                 } else {
-                    "priority = ?2"
+                    "priority = ?1"
                 };
                 let sql = format!(
-                    "UPDATE {table} SET overdue_at = ?1 WHERE overdue_at IS NULL AND state NOT IN ('confirmed', 'rejected')
-                     AND {which} AND raised_at <= ?3 {extra} RETURNING id"
+                    "SELECT id FROM {table} WHERE overdue_at IS NULL AND state NOT IN ('confirmed', 'rejected')
+                     AND {which} AND raised_at <= ?2 {extra}"
                 );
-                let mut stmt = tx.prepare(&sql).map_err(&e)?;
-                let ids: Vec<i64> = stmt
-                    .query_map(params![now.to_rfc3339(), priority, cutoff], |r| r.get(0))
-                    .map_err(&e)?
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(&e)?;
-                drop(stmt);
-                for row in ids {
-                    tx.execute(
-                        "INSERT INTO alert_actions (kind, row_id, at, actor, action, comment)
-                         VALUES (?1, ?2, ?3, 'raqib', 'overdue', ?4)",
-                        params![
-                            kind.prefix().to_string(),
-                            row,
-                            now.to_rfc3339(),
-                            format!("not confirmed or rejected within {minutes:.1} min")
-                        ],
-                    )
-                    .map_err(&e)?;
-                    marked.push(AlertId { kind, row });
+                let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
+                let ids = stmt.query_map(params![priority, cutoff], |r| r.get::<_, i64>(0)).map_err(&e)?;
+                for id in ids {
+                    due.push((kind, table, id.map_err(&e)?, minutes));
                 }
             }
+        }
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self.conn.transaction().map_err(&e)?;
+        let mut marked = Vec::new();
+        for (kind, table, row, minutes) in due {
+            // Decided meanwhile, or marked by another process: not marked again.
+            let changed = tx
+                .execute(
+                    &format!(
+                        "UPDATE {table} SET overdue_at = ?1 WHERE id = ?2 AND overdue_at IS NULL
+                         AND state NOT IN ('confirmed', 'rejected')"
+                    ),
+                    params![now.to_rfc3339(), row],
+                )
+                .map_err(&e)?;
+            if changed == 0 {
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO alert_actions (kind, row_id, at, actor, action, comment)
+                 VALUES (?1, ?2, ?3, 'raqib', 'overdue', ?4)",
+                params![
+                    kind.prefix().to_string(),
+                    row,
+                    now.to_rfc3339(),
+                    format!("not confirmed or rejected within {minutes:.1} min")
+                ],
+            )
+            .map_err(&e)?;
+            marked.push(AlertId { kind, row });
         }
         tx.commit().map_err(&e)?;
         Ok(marked)

@@ -145,6 +145,21 @@ pub struct ReadFilter {
 }
 
 impl EventStore {
+    /// Reads stored after row `after_id`, oldest first, at most `limit` (an outbox: the national
+    /// hub's publisher follows it with a cursor).
+    pub fn reads_after(&self, after_id: i64, limit: usize) -> Result<Vec<StoredRead>> {
+        let e = db_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, source, track, seen_at, media_time, plate, latin, key, confidence, hit
+                 FROM plate_reads WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(&e)?;
+        let rows = stmt.query_map(params![after_id, limit as i64], crate::store::stored_read).map_err(&e)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
     /// Reads newest first, filtered by time and camera, paged.
     pub fn reads(&self, f: &ReadFilter) -> Result<Vec<StoredRead>> {
         let e = db_err(&self.path);

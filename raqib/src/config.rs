@@ -35,6 +35,9 @@ pub struct Config {
     pub alerts: raqib_events::handling::HandlingPolicy,
     /// Free-space bounds of the data directory.
     pub disk: raqib_core::disk::DiskPolicy,
+    /// `[hub]`: the national hub this node publishes to and takes the national watchlist from
+    /// (absent: the node stands alone).
+    pub hub: Option<raqib_hub::node::HubLinkConfig>,
 }
 
 /// `[privacy]`.
@@ -174,6 +177,9 @@ impl Config {
         raqib_pipeline::camera::validate_cameras(&self.cameras)?;
         self.retention.validate()?;
         self.alerts.validate()?;
+        if let Some(h) = &self.hub {
+            h.validate()?;
+        }
         self.disk.validate().map_err(anyhow::Error::msg)?;
         Ok(())
     }

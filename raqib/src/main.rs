@@ -9,6 +9,7 @@ mod console_node;
 mod doctor;
 mod eval_cmd;
 mod evidence_cmd;
+mod hub_cmd;
 mod load;
 mod models_cmd;
 mod purge_cmd;
@@ -166,6 +167,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The national hub: `serve` (nodes' alerts into PostgreSQL over NATS JetStream), the national
+    /// watchlist (`add`, `remove`, `entries`), `alerts`, `nats-config`.
+    Hub(Box<hub_cmd::HubArgs>),
     /// Reports: `hits --since 7d` gives alerts per camera with the operators' decisions and
     /// rejection reasons (CSV or JSON), so a camera that raises false hits shows up.
     Report {
@@ -430,6 +434,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             evidence_cmd::export(&config, &paths, &alert, reason.as_deref(), out.as_deref())?;
         }
+        Command::Hub(args) => hub_cmd::run(*args)?,
         Command::Report { what: ReportWhat::Hits { since, until, format } } => {
             let (config, paths) = load(config)?;
             report_cmd::hits(&config, &paths, &since, until.as_deref(), &format)?

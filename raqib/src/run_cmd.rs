@@ -112,6 +112,18 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
     let waiting = shared.clone();
     let metrics = raqib_server::Metrics::new(Arc::new(move || waiting.waiting()));
     let server = start_server(config, paths, opts, &live, metrics.clone(), &bus, backlog.clone())?;
+    // The national hub: alerts out from the events store's outbox, the national watchlist in.
+    let _hub_link = match (&config.hub, opts.store) {
+        (Some(h), true) => {
+            eprintln!("hub: node `{}` publishing to {}", h.node_id, h.nats_url);
+            Some(raqib_hub::node::start(h.clone(), paths.data_dir.clone())?)
+        }
+        (Some(_), false) => {
+            eprintln!("hub: not linked: it publishes from the events store, and --no-store was given");
+            None
+        }
+        (None, _) => None,
+    };
     let policy = config.analysis;
     let mut streams: Vec<StreamAnalysis> =
         cameras.iter().map(|c| StreamAnalysis::new(&policy).at(c.place(places.place(c)))).collect();

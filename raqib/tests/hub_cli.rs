@@ -1,0 +1,152 @@
+//! The national hub end to end with the real binary, a real `nats-server` (configured by
+//! `raqib hub nats-config`) and a real PostgreSQL: a node (`raqib run` with `[hub]`) publishes
+//! the hits in its events store; `raqib hub serve` stores them; `raqib hub alerts` lists them; a
+//! national entry added with `raqib hub add --critical` lands in the node's watchlist and
+//! `raqib hub entries` shows the node applied it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines, missing_docs, reason = "tests")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+mod common;
+
+use common::{Killed, command as raqib, free_port};
+
+fn raise(dir: &Path, plate: &str) {
+    let text = raqib_core::PlateText::parse(plate, None).unwrap();
+    let store = raqib_watchlist::Store::open(&dir.join("watchlist.db")).unwrap();
+    let hits = raqib_watchlist::Snapshot::load(&store, "m").unwrap().match_exact(&text, Utc::now());
+    assert!(!hits.is_empty());
+    let event = raqib_events::records::PlateEvent {
+        track: 1,
+        plate: text,
+        confidence: 0.9,
+        reads: 4,
+        frames: 4,
+        first_seen_s: None,
+        last_seen_s: None,
+        best_frame: 1,
+        best_time_s: None,
+        bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
+        crop_jpeg: vec![0xFF, 0xD8],
+        positions: vec![],
+        frame_image: None,
+    };
+    raqib_events::EventStore::open(&dir.join("events.db"))
+        .unwrap()
+        .record_at("gate", Utc::now(), &event, &hits, None)
+        .unwrap();
+}
+
+/// Waits for `ok`; on a time-out, fails with the node's and the hub's logs.
+fn wait_until(what: &str, logs: &Path, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        if Instant::now() > deadline {
+            let log = |f: &str| std::fs::read_to_string(logs.join(f)).unwrap_or_default();
+            panic!("timed out waiting for {what}\nnode:\n{}\nhub:\n{}", log("node.log"), log("hub.log"));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn a_node_publishes_its_hits_to_the_hub_and_applies_the_national_watchlist() {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(cache) = raqib_models::runtime::installed_cache_or_skip(&workspace) else { return };
+    let Some(pg) = raqib_hub::testing::Postgres::start() else { return };
+    if Command::new("nats-server").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: nats-server is not installed (make setup installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| common::ok(raqib(d, &cache).args(args).output().unwrap());
+
+    // NATS as `raqib hub nats-config` writes it: a user for the hub and one for node gate1.
+    let secrets = d.join("secrets");
+    let port = free_port();
+    let conf = run(&[
+        "hub",
+        "nats-config",
+        "--node",
+        "gate1",
+        "--secrets",
+        secrets.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--store",
+        d.join("js").to_str().unwrap(),
+    ]);
+    let conf: String = conf.lines().filter(|l| !l.starts_with("==")).collect::<Vec<_>>().join("\n");
+    std::fs::write(d.join("nats.conf"), conf).unwrap();
+    let _nats = Killed(
+        Command::new("nats-server")
+            .args(["-c", d.join("nats.conf").to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mode = std::fs::metadata(secrets.join("gate1.password")).unwrap();
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o077, 0, "passwords are private");
+    std::fs::write(d.join("pg.conn"), pg.conninfo()).unwrap();
+    let hub = |args: &[&str]| {
+        let mut c = raqib(d, &cache);
+        c.args(["hub", "--nats", &format!("nats://127.0.0.1:{port}")])
+            .args(args)
+            .env("RAQIB_HUB_NATS_PASSWORD_FILE", secrets.join("hub.password"))
+            .env("RAQIB_HUB_POSTGRES_FILE", d.join("pg.conn"));
+        c
+    };
+
+    // The node: a watchlist, a hit already in its events store, `[hub]` in its raqib.toml.
+    let node = d.join("node");
+    std::fs::create_dir_all(&node).unwrap();
+    std::fs::write(
+        node.join("raqib.toml"),
+        format!(
+            "[hub]\nnats_url = \"nats://127.0.0.1:{port}\"\nnode_id = \"gate1\"\npassword_file = \"{}\"\n",
+            secrets.join("gate1.password").display()
+        ),
+    )
+    .unwrap();
+    let node_run = |args: &[&str]| common::ok(raqib(&node, &cache).args(args).output().unwrap());
+    node_run(&["watchlist", "add", "--plate", "12345-B-6", "--category", "stolen_vehicle", "--reason", "C-1"]);
+    raise(&node, "12345-ب-6");
+    let _serve = Killed(
+        hub(&["serve"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("hub.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let _node = Killed(
+        raqib(&node, &cache)
+            .args(["run", "--camera", "gate=rtsp://127.0.0.1:9/down", "--no-server", "--for", "120"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("node.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let alerts = || String::from_utf8_lossy(&hub(&["alerts"]).output().unwrap().stdout).to_string();
+    wait_until("the node's hit at the hub", d, Duration::from_secs(60), || alerts().contains("12345-ب-6"));
+    let listed = alerts();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("\"node\":\"gate1\""), "{listed}");
+
+    // A national missing-child entry reaches the node's watchlist; the hub sees it applied.
+    let t0 = Instant::now();
+    common::ok(hub(&["add", "--plate", "77777-و-7", "--category", "missing_child", "--critical"]).output().unwrap());
+    wait_until("the national entry on the node", d, Duration::from_secs(10), || {
+        node_run(&["watchlist", "list", "--json"]).contains("77777-و-7")
+    });
+    eprintln!("national entry on the node after {:?}", t0.elapsed());
+    wait_until("the hub to see it applied", d, Duration::from_secs(10), || {
+        String::from_utf8_lossy(&hub(&["entries"]).output().unwrap().stdout).contains("\"nodes_applied\":1")
+    });
+}
