@@ -32,6 +32,40 @@ pub struct HubConfig {
     pub postgres: String,
 }
 
+/// One node message, parsed.
+enum Row {
+    Alert(String, serde_json::Value),
+    Read(String, serde_json::Value),
+    Applied(Applied),
+}
+
+/// Parses a node message; the subject (`raqib.node.<node>.<what>`, which NATS lets a node use
+/// for its own id only) names the node, whatever the body says.
+fn parse(subject: &str, payload: &[u8]) -> Result<Row> {
+    let bad = |m: String| Error::Message { subject: subject.to_owned(), message: m };
+    let mut parts = subject.split('.');
+    let (Some("raqib"), Some("node"), Some(node), Some(what)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("not raqib.node.<node>.<what>".into()));
+    };
+    Ok(match what {
+        "alert" => Row::Alert(
+            node.to_owned(),
+            serde_json::from_slice::<AlertMsg>(payload).map_err(|e| bad(e.to_string()))?.alert,
+        ),
+        "read" => {
+            Row::Read(node.to_owned(), serde_json::from_slice::<ReadMsg>(payload).map_err(|e| bad(e.to_string()))?.read)
+        }
+        "applied" => {
+            let mut m: Applied = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
+            node.clone_into(&mut m.node);
+            Row::Applied(m)
+        }
+        other => return Err(bad(format!("unknown kind `{other}`"))),
+    })
+}
+
 /// A connected hub.
 pub struct Hub {
     js: jetstream::Context,
@@ -121,67 +155,100 @@ impl Hub {
             )
             .await
             .map_err(Error::nats)?;
+        // A connection of its own: its transactions never take in another caller's statements.
+        let db = Db { conninfo: self.db.conninfo.clone(), client: Mutex::new(None) };
         while !stop.load(Ordering::Relaxed) {
-            let batch = consumer.fetch().max_messages(500).expires(Duration::from_millis(200)).messages().await;
-            let mut batch = match batch {
-                Ok(b) => b,
+            let messages = match consumer.messages().await {
+                Ok(m) => m,
                 Err(e) => {
-                    tracing::warn!(error = %e, "hub: cannot fetch from NATS; retrying");
+                    tracing::warn!(error = %e, "hub: cannot follow NATS; retrying");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue;
                 }
             };
-            while let Some(msg) = batch.next().await {
-                let Ok(msg) = msg else { break };
-                match self.store(&msg.subject, &msg.payload).await {
-                    Ok(()) => {
-                        let _ = msg.ack().await;
-                    }
-                    Err(Error::Message { subject, message }) => {
-                        // A message that will never parse is dropped (and logged), not retried.
-                        tracing::error!(%subject, %message, "hub: unreadable message dropped");
-                        let _ = msg.ack_with(AckKind::Term).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "hub: cannot store; redelivery in 1 s");
-                        let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
-                    }
+            // Whatever has arrived is stored together (one transaction), so a burst costs one
+            // commit, and a lone alert is stored at once.
+            let mut chunks = messages.ready_chunks(1000);
+            loop {
+                let next = tokio::time::timeout(Duration::from_millis(250), chunks.next()).await;
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let chunk = match next {
+                    Err(_) => continue, // idle
+                    Ok(None) => break,  // the subscription ended (NATS restarted): follow again
+                    Ok(Some(chunk)) => chunk,
+                };
+                let msgs: Vec<_> = chunk.into_iter().filter_map(std::result::Result::ok).collect();
+                store_batch(&db, msgs).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stores a batch in one transaction and acknowledges it; on a PostgreSQL failure every
+/// message is handed back for redelivery in a second. Unreadable messages are dropped.
+async fn store_batch(db: &Db, msgs: Vec<jetstream::Message>) {
+    let mut rows = Vec::with_capacity(msgs.len());
+    let mut keep = Vec::with_capacity(msgs.len());
+    for m in msgs {
+        match parse(&m.subject, &m.payload) {
+            Ok(row) => {
+                rows.push(row);
+                keep.push(m);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "hub: unreadable message dropped");
+                let _ = m.ack_with(AckKind::Term).await;
+            }
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    match write(db, &rows).await {
+        Ok(()) => {
+            futures_util::future::join_all(keep.iter().map(|m| m.ack())).await;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, messages = keep.len(), "hub: cannot store; redelivery in 1 s");
+            futures_util::future::join_all(keep.iter().map(|m| m.ack_with(AckKind::Nak(Some(Duration::from_secs(1))))))
+                .await;
+        }
+    }
+}
+
+async fn write(db: &Db, rows: &[Row]) -> Result<()> {
+    let client = db.get().await?;
+    client.batch_execute("BEGIN").await?;
+    let result = async {
+        let writes = rows.iter().map(|r| {
+            let client = client.clone();
+            async move {
+                match r {
+                    Row::Alert(node, a) => pg::insert_hit(&client, node, a).await.map(|_| ()),
+                    Row::Read(node, x) => pg::insert_read(&client, node, x).await.map(|_| ()),
+                    Row::Applied(a) => pg::record_applied(&client, a).await,
                 }
             }
+        });
+        for r in futures_util::future::join_all(writes).await {
+            r?;
         }
-        Ok(())
+        Ok::<(), Error>(())
     }
-
-    async fn store(&self, subject: &str, payload: &[u8]) -> Result<()> {
-        let bad = |m: String| Error::Message { subject: subject.to_owned(), message: m };
-        // raqib.node.<node>.<what>: the subject names the node (NATS lets a node publish on its
-        // own subjects only), whatever the message says.
-        let mut parts = subject.split('.');
-        let (Some("raqib"), Some("node"), Some(node), Some(what)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad("not raqib.node.<node>.<what>".into()));
-        };
-        let db = self.db.get().await?;
-        match what {
-            "alert" => {
-                let m: AlertMsg = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
-                pg::insert_hit(&db, node, &m.alert).await?;
-            }
-            "read" => {
-                let m: ReadMsg = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
-                pg::insert_read(&db, node, &m.read).await?;
-            }
-            "applied" => {
-                let mut m: Applied = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
-                node.clone_into(&mut m.node);
-                pg::record_applied(&db, &m).await?;
-            }
-            other => return Err(bad(format!("unknown kind `{other}`"))),
+    .await;
+    match result {
+        Ok(()) => client.batch_execute("COMMIT").await.map_err(Error::from),
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
         }
-        Ok(())
     }
+}
 
+impl Hub {
     /// Adds or changes a national plate entry and publishes it to every node (critical ones on
     /// the subject nodes drain first).
     pub async fn put_entry(&self, entry: &raqib_watchlist::NewPlateEntry, critical: bool) -> Result<Change> {
