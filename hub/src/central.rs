@@ -66,10 +66,28 @@ fn parse(subject: &str, payload: &[u8]) -> Result<Row> {
     })
 }
 
+/// How far back the hub's retro-hits look, and with what fuzzy distance (the nodes'
+/// `[analysis] plate_max_distance` and `[retention] reads_days` by default).
+#[derive(Debug, Clone, Copy)]
+pub struct Retro {
+    /// Reads stored at the hub within this many days are checked.
+    pub reads_days: u32,
+    /// Weighted edit distance of a fuzzy match (0: exact only).
+    pub max_distance: f32,
+}
+
+impl Default for Retro {
+    fn default() -> Self {
+        Retro { reads_days: 30, max_distance: 1.0 }
+    }
+}
+
 /// A connected hub.
 pub struct Hub {
     js: jetstream::Context,
     db: Db,
+    /// What a new entry is checked against.
+    pub retro: Retro,
 }
 
 /// A PostgreSQL client that reconnects after PostgreSQL restarts.
@@ -132,7 +150,7 @@ impl Hub {
         }
         let db = Db { conninfo: cfg.postgres.clone(), client: Mutex::new(None) };
         db.get().await?;
-        Ok(Hub { js, db })
+        Ok(Hub { js, db, retro: Retro::default() })
     }
 
     /// Stores every node message into PostgreSQL until `stop`; each is acknowledged once
@@ -250,7 +268,8 @@ async fn write(db: &Db, rows: &[Row]) -> Result<()> {
 
 impl Hub {
     /// Adds or changes a national plate entry and publishes it to every node (critical ones on
-    /// the subject nodes drain first).
+    /// the subject nodes drain first), then raises retro alerts at the hub for the reads it
+    /// already holds (see [`Hub::retro`]).
     pub async fn put_entry(&self, entry: &raqib_watchlist::NewPlateEntry, critical: bool) -> Result<Change> {
         let plate = raqib_core::PlateText::parse(&entry.plate, entry.country.as_deref())
             .map_err(|e| Error::Config { key: "plate", message: e.to_string() })?;
@@ -267,6 +286,19 @@ impl Hub {
             category: entry.category.trim().to_owned(),
         };
         self.publish(&change, critical).await?;
+        let raised = pg::retro_hits(
+            &db,
+            entry_id,
+            &plate,
+            entry.category.trim(),
+            &priority,
+            self.retro.max_distance,
+            chrono::Utc::now() - chrono::Duration::days(i64::from(self.retro.reads_days)),
+        )
+        .await?;
+        if raised > 0 {
+            tracing::info!(entry = entry_id, raised, "hub: retro alerts from stored reads");
+        }
         Ok(change)
     }
 
@@ -299,6 +331,11 @@ impl Hub {
     /// Every national entry and how many nodes applied its current version.
     pub async fn entries(&self) -> Result<Vec<pg::EntryStatus>> {
         pg::entry_status(&*self.db.get().await?).await
+    }
+
+    /// Reads stored at the hub.
+    pub async fn read_count(&self) -> Result<i64> {
+        pg::read_count(&*self.db.get().await?).await
     }
 
     /// Hits stored per node.

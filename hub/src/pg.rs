@@ -176,6 +176,11 @@ pub async fn entry_status(db: &Client) -> Result<Vec<EntryStatus>> {
         .collect())
 }
 
+/// Reads stored at the hub.
+pub async fn read_count(db: &Client) -> Result<i64> {
+    Ok(db.query_one("SELECT count(*) FROM reads", &[]).await?.get(0))
+}
+
 /// Hits stored, per node.
 pub async fn hit_counts(db: &Client) -> Result<Vec<(String, i64)>> {
     let rows = db.query("SELECT node, count(*) FROM hits GROUP BY node ORDER BY node", &[]).await?;
@@ -192,4 +197,63 @@ pub async fn recent_hits(db: &Client, limit: i64) -> Result<Vec<serde_json::Valu
         )
         .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Retro-hits at the hub: reads stored since `since` whose key is the entry's, or within
+/// `max_distance` weighted edits of it (the live rule, OCR confusions cheaper), become alerts
+/// marked retro of that entry (id `retro:<read id>:<entry id>`, once). Returns how many were raised.
+pub async fn retro_hits(
+    db: &Client,
+    entry_id: i64,
+    plate: &raqib_core::PlateText,
+    category: &str,
+    priority: &str,
+    max_distance: f32,
+    since: DateTime<Utc>,
+) -> Result<u64> {
+    let keys: Vec<String> = db
+        .query("SELECT DISTINCT plate_key FROM reads WHERE seen_at >= $1", &[&since])
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let query = raqib_watchlist::FuzzyQuery::from_plate(plate);
+    let near: Vec<String> = keys
+        .into_iter()
+        .filter(|k| {
+            k == plate.key()
+                || (max_distance > 0.0 && raqib_watchlist::plate_index::explain(&query, k).0 <= max_distance)
+        })
+        .collect();
+    let mut raised = 0;
+    for r in db
+        .query(
+            "SELECT node, read_id, camera, seen_at, plate, body FROM reads WHERE plate_key = ANY($1) AND seen_at >= $2",
+            &[&near, &since],
+        )
+        .await?
+    {
+        let (node, read_id, camera, seen_at, seen_plate, read): (
+            String,
+            i64,
+            String,
+            DateTime<Utc>,
+            String,
+            serde_json::Value,
+        ) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+        let body = serde_json::json!({
+            "id": format!("retro:{read_id}:{entry_id}"), "camera": camera, "raised_at": Utc::now(), "seen_at": seen_at,
+            "category": category, "priority": priority, "subject": seen_plate, "entry": plate.canonical(),
+            "retro": true, "read": read,
+        });
+        let n = db
+            .execute(
+                "INSERT INTO hits (node, alert_id, camera, raised_at, category, priority, subject, retro, body)
+                 VALUES ($1, $2, $3, now(), $4, $5, $6, true, $7) ON CONFLICT DO NOTHING",
+                &[&node, &format!("retro:{read_id}:{entry_id}"), &camera, &category, &priority, &seen_plate, &body],
+            )
+            .await?;
+        raised += n;
+    }
+    Ok(raised)
 }

@@ -61,10 +61,13 @@ fn raise(dir: &Path, plate: &str, camera: &str) {
 }
 
 fn link(nats: &Nats, node: &str, dir: &Path) -> HubLink {
+    link_with(nats, node, dir, false)
+}
+
+fn link_with(nats: &Nats, node: &str, dir: &Path, forward_reads: bool) -> HubLink {
     let password = dir.join("nats.password");
     std::fs::write(&password, format!("{node}-secret")).unwrap();
-    let cfg =
-        HubLinkConfig { nats_url: nats.url(), node_id: node.into(), password_file: password, forward_reads: false };
+    let cfg = HubLinkConfig { nats_url: nats.url(), node_id: node.into(), password_file: password, forward_reads };
     raqib_hub::node::start(cfg, dir.to_path_buf()).unwrap()
 }
 
@@ -242,4 +245,51 @@ async fn a_node_can_publish_only_its_own_subjects_and_cannot_write_the_watchlist
     let got = tokio::time::timeout(Duration::from_secs(1), futures_util::StreamExt::next(&mut sub)).await;
     assert!(!matches!(got, Ok(Some(_))), "a node does not receive another node's messages");
     drop(hub);
+}
+
+/// A read forwarded before its plate was listed nationally raises a retro alert at the hub,
+/// also for a one-edit misread; a read of another plate does not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_national_entry_raises_retro_alerts_from_the_reads_stored_at_the_hub() {
+    let (hub_user, node_users) = users(&["r"]);
+    let Some(nats) = Nats::start(&hub_user, &node_users) else { return };
+    let Some(pg) = Postgres::start() else { return };
+    let dir = node_dir(&[]);
+    let hub = Arc::new(hub(&nats, &pg).await);
+    let (stop, task) = ingest(hub.clone());
+    {
+        let mut events = raqib_events::EventStore::open(&dir.path().join("events.db")).unwrap();
+        for (i, plate) in ["55555-ه-5", "55855-ه-5", "90210-و-1"].iter().enumerate() {
+            let event = raqib_events::records::PlateEvent {
+                track: i as u64,
+                plate: raqib_core::PlateText::parse(plate, None).unwrap(),
+                confidence: 0.9,
+                reads: 4,
+                frames: 4,
+                first_seen_s: None,
+                last_seen_s: None,
+                best_frame: 1,
+                best_time_s: None,
+                bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
+                crop_jpeg: vec![0xFF, 0xD8],
+                positions: vec![],
+                frame_image: None,
+            };
+            events.record_at("road", Utc::now() - chrono::Duration::days(2), &event, &[], None).unwrap();
+        }
+    }
+    let _link = link_with(&nats, "r", dir.path(), true);
+    wait_for("the reads at the hub", Duration::from_secs(10), async || hub.read_count().await.unwrap() == 3).await;
+    let entry = NewPlateEntry { plate: "55555-H-5".into(), category: "stolen_vehicle".into(), ..Default::default() };
+    hub.put_entry(&entry, false).await.unwrap();
+    let hits = hub.recent_hits(10).await.unwrap();
+    let subjects: Vec<&str> =
+        hits.iter().filter(|h| h["retro"] == true).filter_map(|h| h["subject"].as_str()).collect();
+    assert_eq!(subjects.len(), 2, "{hits:?}");
+    assert!(subjects.contains(&"55555-ه-5") && subjects.contains(&"55855-ه-5"), "{subjects:?}");
+    // Checked again (the entry changed): nothing twice.
+    hub.put_entry(&entry, false).await.unwrap();
+    assert_eq!(hub.recent_hits(10).await.unwrap().len(), 2);
+    stop.store(true, Ordering::Relaxed);
+    task.await.unwrap();
 }
