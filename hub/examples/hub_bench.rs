@@ -11,6 +11,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,
+    clippy::too_many_lines,
     missing_docs,
     reason = "a bench: a failure panics"
 )]
