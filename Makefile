@@ -68,7 +68,7 @@ bench-density: setup
 # (then update its sha256 in models/manifest.toml). See training/plate_ocr/MODEL_CARD.md.
 # v13 (shipped): v12's convolutions and head (kept as training/plate_ocr/init/plate-ocr-v12.onnx,
 # the start) plus a bidirectional GRU of 96 units per direction over the feature row, whose
-# output layer starts at zero (the start computes exactly v12), trained 2 epochs on v12's data
+# output layer starts at zero (the start computes exactly v12), trained 1 epoch on v12's data
 # (48 x 240: 30 000 synthetic plates, real views of every real training plate (UM6P close-ups,
 # Moroccan scenes, OpenALPR br/eu, US crops) and real-glyph Moroccan plates; the one split rule).
 # Every step skips its output when it is already there, and train.py resumes from its checkpoint,
