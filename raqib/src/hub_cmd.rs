@@ -120,13 +120,26 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
+        if matches!(args.action, HubAction::Serve) {
+            // The hub outlives its servers' restarts: it waits for them at start too.
+            let stop = crate::load::stop_on_signal()?;
+            let hub = loop {
+                match Hub::connect(&cfg).await {
+                    Ok(hub) => break hub,
+                    Err(e) if !stop.load(std::sync::atomic::Ordering::Relaxed) => {
+                        eprintln!("raqib hub: {e}; retrying in 2 s");
+                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            eprintln!("raqib hub: storing node messages from {} (Ctrl-C stops)", cfg.nats_url);
+            hub.ingest(Arc::clone(&stop)).await?;
+            return Ok(());
+        }
         let hub = Hub::connect(&cfg).await?;
         match args.action {
-            HubAction::Serve => {
-                let stop = crate::load::stop_on_signal()?;
-                eprintln!("raqib hub: storing node messages from {} (Ctrl-C stops)", cfg.nats_url);
-                hub.ingest(Arc::clone(&stop)).await?;
-            }
+            HubAction::Serve => {}
             HubAction::Add { plate, category, priority, case_ref, critical } => {
                 let entry =
                     raqib_watchlist::NewPlateEntry { plate, category, priority, case_ref, ..Default::default() };
