@@ -45,6 +45,28 @@ pub struct PlateEvent {
     pub frame_image: Option<Arc<RgbImage>>,
 }
 
+impl PlateEvent {
+    /// A read of `plate` and nothing else: no crop, no frame, no per-position alternatives,
+    /// voted from `reads` frames at confidence 0.9 (reads handed over by another system, tests).
+    pub fn bare(plate: raqib_core::PlateText, track: u64, reads: usize) -> Self {
+        PlateEvent {
+            track,
+            plate,
+            confidence: 0.9,
+            reads,
+            frames: reads,
+            first_seen_s: None,
+            last_seen_s: None,
+            best_frame: 0,
+            best_time_s: None,
+            bbox: Bbox { x1: 0.0, y1: 0.0, x2: 0.0, y2: 0.0 },
+            crop_jpeg: Vec::new(),
+            positions: Vec::new(),
+            frame_image: None,
+        }
+    }
+}
+
 /// A listed person seen by a camera: one per face track that matched.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaceSighting {

@@ -40,21 +40,7 @@ fn raise(dir: &Path, plate: &str, camera: &str) {
     let store = Store::open(&dir.join("watchlist.db")).unwrap();
     let hits = Snapshot::load(&store, "m").unwrap().match_exact(&text, Utc::now());
     assert!(!hits.is_empty(), "{plate} listed");
-    let event = raqib_events::records::PlateEvent {
-        track: 1,
-        plate: text,
-        confidence: 0.9,
-        reads: 4,
-        frames: 4,
-        first_seen_s: None,
-        last_seen_s: None,
-        best_frame: 1,
-        best_time_s: None,
-        bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
-        crop_jpeg: vec![0xFF, 0xD8],
-        positions: vec![],
-        frame_image: None,
-    };
+    let event = raqib_events::records::PlateEvent::bare(text, 1, 4);
     let mut events = raqib_events::EventStore::open(&dir.join("events.db")).unwrap();
     events.set_handling(raqib_events::handling::HandlingPolicy { repeat_window_s: 0, ..Default::default() });
     events.record_at(camera, Utc::now(), &event, &hits, None).unwrap();
@@ -260,21 +246,11 @@ async fn a_national_entry_raises_retro_alerts_from_the_reads_stored_at_the_hub()
     {
         let mut events = raqib_events::EventStore::open(&dir.path().join("events.db")).unwrap();
         for (i, plate) in ["55555-ه-5", "55855-ه-5", "90210-و-1"].iter().enumerate() {
-            let event = raqib_events::records::PlateEvent {
-                track: i as u64,
-                plate: raqib_core::PlateText::parse(plate, None).unwrap(),
-                confidence: 0.9,
-                reads: 4,
-                frames: 4,
-                first_seen_s: None,
-                last_seen_s: None,
-                best_frame: 1,
-                best_time_s: None,
-                bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
-                crop_jpeg: vec![0xFF, 0xD8],
-                positions: vec![],
-                frame_image: None,
-            };
+            let event = raqib_events::records::PlateEvent::bare(
+                raqib_core::PlateText::parse(plate, None).unwrap(),
+                i as u64,
+                4,
+            );
             events.record_at("road", Utc::now() - chrono::Duration::days(2), &event, &[], None).unwrap();
         }
     }

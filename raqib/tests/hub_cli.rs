@@ -21,21 +21,7 @@ fn raise(dir: &Path, plate: &str) {
     let store = raqib_watchlist::Store::open(&dir.join("watchlist.db")).unwrap();
     let hits = raqib_watchlist::Snapshot::load(&store, "m").unwrap().match_exact(&text, Utc::now());
     assert!(!hits.is_empty());
-    let event = raqib_events::records::PlateEvent {
-        track: 1,
-        plate: text,
-        confidence: 0.9,
-        reads: 4,
-        frames: 4,
-        first_seen_s: None,
-        last_seen_s: None,
-        best_frame: 1,
-        best_time_s: None,
-        bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
-        crop_jpeg: vec![0xFF, 0xD8],
-        positions: vec![],
-        frame_image: None,
-    };
+    let event = raqib_events::records::PlateEvent::bare(text, 1, 4);
     raqib_events::EventStore::open(&dir.join("events.db"))
         .unwrap()
         .record_at("gate", Utc::now(), &event, &hits, None)

@@ -156,21 +156,7 @@ async fn repeats_count_on_one_alert_and_a_new_entry_raises_retro_alerts_within_r
     {
         let mut events = EventStore::open(&dir.path().join("events.db")).unwrap();
         let plate = raqib_core::PlateText::parse("48213-أ-9", None).unwrap();
-        let mut event = raqib_events::records::PlateEvent {
-            track: 9,
-            plate,
-            confidence: 0.9,
-            reads: 4,
-            frames: 4,
-            first_seen_s: None,
-            last_seen_s: None,
-            best_frame: 1,
-            best_time_s: None,
-            bbox: raqib_models::face::Bbox { x1: 1.0, y1: 1.0, x2: 9.0, y2: 4.0 },
-            crop_jpeg: common::tiny_jpeg(),
-            positions: vec![],
-            frame_image: None,
-        };
+        let mut event = raqib_events::records::PlateEvent::bare(plate, 9, 4);
         events.record_at("road", Utc::now() - chrono::Duration::days(40), &event, &[], Some((33.6, -7.6))).unwrap();
         event.track = 10;
         events.record_at("road", Utc::now() - chrono::Duration::days(3), &event, &[], Some((33.5, -7.5))).unwrap();
