@@ -188,15 +188,30 @@ async fn an_operator_confirms_and_rejects_hits_in_the_arabic_console_and_an_over
 
     // The detail page of p2: its history with the decision and its reason, in Arabic.
     browser.find(Locator::Css("#alert-p2 a.details")).await.unwrap().click().await.unwrap();
-    let row = browser
+    browser
         .wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css("#detail tr.action-reject"))
         .await
         .unwrap();
-    let row = row.text().await.unwrap();
+    // The page may be drawn again when the alert changes: read it afresh until it holds still.
+    let text_of = |css: &'static str| {
+        let browser = browser.clone();
+        async move {
+            for _ in 0..10 {
+                if let Ok(e) = browser.find(Locator::Css(css)).await
+                    && let Ok(t) = e.text().await
+                {
+                    return t;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            panic!("{css} never readable");
+        }
+    };
+    let row = text_of("#detail tr.action-reject").await;
     assert!(row.contains("salma") && row.contains("قراءة خاطئة") && row.contains("رفض"), "{row}");
-    let detail = browser.find(Locator::Id("detail")).await.unwrap().text().await.unwrap();
+    let detail = text_of("#detail").await;
     assert!(detail.contains("wanted_owner") && !detail.contains("[object"), "the entry as it was: {detail}");
     shot("7-arabic-alert-detail.png").await;
 

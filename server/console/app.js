@@ -298,12 +298,14 @@ function refreshStates() {
   clearTimeout(refreshing);
   refreshing = setTimeout(async () => {
     const data = await api("GET", `/api/alerts?${filters()}`);
+    const changed = (x, a) => x.state !== a.state || x.repeats !== a.repeats || x.overdue_at !== a.overdue_at;
     for (const a of data.alerts) {
       const known = state.alerts.get(a.id);
-      if (known && (known.state !== a.state || known.repeats !== a.repeats || known.overdue_at !== a.overdue_at)) render(a, false);
+      if (known && changed(known, a)) render(a, false);
+      // The detail page is drawn again only when its alert changed (not on every tick).
+      if (state.detail && a.id === state.detail.id && changed(state.detail, a) && !$("detail-view").hidden) openDetail(a.id);
     }
     countNew();
-    if (state.detail && !$("detail-view").hidden) openDetail(state.detail.id);
   }, 300);
 }
 
