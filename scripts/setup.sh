@@ -27,7 +27,7 @@ ORT_LIB=$ORT_DIR/libonnxruntime.so.$ORT_VERSION
 # nats-server and postgresql for the national hub and its tests, which start their own instances)
 # need.
 APT_PACKAGES=(
-  build-essential pkg-config ca-certificates unzip libssl-dev
+  build-essential pkg-config ca-certificates unzip libssl-dev openssl
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools

@@ -30,6 +30,11 @@ pub struct HubConfig {
     pub nats_password: String,
     /// PostgreSQL connection string (`host=… user=… password=… dbname=…`).
     pub postgres: String,
+    /// CA certificate (PEM) that signed the NATS server's, for `tls://` with a private CA.
+    pub nats_ca_file: Option<std::path::PathBuf>,
+    /// Copies JetStream keeps of each stream: 1 on a single server, 3 on a cluster of three
+    /// (a stream then survives the loss of one server). Applies when the streams are created.
+    pub replicas: usize,
 }
 
 /// One node message, parsed.
@@ -37,6 +42,7 @@ enum Row {
     Alert(String, serde_json::Value),
     Read(String, serde_json::Value),
     Applied(Applied),
+    Health(String, serde_json::Value),
 }
 
 /// Parses a node message; the subject (`raqib.node.<node>.<what>`, which NATS lets a node use
@@ -57,6 +63,7 @@ fn parse(subject: &str, payload: &[u8]) -> Result<Row> {
         "read" => {
             Row::Read(node.to_owned(), serde_json::from_slice::<ReadMsg>(payload).map_err(|e| bad(e.to_string()))?.read)
         }
+        "health" => Row::Health(node.to_owned(), serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?),
         "applied" => {
             let mut m: Applied = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
             node.clone_into(&mut m.node);
@@ -88,6 +95,8 @@ pub struct Hub {
     db: Db,
     /// What a new entry is checked against.
     pub retro: Retro,
+    /// Bumped after every stored batch that held alerts: live streams wait on it.
+    alerts: tokio::sync::watch::Sender<u64>,
 }
 
 /// A PostgreSQL client that reconnects after PostgreSQL restarts.
@@ -118,8 +127,19 @@ impl Db {
 }
 
 /// Connects to NATS as `user` with its own inbox prefix (retrying until the server answers).
-pub(crate) async fn connect_nats(url: &str, user: &str, password: &str) -> Result<async_nats::Client> {
-    async_nats::ConnectOptions::with_user_and_password(user.to_owned(), password.to_owned())
+/// A `tls://` URL requires TLS, verified against the system's roots or `ca_file`.
+pub(crate) async fn connect_nats(
+    url: &str,
+    user: &str,
+    password: &str,
+    ca_file: Option<&std::path::Path>,
+) -> Result<async_nats::Client> {
+    let mut options = async_nats::ConnectOptions::with_user_and_password(user.to_owned(), password.to_owned())
+        .require_tls(url.starts_with("tls://"));
+    if let Some(ca) = ca_file {
+        options = options.add_root_certificates(ca.to_path_buf());
+    }
+    options
         .custom_inbox_prefix(inbox_prefix(user))
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5))
@@ -132,7 +152,8 @@ pub(crate) async fn connect_nats(url: &str, user: &str, password: &str) -> Resul
 impl Hub {
     /// Connects, creates the tables and the two streams (idempotent).
     pub async fn connect(cfg: &HubConfig) -> Result<Hub> {
-        let client = connect_nats(&cfg.nats_url, &cfg.nats_user, &cfg.nats_password).await?;
+        let client =
+            connect_nats(&cfg.nats_url, &cfg.nats_user, &cfg.nats_password, cfg.nats_ca_file.as_deref()).await?;
         let js = jetstream::new(client);
         for (name, subjects) in [
             (NODES_STREAM, vec!["raqib.node.>".to_owned()]),
@@ -142,6 +163,15 @@ impl Hub {
                 name: name.to_owned(),
                 subjects,
                 storage: stream::StorageType::File,
+                // Node messages leave the stream once the hub has stored them; watchlist
+                // changes stay (a node offline for days catches up), both within 30 days.
+                retention: if name == NODES_STREAM {
+                    stream::RetentionPolicy::WorkQueue
+                } else {
+                    stream::RetentionPolicy::Limits
+                },
+                max_age: Duration::from_secs(30 * 86_400),
+                num_replicas: cfg.replicas.max(1),
                 duplicate_window: Duration::from_secs(600),
                 ..Default::default()
             })
@@ -150,7 +180,7 @@ impl Hub {
         }
         let db = Db { conninfo: cfg.postgres.clone(), client: Mutex::new(None) };
         db.get().await?;
-        Ok(Hub { js, db, retro: Retro::default() })
+        Ok(Hub { js, db, retro: Retro::default(), alerts: tokio::sync::watch::channel(0).0 })
     }
 
     /// Stores every node message into PostgreSQL until `stop`; each is acknowledged once
@@ -198,7 +228,9 @@ impl Hub {
                     Ok(Some(chunk)) => chunk,
                 };
                 let msgs: Vec<_> = chunk.into_iter().filter_map(std::result::Result::ok).collect();
-                store_batch(&db, msgs).await;
+                if store_batch(&db, msgs).await {
+                    self.alerts.send_modify(|n| *n += 1);
+                }
             }
         }
         Ok(())
@@ -207,7 +239,8 @@ impl Hub {
 
 /// Stores a batch in one transaction and acknowledges it; on a PostgreSQL failure every
 /// message is handed back for redelivery in a second. Unreadable messages are dropped.
-async fn store_batch(db: &Db, msgs: Vec<jetstream::Message>) {
+/// Returns whether alerts were stored.
+async fn store_batch(db: &Db, msgs: Vec<jetstream::Message>) -> bool {
     let mut rows = Vec::with_capacity(msgs.len());
     let mut keep = Vec::with_capacity(msgs.len());
     for m in msgs {
@@ -223,16 +256,18 @@ async fn store_batch(db: &Db, msgs: Vec<jetstream::Message>) {
         }
     }
     if rows.is_empty() {
-        return;
+        return false;
     }
     match write(db, &rows).await {
         Ok(()) => {
             futures_util::future::join_all(keep.iter().map(|m| m.ack())).await;
+            rows.iter().any(|r| matches!(r, Row::Alert(..)))
         }
         Err(e) => {
             tracing::warn!(error = %e, messages = keep.len(), "hub: cannot store; redelivery in 1 s");
             futures_util::future::join_all(keep.iter().map(|m| m.ack_with(AckKind::Nak(Some(Duration::from_secs(1))))))
                 .await;
+            false
         }
     }
 }
@@ -241,18 +276,19 @@ async fn write(db: &Db, rows: &[Row]) -> Result<()> {
     let client = db.get().await?;
     client.batch_execute("BEGIN").await?;
     let result = async {
-        let writes = rows.iter().map(|r| {
-            let client = client.clone();
-            async move {
-                match r {
-                    Row::Alert(node, a) => pg::insert_hit(&client, node, a).await.map(|_| ()),
-                    Row::Read(node, x) => pg::insert_read(&client, node, x).await.map(|_| ()),
-                    Row::Applied(a) => pg::record_applied(&client, a).await,
-                }
+        // Alerts and reads: one statement each for the whole batch.
+        let alerts: Vec<(&str, &serde_json::Value)> =
+            rows.iter().filter_map(|r| if let Row::Alert(n, a) = r { Some((n.as_str(), a)) } else { None }).collect();
+        let reads: Vec<(&str, &serde_json::Value)> =
+            rows.iter().filter_map(|r| if let Row::Read(n, x) = r { Some((n.as_str(), x)) } else { None }).collect();
+        pg::insert_hits(&client, &alerts).await?;
+        pg::insert_reads(&client, &reads).await?;
+        for r in rows {
+            match r {
+                Row::Applied(a) => pg::record_applied(&client, a).await?,
+                Row::Health(node, h) => pg::record_health(&client, node, h).await?,
+                Row::Alert(..) | Row::Read(..) => {}
             }
-        });
-        for r in futures_util::future::join_all(writes).await {
-            r?;
         }
         Ok::<(), Error>(())
     }
@@ -333,6 +369,13 @@ impl Hub {
         pg::entry_status(&*self.db.get().await?).await
     }
 
+    /// Deletes the reads seen more than `days` ago (the nodes' `retention.reads_days`): data
+    /// on people who are not on a watchlist does not pile up at the hub either.
+    pub async fn purge_reads(&self, days: u32) -> Result<u64> {
+        let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        pg::purge_reads(&*self.db.get().await?, before).await
+    }
+
     /// Reads stored at the hub.
     pub async fn read_count(&self) -> Result<i64> {
         pg::read_count(&*self.db.get().await?).await
@@ -345,6 +388,16 @@ impl Hub {
 
     /// The latest alerts of every node.
     pub async fn recent_hits(&self, limit: i64) -> Result<Vec<serde_json::Value>> {
-        pg::recent_hits(&*self.db.get().await?, limit).await
+        pg::hits(&*self.db.get().await?, &pg::HitFilter { limit, ..Default::default() }).await
+    }
+
+    /// The PostgreSQL client (reconnected after a restart of PostgreSQL).
+    pub async fn db(&self) -> Result<Arc<Client>> {
+        self.db.get().await
+    }
+
+    /// Wakes on every stored batch of alerts (live streams).
+    pub fn alert_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.alerts.subscribe()
     }
 }

@@ -23,6 +23,12 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A search the hub cannot run as asked (bad plate, mode or pattern).
+    #[error("{0}")]
+    Query(String),
+    /// The national API could not start or serve.
+    #[error("hub HTTP: {0}")]
+    Http(String),
     /// A `[hub]` value or a credential that is refused.
     #[error("hub.{key}: {message}")]
     Config {

@@ -16,11 +16,15 @@
 //! - `tokio-postgres`: the mainstream asynchronous PostgreSQL client (the `postgres` crates'
 //!   async core), no ORM: a handful of SQL statements whose unique keys carry exactly-once.
 
+#[cfg(feature = "test-servers")]
+pub mod bench;
 pub mod central;
 pub mod error;
+pub mod http;
 pub mod nats_config;
 pub mod node;
 pub mod pg;
+pub mod search;
 pub mod subjects;
 #[cfg(feature = "test-servers")]
 pub mod testing;

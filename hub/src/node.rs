@@ -4,10 +4,13 @@
 //! alone (matching from its replica, alerting locally) and catches up on reconnection.
 //!
 //! - **Outbox**: alerts after the cursor `hub` of `events.db` (reads after `hub-reads`) are
-//!   published one by one with `Nats-Msg-Id = <node>:alert:<id>`; the cursor moves only after
-//!   JetStream acknowledged, so a crash or an outage re-sends (at least once) and JetStream's
-//!   duplicate window plus the hub's unique keys keep the effect exactly once. Covert alerts are
-//!   never published.
+//!   published in batches with `Nats-Msg-Id = <node>:alert:<id>`; the cursor moves only after
+//!   JetStream acknowledged the batch, so a crash or an outage re-sends (at least once) and
+//!   JetStream's duplicate window plus the hub's unique keys keep the effect exactly once.
+//!   Covert alerts are never published.
+//! - **Health**: every [`HEALTH_EVERY`], the node's `health.json` (cameras, events store, disk)
+//!   on `raqib.node.<node>.health`; the hub keeps the latest and shows a node silent for 30 s as
+//!   offline.
 //! - **Replica**: the node's two durable consumers on the national watchlist stream (critical
 //!   first) are applied to `watchlist.db` as entries by `hub` (audited there like any change);
 //!   the running node's matcher picks them up within its poll interval. Each application is
@@ -45,6 +48,10 @@ pub struct HubLinkConfig {
     /// national search; default: alerts only.
     #[serde(default)]
     pub forward_reads: bool,
+    /// CA certificate (PEM) of a `tls://` NATS server signed by a private CA (default: the
+    /// system's roots).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl HubLinkConfig {
@@ -115,7 +122,7 @@ pub fn start(cfg: HubLinkConfig, data_dir: PathBuf) -> Result<HubLink> {
 }
 
 async fn run(cfg: &HubLinkConfig, password: &str, data_dir: &std::path::Path, stop: &AtomicBool) -> Result<()> {
-    let client = crate::central::connect_nats(&cfg.nats_url, &cfg.node_id, password).await?;
+    let client = crate::central::connect_nats(&cfg.nats_url, &cfg.node_id, password, cfg.ca_file.as_deref()).await?;
     let js = jetstream::new(client);
     let mut events = EventStore::open(&data_dir.join("events.db"))?;
     let mut watchlist = Store::open(&data_dir.join("watchlist.db"))?;
@@ -139,7 +146,12 @@ async fn run(cfg: &HubLinkConfig, password: &str, data_dir: &std::path::Path, st
         );
     }
     tracing::info!(node = %cfg.node_id, url = %cfg.nats_url, "hub link up");
+    let mut last_health: Option<std::time::Instant> = None;
     while !stop.load(Ordering::Relaxed) {
+        if last_health.is_none_or(|t| t.elapsed() >= HEALTH_EVERY) {
+            publish_health(&js, cfg, data_dir).await?;
+            last_health = Some(std::time::Instant::now());
+        }
         let mut busy = publish_outbox(&js, cfg, &mut events).await?;
         // Critical changes first: the routine consumer is read only when none is waiting.
         for consumer in &consumers {
@@ -156,44 +168,95 @@ async fn run(cfg: &HubLinkConfig, password: &str, data_dir: &std::path::Path, st
     Ok(())
 }
 
+/// How often a node reports its health to the hub.
+pub const HEALTH_EVERY: Duration = Duration::from_secs(10);
+
+/// Publishes the node's health: `<data_dir>/health.json` as `raqib run` last wrote it (cameras,
+/// events store, disk), or, without one, only that the link is up.
+async fn publish_health(js: &jetstream::Context, cfg: &HubLinkConfig, data_dir: &std::path::Path) -> Result<()> {
+    let now = chrono::Utc::now();
+    let mut health = std::fs::read(data_dir.join("health.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(serde_json::Value::is_object)
+        .unwrap_or_else(|| serde_json::json!({ "at": now, "cameras": [] }));
+    health["link_at"] = serde_json::json!(now);
+    let id = format!("{}:health:{}", cfg.node_id, now.timestamp_millis());
+    send(js, node_subject(&cfg.node_id, "health"), id, serde_json::to_vec(&health).unwrap_or_default()).await
+}
+
 async fn send(js: &jetstream::Context, subject: String, id: String, payload: Vec<u8>) -> Result<()> {
-    js.send_publish(subject, Publish::build().payload(payload.into()).message_id(id))
-        .await
-        .map_err(Error::nats)?
-        .await
-        .map_err(Error::nats)?;
+    send_all(js, vec![(subject, id, payload)]).await
+}
+
+/// Publishes messages back to back, then waits for every acknowledgement (one round trip for
+/// the lot instead of one each); fails if any was not acknowledged.
+async fn send_all(js: &jetstream::Context, messages: Vec<(String, String, Vec<u8>)>) -> Result<()> {
+    let mut acks = Vec::with_capacity(messages.len());
+    for (subject, id, payload) in messages {
+        acks.push(
+            js.send_publish(subject, Publish::build().payload(payload.into()).message_id(id))
+                .await
+                .map_err(Error::nats)?,
+        );
+    }
+    for ack in acks {
+        ack.await.map_err(Error::nats)?;
+    }
     Ok(())
 }
 
-/// Publishes what is after the cursors; returns whether anything was sent.
+/// Publishes what is after the cursors, up to [`OUTBOX_BATCH`] of each; returns whether
+/// anything was sent. The cursor moves once the whole batch is acknowledged: a failure re-sends
+/// it (JetStream drops what it already has, by message id).
 async fn publish_outbox(js: &jetstream::Context, cfg: &HubLinkConfig, events: &mut EventStore) -> Result<bool> {
     let node = &cfg.node_id;
     let mut cursor = events.sink_cursor("hub")?.unwrap_or_default();
-    let alerts = events.alerts_after_visible(cursor, 100, Visibility::Lists(&[]))?;
+    let alerts = events.alerts_after_visible(cursor, OUTBOX_BATCH, Visibility::Lists(&[]))?;
+    let messages = alerts
+        .iter()
+        .map(|a| {
+            let body = AlertMsg { node: node.clone(), alert: serde_json::to_value(a).unwrap_or_default() };
+            (
+                node_subject(node, "alert"),
+                format!("{node}:alert:{}", a.id),
+                serde_json::to_vec(&body).unwrap_or_default(),
+            )
+        })
+        .collect();
+    send_all(js, messages).await?;
     for a in &alerts {
-        let body =
-            serde_json::to_vec(&AlertMsg { node: node.clone(), alert: serde_json::to_value(a).unwrap_or_default() })
-                .unwrap_or_default();
-        send(js, node_subject(node, "alert"), format!("{node}:alert:{}", a.id), body).await?;
         cursor.advance(a.id);
+    }
+    if !alerts.is_empty() {
         events.set_sink_cursor("hub", cursor)?;
     }
     let mut sent = !alerts.is_empty();
     if cfg.forward_reads {
-        let mut after = events.sink_cursor("hub-reads")?.unwrap_or_default().plate;
-        let reads = events.reads_after(after, 100)?;
-        for r in &reads {
-            let body =
-                serde_json::to_vec(&ReadMsg { node: node.clone(), read: serde_json::to_value(r).unwrap_or_default() })
-                    .unwrap_or_default();
-            send(js, node_subject(node, "read"), format!("{node}:read:{}", r.id), body).await?;
-            after = r.id;
-            events.set_sink_cursor("hub-reads", Cursor { plate: after, face: 0 })?;
+        let after = events.sink_cursor("hub-reads")?.unwrap_or_default().plate;
+        let reads = events.reads_after(after, OUTBOX_BATCH)?;
+        let messages = reads
+            .iter()
+            .map(|r| {
+                let body = ReadMsg { node: node.clone(), read: serde_json::to_value(r).unwrap_or_default() };
+                (
+                    node_subject(node, "read"),
+                    format!("{node}:read:{}", r.id),
+                    serde_json::to_vec(&body).unwrap_or_default(),
+                )
+            })
+            .collect();
+        send_all(js, messages).await?;
+        if let Some(last) = reads.last() {
+            events.set_sink_cursor("hub-reads", Cursor { plate: last.id, face: 0 })?;
         }
         sent |= !reads.is_empty();
     }
     Ok(sent)
 }
+
+/// Alerts (and reads) published per round trip.
+pub const OUTBOX_BATCH: usize = 200;
 
 /// Applies the waiting changes of one consumer; returns how many.
 async fn apply_changes(
@@ -304,6 +367,7 @@ mod tests {
             node_id: "gate-1".into(),
             password_file: "/nonexistent".into(),
             forward_reads: false,
+            ca_file: None,
         };
         ok.validate().unwrap();
         let e = HubLinkConfig { node_id: "gate 1".into(), ..ok.clone() }.validate().unwrap_err();

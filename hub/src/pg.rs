@@ -30,58 +30,125 @@ CREATE TABLE IF NOT EXISTS applied (
     PRIMARY KEY (entry_id, node));
 ";
 
+/// Columns added after the first release of the schema (idempotent too): the live stream's
+/// order (`seq`), the plate key of plate hits (search), node health.
+const SCHEMA_2: &str = "
+ALTER TABLE hits ADD COLUMN IF NOT EXISTS seq BIGSERIAL;
+ALTER TABLE hits ADD COLUMN IF NOT EXISTS plate_key TEXT;
+CREATE INDEX IF NOT EXISTS hits_seq ON hits (seq);
+CREATE INDEX IF NOT EXISTS hits_key ON hits (plate_key);
+ALTER TABLE nodes ADD COLUMN IF NOT EXISTS health JSONB;
+ALTER TABLE nodes ADD COLUMN IF NOT EXISTS health_at TIMESTAMPTZ;
+";
+
 /// Creates the tables (idempotent). Under an advisory lock: `CREATE TABLE IF NOT EXISTS` run by
 /// two processes at once (the hub and a `raqib hub` command) can otherwise fail.
 pub async fn migrate(db: &Client) -> Result<()> {
-    db.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock(7261716962); {SCHEMA} COMMIT;")).await?;
+    db.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock(7261716962); {SCHEMA} {SCHEMA_2} COMMIT;")).await?;
     Ok(())
 }
 
-/// Stores one alert; `false` when it was already stored (a duplicate).
-pub async fn insert_hit(db: &Client, node: &str, a: &serde_json::Value) -> Result<bool> {
-    let s = |k: &str| a.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-    let raised: DateTime<Utc> = s("raised_at").parse().unwrap_or_else(|_| Utc::now());
+fn text(v: &serde_json::Value, k: &str) -> String {
+    v.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+fn time(v: &serde_json::Value, k: &str) -> DateTime<Utc> {
+    text(v, k).parse().unwrap_or_else(|_| Utc::now())
+}
+
+/// The match key of a plate alert's plate (any spelling of it gives the same key).
+fn hit_key(a: &serde_json::Value) -> Option<String> {
+    (text(a, "kind") == "plate")
+        .then(|| raqib_core::PlateText::parse(&text(a, "subject"), None).ok())
+        .flatten()
+        .map(|p| p.key().to_owned())
+}
+
+/// Stores alerts (node, alert as the node's API shows it) in one statement; a duplicate
+/// (same node and alert id) changes nothing. Returns how many were new.
+pub async fn insert_hits(db: &Client, alerts: &[(&str, &serde_json::Value)]) -> Result<u64> {
+    if alerts.is_empty() {
+        return Ok(0);
+    }
+    let col = |k: &str| alerts.iter().map(|(_, a)| text(a, k)).collect::<Vec<_>>();
+    let nodes: Vec<&str> = alerts.iter().map(|(n, _)| *n).collect();
+    let raised: Vec<DateTime<Utc>> = alerts.iter().map(|(_, a)| time(a, "raised_at")).collect();
+    let retro: Vec<bool> =
+        alerts.iter().map(|(_, a)| a.get("retro").and_then(serde_json::Value::as_bool).unwrap_or(false)).collect();
+    let keys: Vec<Option<String>> = alerts.iter().map(|(_, a)| hit_key(a)).collect();
+    let bodies: Vec<&serde_json::Value> = alerts.iter().map(|(_, a)| *a).collect();
     let n = db
         .execute(
-            "INSERT INTO hits (node, alert_id, camera, raised_at, category, priority, subject, retro, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            "INSERT INTO hits (node, alert_id, camera, raised_at, category, priority, subject, retro, plate_key, body)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+                                  $7::text[], $8::bool[], $9::text[], $10::jsonb[])
+             ON CONFLICT DO NOTHING",
             &[
-                &node,
-                &s("id"),
-                &s("camera"),
+                &nodes,
+                &col("id"),
+                &col("camera"),
                 &raised,
-                &s("category"),
-                &s("priority"),
-                &s("subject"),
-                &a.get("retro").and_then(serde_json::Value::as_bool).unwrap_or(false),
-                a,
+                &col("category"),
+                &col("priority"),
+                &col("subject"),
+                &retro,
+                &keys,
+                &bodies,
             ],
         )
         .await?;
-    seen(db, node).await?;
-    Ok(n == 1)
+    seen(db, &nodes).await?;
+    Ok(n)
 }
 
-/// Stores one read; `false` when it was already stored.
-pub async fn insert_read(db: &Client, node: &str, r: &serde_json::Value) -> Result<bool> {
-    let s = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-    let seen_at: DateTime<Utc> = s("seen_at").parse().unwrap_or_else(|_| Utc::now());
-    let id = r.get("id").and_then(serde_json::Value::as_i64).unwrap_or_default();
+/// Stores plate reads (node, read as the node stores it) in one statement; returns how many
+/// were new.
+pub async fn insert_reads(db: &Client, reads: &[(&str, &serde_json::Value)]) -> Result<u64> {
+    if reads.is_empty() {
+        return Ok(0);
+    }
+    let col = |k: &str| reads.iter().map(|(_, r)| text(r, k)).collect::<Vec<_>>();
+    let nodes: Vec<&str> = reads.iter().map(|(n, _)| *n).collect();
+    let ids: Vec<i64> =
+        reads.iter().map(|(_, r)| r.get("id").and_then(serde_json::Value::as_i64).unwrap_or_default()).collect();
+    let seen_at: Vec<DateTime<Utc>> = reads.iter().map(|(_, r)| time(r, "seen_at")).collect();
+    let bodies: Vec<&serde_json::Value> = reads.iter().map(|(_, r)| *r).collect();
     let n = db
         .execute(
             "INSERT INTO reads (node, read_id, camera, seen_at, plate, plate_key, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-            &[&node, &id, &s("source"), &seen_at, &s("plate"), &s("key"), r],
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::jsonb[])
+             ON CONFLICT DO NOTHING",
+            &[&nodes, &ids, &col("source"), &seen_at, &col("plate"), &col("key"), &bodies],
         )
         .await?;
-    seen(db, node).await?;
-    Ok(n == 1)
+    seen(db, &nodes).await?;
+    Ok(n)
 }
 
-async fn seen(db: &Client, node: &str) -> Result<()> {
+/// Marks nodes seen now (once per node, whatever the number of its messages).
+pub async fn seen(db: &Client, nodes: &[&str]) -> Result<()> {
+    let mut distinct: Vec<&str> = nodes.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
     db.execute(
-        "INSERT INTO nodes (node, last_seen) VALUES ($1, now()) ON CONFLICT (node) DO UPDATE SET last_seen = now()",
-        &[&node],
+        "INSERT INTO nodes (node, last_seen) SELECT unnest($1::text[]), now()
+         ON CONFLICT (node) DO UPDATE SET last_seen = now()",
+        &[&distinct],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores a node's latest health report (`<data_dir>/health.json` as the node wrote it); an
+/// older report than the one held changes nothing.
+pub async fn record_health(db: &Client, node: &str, health: &serde_json::Value) -> Result<()> {
+    let at = time(health, "at");
+    db.execute(
+        "INSERT INTO nodes (node, last_seen, health, health_at) VALUES ($1, now(), $2, $3)
+         ON CONFLICT (node) DO UPDATE SET last_seen = now(),
+           health = CASE WHEN nodes.health_at IS NULL OR nodes.health_at <= excluded.health_at THEN excluded.health ELSE nodes.health END,
+           health_at = GREATEST(nodes.health_at, excluded.health_at)",
+        &[&node, health, &at],
     )
     .await?;
     Ok(())
@@ -96,7 +163,7 @@ pub async fn record_applied(db: &Client, a: &crate::subjects::Applied) -> Result
         &[&a.entry_id, &a.node, &a.version, &a.applied_at],
     )
     .await?;
-    seen(db, &a.node).await?;
+    seen(db, &[&a.node]).await?;
     Ok(())
 }
 
@@ -176,6 +243,12 @@ pub async fn entry_status(db: &Client) -> Result<Vec<EntryStatus>> {
         .collect())
 }
 
+/// Deletes the reads seen before `before` (retention); returns how many. Hits stay until their
+/// case is closed, as on a node.
+pub async fn purge_reads(db: &Client, before: DateTime<Utc>) -> Result<u64> {
+    Ok(db.execute("DELETE FROM reads WHERE seen_at < $1", &[&before]).await?)
+}
+
 /// Reads stored at the hub.
 pub async fn read_count(db: &Client) -> Result<i64> {
     Ok(db.query_one("SELECT count(*) FROM reads", &[]).await?.get(0))
@@ -185,18 +258,6 @@ pub async fn read_count(db: &Client) -> Result<i64> {
 pub async fn hit_counts(db: &Client) -> Result<Vec<(String, i64)>> {
     let rows = db.query("SELECT node, count(*) FROM hits GROUP BY node ORDER BY node", &[]).await?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-}
-
-/// The latest alerts from every node, newest first.
-pub async fn recent_hits(db: &Client, limit: i64) -> Result<Vec<serde_json::Value>> {
-    let rows = db
-        .query(
-            "SELECT jsonb_build_object('node', node, 'received_at', received_at) || body FROM hits
-             ORDER BY received_at DESC LIMIT $1",
-            &[&limit],
-        )
-        .await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
 /// Retro-hits at the hub: reads stored since `since` whose key is the entry's, or within
@@ -211,49 +272,114 @@ pub async fn retro_hits(
     max_distance: f32,
     since: DateTime<Utc>,
 ) -> Result<u64> {
-    let keys: Vec<String> = db
-        .query("SELECT DISTINCT plate_key FROM reads WHERE seen_at >= $1", &[&since])
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let query = raqib_watchlist::FuzzyQuery::from_plate(plate);
-    let near: Vec<String> = keys
-        .into_iter()
-        .filter(|k| {
-            k == plate.key()
-                || (max_distance > 0.0 && raqib_watchlist::plate_index::explain(&query, k).0 <= max_distance)
-        })
-        .collect();
+    let query = crate::search::PlateQuery::Fuzzy(raqib_watchlist::FuzzyQuery::from_plate(plate), max_distance);
+    let near: Vec<String> =
+        query.keys(db, crate::search::Table::Reads, since).await?.into_iter().map(|(k, _)| k).collect();
     let mut raised = 0;
     for r in db
         .query(
-            "SELECT node, read_id, camera, seen_at, plate, body FROM reads WHERE plate_key = ANY($1) AND seen_at >= $2",
+            "SELECT node, read_id, camera, seen_at, plate, body, plate_key FROM reads
+             WHERE plate_key = ANY($1) AND seen_at >= $2",
             &[&near, &since],
         )
         .await?
     {
-        let (node, read_id, camera, seen_at, seen_plate, read): (
+        let (node, read_id, camera, seen_at, seen_plate, read, key): (
             String,
             i64,
             String,
             DateTime<Utc>,
             String,
             serde_json::Value,
-        ) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+            String,
+        ) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6));
+        let id = format!("retro:{read_id}:{entry_id}");
         let body = serde_json::json!({
-            "id": format!("retro:{read_id}:{entry_id}"), "camera": camera, "raised_at": Utc::now(), "seen_at": seen_at,
+            "id": id, "kind": "plate", "camera": camera, "raised_at": Utc::now(), "seen_at": seen_at,
             "category": category, "priority": priority, "subject": seen_plate, "entry": plate.canonical(),
             "retro": true, "read": read,
         });
         let n = db
             .execute(
-                "INSERT INTO hits (node, alert_id, camera, raised_at, category, priority, subject, retro, body)
-                 VALUES ($1, $2, $3, now(), $4, $5, $6, true, $7) ON CONFLICT DO NOTHING",
-                &[&node, &format!("retro:{read_id}:{entry_id}"), &camera, &category, &priority, &seen_plate, &body],
+                "INSERT INTO hits (node, alert_id, camera, raised_at, category, priority, subject, retro, plate_key, body)
+                 VALUES ($1, $2, $3, now(), $4, $5, $6, true, $7, $8) ON CONFLICT DO NOTHING",
+                &[&node, &id, &camera, &category, &priority, &seen_plate, &key, &body],
             )
             .await?;
         raised += n;
     }
     Ok(raised)
+}
+
+/// Alerts stored after `after` (the live stream's order), oldest first: `(seq, alert with its
+/// node and when the hub received it)`.
+pub async fn hits_after(db: &Client, after: i64, limit: i64) -> Result<Vec<(i64, serde_json::Value)>> {
+    let rows = db
+        .query(
+            "SELECT seq, jsonb_build_object('node', node, 'received_at', received_at, 'seq', seq) || body FROM hits
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&after, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// The newest alert's position in the live stream's order (0: none).
+pub async fn last_hit_seq(db: &Client) -> Result<i64> {
+    Ok(db.query_one("SELECT coalesce(max(seq), 0) FROM hits", &[]).await?.get(0))
+}
+
+/// Filters of the national alert list.
+#[derive(Debug, Clone, Default)]
+pub struct HitFilter {
+    /// Only this node's.
+    pub node: Option<String>,
+    /// Only this category.
+    pub category: Option<String>,
+    /// Only those before this position (paging back).
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// Alerts of every node, newest first, filtered.
+pub async fn hits(db: &Client, f: &HitFilter) -> Result<Vec<serde_json::Value>> {
+    let rows = db
+        .query(
+            "SELECT jsonb_build_object('node', node, 'received_at', received_at, 'seq', seq) || body FROM hits
+             WHERE ($1::text IS NULL OR node = $1) AND ($2::text IS NULL OR category = $2)
+               AND ($3::bigint IS NULL OR seq < $3)
+             ORDER BY seq DESC LIMIT $4",
+            &[&f.node, &f.category, &f.before, &f.limit.clamp(1, 1000)],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// One node as the hub knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeStatus {
+    /// Node id.
+    pub node: String,
+    /// When its last message (of any kind) was stored.
+    pub last_seen: DateTime<Utc>,
+    /// Its last health report (`at`, `cameras`, `events_store`, `disk`), if any.
+    pub health: Option<serde_json::Value>,
+    /// Alerts stored from it.
+    pub hits: i64,
+}
+
+/// Every node that ever sent something, with its latest health.
+pub async fn nodes(db: &Client) -> Result<Vec<NodeStatus>> {
+    let rows = db
+        .query(
+            "SELECT n.node, n.last_seen, n.health, (SELECT count(*) FROM hits h WHERE h.node = n.node)
+             FROM nodes n ORDER BY n.node",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| NodeStatus { node: r.get(0), last_seen: r.get(1), health: r.get(2), hits: r.get(3) })
+        .collect())
 }

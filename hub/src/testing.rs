@@ -10,7 +10,34 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use raqib_watchlist::{Actor, NewPlateEntry, Snapshot, Store};
+
 use crate::nats_config::{User, server_config};
+
+/// A node's data directory: a watchlist listing `plates` (category `stolen_vehicle`) and an
+/// events store.
+pub fn node_dir(plates: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("watchlist.db")).unwrap();
+    for p in plates {
+        let new = NewPlateEntry { plate: (*p).into(), category: "stolen_vehicle".into(), ..Default::default() };
+        store.add_plate(&new, Actor::new("test", Some("setup"))).unwrap();
+    }
+    raqib_events::EventStore::open(&dir.path().join("events.db")).unwrap();
+    dir
+}
+
+/// Stores a hit of `plate` (listed in the node's watchlist) by `camera` in the node's events
+/// store, as `raqib run` does; returns its read id.
+pub fn raise(events: &mut raqib_events::EventStore, watchlist: &Store, plate: &str, camera: &str) -> i64 {
+    let text = raqib_core::PlateText::parse(plate, None).unwrap();
+    let hits = Snapshot::load(watchlist, "m").unwrap().match_exact(&text, Utc::now());
+    assert!(!hits.is_empty(), "{plate} listed");
+    let event = raqib_events::records::PlateEvent::bare(text, 1, 4);
+    events.set_handling(raqib_events::handling::HandlingPolicy { repeat_window_s: 0, ..Default::default() });
+    events.record_at(camera, Utc::now(), &event, &hits, None).unwrap()
+}
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -35,6 +62,15 @@ pub struct Nats {
 impl Nats {
     /// `None` (and a message) when nats-server is not installed.
     pub fn start(hub: &User, nodes: &[User]) -> Option<Nats> {
+        Self::start_with(hub, nodes, None)
+    }
+
+    /// As [`Nats::start`], serving TLS only with this certificate and key (PEM files).
+    pub fn start_tls(hub: &User, nodes: &[User], cert: &Path, key: &Path) -> Option<Nats> {
+        Self::start_with(hub, nodes, Some((cert, key)))
+    }
+
+    fn start_with(hub: &User, nodes: &[User], tls: Option<(&Path, &Path)>) -> Option<Nats> {
         if Command::new("nats-server").arg("--version").output().is_err() {
             eprintln!("SKIPPED: nats-server is not installed (make setup installs it)");
             return None;
@@ -42,8 +78,11 @@ impl Nats {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let config = dir.path().join("nats.conf");
-        let text =
+        let mut text =
             server_config(&format!("127.0.0.1:{port}"), &dir.path().join("js").display().to_string(), hub, nodes);
+        if let Some((cert, key)) = tls {
+            text.push_str(&format!("tls {{ cert_file: {:?}, key_file: {:?} }}\n", cert.display(), key.display()));
+        }
         std::fs::write(&config, text).unwrap();
         let mut n = Nats { port, config, child: None, _dir: dir };
         n.up();
@@ -52,6 +91,11 @@ impl Nats {
 
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The `tls://` URL (a server started with [`Nats::start_tls`]).
+    pub fn tls_url(&self) -> String {
+        format!("tls://127.0.0.1:{}", self.port)
     }
 
     /// Starts the server again (same port, same JetStream store).
@@ -87,6 +131,7 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     child: Option<Child>,
     as_postgres: bool,
+    durable: bool,
 }
 
 fn pg_bin(name: &str) -> Option<PathBuf> {
@@ -97,8 +142,17 @@ fn pg_bin(name: &str) -> Option<PathBuf> {
 }
 
 impl Postgres {
-    /// `None` (and a message) when PostgreSQL is not installed.
+    /// `None` (and a message) when PostgreSQL is not installed. Tests run it with `fsync=off`.
     pub fn start() -> Option<Postgres> {
+        Self::start_with(false)
+    }
+
+    /// As [`Postgres::start`], with every commit flushed to disk as in production (the bench).
+    pub fn start_durable() -> Option<Postgres> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Option<Postgres> {
         let (Some(initdb), Some(_)) = (pg_bin("initdb"), pg_bin("postgres")) else {
             eprintln!("SKIPPED: PostgreSQL is not installed (make setup installs it)");
             return None;
@@ -118,7 +172,7 @@ impl Postgres {
             .output()
             .unwrap();
         assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
-        let mut pg = Postgres { port: free_port(), dir, child: None, as_postgres };
+        let mut pg = Postgres { port: free_port(), dir, child: None, as_postgres, durable };
         pg.up();
         Some(pg)
     }
@@ -148,7 +202,7 @@ impl Postgres {
                 "-k",
                 &self.dir.path().display().to_string(),
             ])
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", if self.durable { "fsync=on" } else { "fsync=off" }])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -175,4 +229,102 @@ impl Drop for Postgres {
     fn drop(&mut self) {
         self.down();
     }
+}
+
+/// A private CA and a certificate for `127.0.0.1` signed by it, made with the `openssl` command
+/// in `dir`: (ca.pem, server.pem, server.key). `None` (and a message) without `openssl`.
+pub fn private_ca(dir: &Path) -> Option<(PathBuf, PathBuf, PathBuf)> {
+    if Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("SKIPPED: openssl is not installed (make setup installs it)");
+        return None;
+    }
+    let p = |name: &str| dir.join(name).display().to_string();
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=raqib test CA",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &p("server.key"),
+        "-out",
+        &p("server.csr"),
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("server.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &p("ext.cnf"),
+        "-out",
+        &p("server.pem"),
+    ]);
+    Some((dir.join("ca.pem"), dir.join("server.pem"), dir.join("server.key")))
+}
+
+/// Waits for `check` to hold, polling every 100 ms; panics naming `what` at `timeout`.
+pub async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Follows a national live stream (`GET /api/alerts/stream`'s answer): each `event: alert` is
+/// sent on as (alert, when its bytes arrived) until the stream or the receiver ends.
+pub fn live_alerts(
+    resp: reqwest::Response,
+) -> (tokio::sync::mpsc::UnboundedReceiver<(serde_json::Value, Instant)>, tokio::task::JoinHandle<()>) {
+    use futures_util::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let mut body = resp.bytes_stream();
+        let mut buf = String::new();
+        while let Some(Ok(chunk)) = body.next().await {
+            let at = Instant::now();
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buf.find("\n\n") {
+                let block: String = buf.drain(..end + 2).collect();
+                let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name).map(str::to_owned));
+                if field("event: ").as_deref() != Some("alert") {
+                    continue;
+                }
+                let Some(alert) = field("data: ").and_then(|d| serde_json::from_str(&d).ok()) else { continue };
+                if tx.send((alert, at)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    (rx, task)
 }

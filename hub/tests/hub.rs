@@ -14,36 +14,19 @@ use chrono::Utc;
 use raqib_hub::central::{Hub, HubConfig};
 use raqib_hub::nats_config::User;
 use raqib_hub::node::{HubLink, HubLinkConfig};
-use raqib_hub::testing::{Nats, Postgres};
-use raqib_watchlist::{Actor, NewPlateEntry, Snapshot, Store};
+use raqib_hub::testing::{Nats, Postgres, node_dir, wait_for};
+use raqib_watchlist::{NewPlateEntry, Store};
 
 fn users(nodes: &[&str]) -> (User, Vec<User>) {
     let hub = User { name: "hub".into(), password: "hub-secret-1".into() };
     (hub, nodes.iter().map(|n| User { name: (*n).into(), password: format!("{n}-secret") }).collect())
 }
 
-/// A node's data directory: a watchlist with `plates` and an events store.
-fn node_dir(plates: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("watchlist.db")).unwrap();
-    for p in plates {
-        let new = NewPlateEntry { plate: (*p).into(), category: "stolen_vehicle".into(), ..Default::default() };
-        store.add_plate(&new, Actor::new("test", Some("setup"))).unwrap();
-    }
-    raqib_events::EventStore::open(&dir.path().join("events.db")).unwrap();
-    dir
-}
-
 /// Stores a hit of `plate` by `camera` in the node's events store, as `raqib run` does.
 fn raise(dir: &Path, plate: &str, camera: &str) {
-    let text = raqib_core::PlateText::parse(plate, None).unwrap();
     let store = Store::open(&dir.join("watchlist.db")).unwrap();
-    let hits = Snapshot::load(&store, "m").unwrap().match_exact(&text, Utc::now());
-    assert!(!hits.is_empty(), "{plate} listed");
-    let event = raqib_events::records::PlateEvent::bare(text, 1, 4);
     let mut events = raqib_events::EventStore::open(&dir.join("events.db")).unwrap();
-    events.set_handling(raqib_events::handling::HandlingPolicy { repeat_window_s: 0, ..Default::default() });
-    events.record_at(camera, Utc::now(), &event, &hits, None).unwrap();
+    raqib_hub::testing::raise(&mut events, &store, plate, camera);
 }
 
 fn link(nats: &Nats, node: &str, dir: &Path) -> HubLink {
@@ -53,7 +36,13 @@ fn link(nats: &Nats, node: &str, dir: &Path) -> HubLink {
 fn link_with(nats: &Nats, node: &str, dir: &Path, forward_reads: bool) -> HubLink {
     let password = dir.join("nats.password");
     std::fs::write(&password, format!("{node}-secret")).unwrap();
-    let cfg = HubLinkConfig { nats_url: nats.url(), node_id: node.into(), password_file: password, forward_reads };
+    let cfg = HubLinkConfig {
+        nats_url: nats.url(),
+        node_id: node.into(),
+        password_file: password,
+        forward_reads,
+        ca_file: None,
+    };
     raqib_hub::node::start(cfg, dir.to_path_buf()).unwrap()
 }
 
@@ -63,6 +52,8 @@ async fn hub(nats: &Nats, pg: &Postgres) -> Hub {
         nats_user: "hub".into(),
         nats_password: "hub-secret-1".into(),
         postgres: pg.conninfo(),
+        nats_ca_file: None,
+        replicas: 1,
     };
     Hub::connect(&cfg).await.unwrap()
 }
@@ -74,17 +65,9 @@ fn ingest(hub: Arc<Hub>) -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
     (stop, tokio::spawn(async move { hub.ingest(flag).await.unwrap() }))
 }
 
-async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
-async fn alerts_of_every_node_are_stored_exactly_once_through_a_nats_restart_a_hub_outage_and_a_postgres_restart() {
-    let names = ["n1", "n2", "n3"];
+async fn alerts_of_ten_nodes_are_stored_exactly_once_through_a_nats_restart_a_30_s_hub_outage_and_a_postgres_restart() {
+    let names = ["n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9"];
     let (hub_user, node_users) = users(&names);
     let Some(mut nats) = Nats::start(&hub_user, &node_users) else { return };
     let Some(mut pg) = Postgres::start() else { return };
@@ -109,15 +92,19 @@ async fn alerts_of_every_node_are_stored_exactly_once_through_a_nats_restart_a_h
     let want = raise_round("gate") as i64;
     wait_for("the first round", Duration::from_secs(20), async || total(hub.clone()).await == want).await;
 
-    // The hub goes down; the nodes go on raising; NATS is killed and restarted meanwhile.
+    // The hub goes down for 30 s; the nodes go on raising; NATS is killed and restarted
+    // meanwhile.
     stop.store(true, Ordering::Relaxed);
     task.await.unwrap();
+    let hub_down = Instant::now();
     raise_round("road");
     nats.down();
     raise_round("bridge");
     tokio::time::sleep(Duration::from_secs(1)).await;
     nats.up();
-    let want = raise_round("port") as i64;
+    raise_round("port");
+    tokio::time::sleep(Duration::from_secs(30).saturating_sub(hub_down.elapsed())).await;
+    let want = raise_round("station") as i64;
     let (stop, task) = ingest(hub.clone());
     wait_for("every alert after the outages", Duration::from_secs(60), async || total(hub.clone()).await == want).await;
 
@@ -133,9 +120,9 @@ async fn alerts_of_every_node_are_stored_exactly_once_through_a_nats_restart_a_h
     // Nothing more arrives: no duplicates were waiting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let counts = hub.hit_counts().await.unwrap();
-    assert_eq!(counts.len(), 3);
+    assert_eq!(counts.len(), names.len());
     for (node, n) in &counts {
-        assert_eq!(*n, want / 3, "{node}");
+        assert_eq!(*n, want / names.len() as i64, "{node}");
     }
     stop.store(true, Ordering::Relaxed);
     task.await.unwrap();
@@ -143,18 +130,21 @@ async fn alerts_of_every_node_are_stored_exactly_once_through_a_nats_restart_a_h
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_national_entry_reaches_every_node_within_two_seconds_and_an_offline_node_catches_up() {
-    let names = ["a", "b", "c", "late"];
+async fn a_national_entry_is_matched_by_ten_nodes_within_two_seconds_and_an_offline_node_catches_up() {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "late"];
+    let online = names.len() - 1;
     let (hub_user, node_users) = users(&names);
     let Some(nats) = Nats::start(&hub_user, &node_users) else { return };
     let Some(pg) = Postgres::start() else { return };
     let dirs: Vec<_> = names.iter().map(|_| node_dir(&[])).collect();
     let hub = Arc::new(hub(&nats, &pg).await);
     let (stop, task) = ingest(hub.clone());
-    let links: Vec<HubLink> = names[..3].iter().zip(&dirs).map(|(n, d)| link(&nats, n, d.path())).collect();
+    let links: Vec<HubLink> = names[..online].iter().zip(&dirs).map(|(n, d)| link(&nats, n, d.path())).collect();
+    // What the node's matcher sees: a read of the plate (in its Latin spelling) is a hit.
     let has = |dir: &Path, plate: &str| {
-        let key = raqib_core::PlateText::parse(plate, None).unwrap();
-        Store::open(&dir.join("watchlist.db")).unwrap().plates().unwrap().iter().any(|e| e.plate == key)
+        let read = raqib_core::PlateText::parse(plate, None).unwrap();
+        let store = Store::open(&dir.join("watchlist.db")).unwrap();
+        !raqib_watchlist::Snapshot::load(&store, "m").unwrap().match_exact(&read, chrono::Utc::now()).is_empty()
     };
     tokio::time::sleep(Duration::from_millis(500)).await; // the links are up
 
@@ -162,22 +152,30 @@ async fn a_national_entry_reaches_every_node_within_two_seconds_and_an_offline_n
     let t0 = Instant::now();
     hub.put_entry(&entry, true).await.unwrap();
     let mut took = Vec::new();
-    for d in &dirs[..3] {
-        wait_for("the entry on a node", Duration::from_secs(5), async || has(d.path(), "77777-و-7")).await;
-        took.push(t0.elapsed());
+    let mut waiting: Vec<usize> = (0..online).collect();
+    while !waiting.is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(5), "{} node(s) never matched the entry", waiting.len());
+        waiting.retain(|&i| {
+            let matched = has(dirs[i].path(), "77777-W-7");
+            if matched {
+                took.push(t0.elapsed());
+            }
+            !matched
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    eprintln!("national entry applied by 3 nodes in {took:?}");
+    eprintln!("national entry matched by {online} nodes in {took:?}");
     assert!(took.iter().all(|t| *t < Duration::from_secs(2)), "{took:?}");
-    wait_for("the hub to count 3 nodes", Duration::from_secs(5), async || {
-        hub.entries().await.unwrap().first().map(|e| e.nodes_applied) == Some(3)
+    wait_for("the hub to count every node", Duration::from_secs(5), async || {
+        hub.entries().await.unwrap().first().map(|e| e.nodes_applied) == Some(online as i64)
     })
     .await;
 
     // A node that was offline applies it within 2 s of connecting; a removal follows.
-    assert!(!has(dirs[3].path(), "77777-و-7"));
+    assert!(!has(dirs[online].path(), "77777-و-7"));
     let t1 = Instant::now();
-    let late = link(&nats, "late", dirs[3].path());
-    wait_for("the late node", Duration::from_secs(5), async || has(dirs[3].path(), "77777-و-7")).await;
+    let late = link(&nats, "late", dirs[online].path());
+    wait_for("the late node", Duration::from_secs(5), async || has(dirs[online].path(), "77777-و-7")).await;
     assert!(t1.elapsed() < Duration::from_secs(2), "{:?}", t1.elapsed());
     let id = hub.entries().await.unwrap()[0].id;
     hub.remove_entry(id).await.unwrap().unwrap();
@@ -266,6 +264,58 @@ async fn a_national_entry_raises_retro_alerts_from_the_reads_stored_at_the_hub()
     // Checked again (the entry changed): nothing twice.
     hub.put_entry(&entry, false).await.unwrap();
     assert_eq!(hub.recent_hits(10).await.unwrap().len(), 2);
+    // Retention: reads older than the period go; the hits stay.
+    assert_eq!(hub.purge_reads(3).await.unwrap(), 0);
+    assert_eq!(hub.purge_reads(1).await.unwrap(), 3);
+    assert_eq!(hub.read_count().await.unwrap(), 0);
+    assert_eq!(hub.recent_hits(10).await.unwrap().len(), 2);
     stop.store(true, Ordering::Relaxed);
     task.await.unwrap();
+}
+
+/// Over TLS with a private CA: a node given the CA (`[hub] ca_file`) links and applies a
+/// national entry; a node without it cannot connect (the server's certificate is not trusted)
+/// and so never receives it.
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_link_over_tls_and_a_node_that_does_not_trust_the_server_gets_nothing() {
+    let certs = tempfile::tempdir().unwrap();
+    let Some((ca, cert, key)) = raqib_hub::testing::private_ca(certs.path()) else { return };
+    let (hub_user, node_users) = users(&["trusting", "untrusting"]);
+    let Some(nats) = Nats::start_tls(&hub_user, &node_users, &cert, &key) else { return };
+    let Some(pg) = Postgres::start() else { return };
+    let cfg = HubConfig {
+        nats_url: nats.tls_url(),
+        nats_user: "hub".into(),
+        nats_password: "hub-secret-1".into(),
+        postgres: pg.conninfo(),
+        nats_ca_file: Some(ca.clone()),
+        replicas: 1,
+    };
+    let hub = Arc::new(Hub::connect(&cfg).await.unwrap());
+    let dirs = [node_dir(&[]), node_dir(&[])];
+    let start = |node: &str, dir: &Path, ca_file: Option<std::path::PathBuf>| {
+        std::fs::write(dir.join("pw"), format!("{node}-secret")).unwrap();
+        let cfg = HubLinkConfig {
+            nats_url: nats.tls_url(),
+            node_id: node.into(),
+            password_file: dir.join("pw"),
+            forward_reads: false,
+            ca_file,
+        };
+        raqib_hub::node::start(cfg, dir.to_path_buf()).unwrap()
+    };
+    let links = [start("trusting", dirs[0].path(), Some(ca)), start("untrusting", dirs[1].path(), None)];
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let entry = NewPlateEntry { plate: "66666-د-6".into(), category: "missing_child".into(), ..Default::default() };
+    hub.put_entry(&entry, true).await.unwrap();
+    let has = |dir: &Path| !Store::open(&dir.join("watchlist.db")).unwrap().plates().unwrap().is_empty();
+    wait_for("the trusting node", Duration::from_secs(5), async || has(dirs[0].path())).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!has(dirs[1].path()), "a node that does not trust the server's certificate must not link");
+    // A client that does not trust the CA is refused, whatever the scheme of its URL.
+    let plain = async_nats::ConnectOptions::with_user_and_password("hub".into(), "hub-secret-1".into())
+        .connection_timeout(Duration::from_secs(2))
+        .connect(nats.url());
+    assert!(tokio::time::timeout(Duration::from_secs(5), plain).await.map(|r| r.is_err()).unwrap_or(true));
+    drop(links);
 }

@@ -23,6 +23,12 @@ pub struct HubArgs {
     /// `host=… port=… user=… password=… dbname=…`.
     #[arg(long, env = "RAQIB_HUB_POSTGRES_FILE")]
     postgres_file: Option<PathBuf>,
+    /// CA certificate (PEM) of a `tls://` NATS server signed by a private CA.
+    #[arg(long)]
+    nats_ca_file: Option<PathBuf>,
+    /// JetStream copies of each stream when the hub creates them: 3 on a cluster of three.
+    #[arg(long, default_value_t = 1)]
+    replicas: usize,
     #[command(subcommand)]
     action: HubAction,
 }
@@ -30,9 +36,28 @@ pub struct HubArgs {
 /// What `raqib hub` does.
 #[derive(Debug, Subcommand)]
 pub enum HubAction {
-    /// Run the hub: store every node's alerts and reads in PostgreSQL, record which nodes applied
-    /// which watchlist change. Until SIGINT/SIGTERM.
-    Serve,
+    /// Run the hub: store every node's alerts, reads and health in PostgreSQL, record which nodes
+    /// applied which watchlist change, and serve the national API and console. Until
+    /// SIGINT/SIGTERM.
+    Serve {
+        /// Address of the national API and console.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// The hub's own folder: `users.db` (`RAQIB_DATA_DIR=<dir> raqib user add …`) and its audit
+        /// log (`watchlist.db`).
+        #[arg(long, env = "RAQIB_DATA_DIR", default_value = "var/hub")]
+        data: PathBuf,
+        /// Weighted edit distance of fuzzy searches and retro-hits (the nodes'
+        /// `analysis.plate_max_distance`).
+        #[arg(long, default_value_t = 1.0)]
+        plate_max_distance: f32,
+        /// Days of reads searched and checked for retro-hits (the nodes' `retention.reads_days`).
+        #[arg(long, default_value_t = 30)]
+        reads_days: u32,
+        /// Mark the session cookie Secure (the console is served behind TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
     /// Add or change a national plate entry; every node applies it (critical ones first).
     Add {
         /// Plate in any spelling.
@@ -117,29 +142,24 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
         nats_user: "hub".into(),
         nats_password: read_secret("the NATS password", args.nats_password_file.as_ref())?,
         postgres: read_secret("the PostgreSQL connection", args.postgres_file.as_ref())?,
+        nats_ca_file: args.nats_ca_file.clone(),
+        replicas: args.replicas,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async move {
-        if matches!(args.action, HubAction::Serve) {
-            // The hub outlives its servers' restarts: it waits for them at start too.
-            let stop = crate::load::stop_on_signal()?;
-            let hub = loop {
-                match Hub::connect(&cfg).await {
-                    Ok(hub) => break hub,
-                    Err(e) if !stop.load(std::sync::atomic::Ordering::Relaxed) => {
-                        eprintln!("raqib hub: {e}; retrying in 2 s");
-                        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+        if let HubAction::Serve { listen, data, plate_max_distance, reads_days, secure_cookies } = &args.action {
+            let http = raqib_hub::http::HttpConfig {
+                listen: *listen,
+                secure_cookies: *secure_cookies,
+                max_distance: *plate_max_distance,
+                search_days: *reads_days,
+                ..Default::default()
             };
-            eprintln!("raqib hub: storing node messages from {} (Ctrl-C stops)", cfg.nats_url);
-            hub.ingest(Arc::clone(&stop)).await?;
-            return Ok(());
+            return serve(&cfg, http, data).await;
         }
         let hub = Hub::connect(&cfg).await?;
         match args.action {
-            HubAction::Serve => {}
+            HubAction::Serve { .. } => {}
             HubAction::Add { plate, category, priority, case_ref, critical } => {
                 let entry =
                     raqib_watchlist::NewPlateEntry { plate, category, priority, case_ref, ..Default::default() };
@@ -164,4 +184,69 @@ pub fn run(args: HubArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// `raqib hub serve`: waits for NATS and PostgreSQL (the hub outlives their restarts, at start
+/// too), then stores node messages and serves the national API until SIGINT/SIGTERM.
+async fn serve(cfg: &HubConfig, http: raqib_hub::http::HttpConfig, data: &std::path::Path) -> anyhow::Result<()> {
+    let stop = crate::load::stop_on_signal()?;
+    let mut hub = loop {
+        match Hub::connect(cfg).await {
+            Ok(hub) => break hub,
+            Err(e) if !stop.load(std::sync::atomic::Ordering::Relaxed) => {
+                eprintln!("raqib hub: {e}; retrying in 2 s");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    hub.retro = raqib_hub::central::Retro { reads_days: http.search_days, max_distance: http.max_distance };
+    let hub = Arc::new(hub);
+    let listen = http.listen;
+    let reads_days = http.search_days;
+    let state = Arc::new(raqib_hub::http::HubState::open(hub.clone(), http, data)?);
+    let state_for_purge = (Arc::clone(&state), reads_days);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(raqib_hub::http::serve(state, Arc::clone(&stop), Some(tx)));
+    match rx.await {
+        Ok(addr) => eprintln!("raqib hub: national console on http://{addr}/"),
+        Err(_) => {
+            return Err(server.await?.err().map_or_else(|| anyhow::anyhow!("cannot listen on {listen}"), Into::into));
+        }
+    }
+    tokio::spawn(purge(hub.clone(), state_for_purge, Arc::clone(&stop)));
+    eprintln!("raqib hub: storing node messages from {} (Ctrl-C stops)", cfg.nats_url);
+    hub.ingest(Arc::clone(&stop)).await?;
+    server.await??;
+    Ok(())
+}
+
+/// Every 10 minutes (and at start): the reads older than `--reads-days` leave the hub, with a
+/// record in its audit log.
+async fn purge(
+    hub: Arc<Hub>,
+    (state, days): (Arc<raqib_hub::http::HubState>, u32),
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use raqib_server::auth::Access;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        match hub.purge_reads(days).await {
+            Ok(0) => {}
+            Ok(n) => {
+                let detail = format!("{n} read(s) older than {days} days");
+                if let Err(e) =
+                    state.record_audit(raqib_watchlist::Actor::new("hub", None), "retention.purge", None, Some(&detail))
+                {
+                    tracing::error!(error = %e, "hub: cannot record the purge in the audit log");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "hub: cannot purge old reads; next try in 10 minutes"),
+        }
+        for _ in 0..600 {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
 }

@@ -291,6 +291,23 @@ enum BenchWhat {
         #[arg(long)]
         python: Option<PathBuf>,
     },
+    /// The national hub on this machine: N simulated nodes (the real node link, alerts without
+    /// video) against a real nats-server and PostgreSQL it starts; ingest rate, hit-to-national-
+    /// console latency, watchlist propagation time.
+    Hub {
+        /// Simulated nodes.
+        #[arg(long, default_value_t = 10)]
+        nodes: usize,
+        /// Alerts waiting in each node's outbox (ingest).
+        #[arg(long, default_value_t = 1000)]
+        alerts: usize,
+        /// Hits raised one at a time (latency).
+        #[arg(long, default_value_t = 200)]
+        live_hits: usize,
+        /// Also write the figures as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -366,6 +383,24 @@ fn load(config: Option<&std::path::Path>) -> anyhow::Result<(Config, config::Pat
     config.apply_db_key(&base)?;
     let paths = config.paths(&base);
     Ok((config, paths))
+}
+
+/// `raqib bench …`.
+fn bench(config: Option<&std::path::Path>, what: BenchWhat) -> anyhow::Result<()> {
+    match what {
+        BenchWhat::Video { videos, truth, watchlist, rate, python, json, full_frame_ms, localiser } => {
+            let (mut config, paths) = load(config)?;
+            config.override_analysis(full_frame_ms, None)?;
+            let opts = raqib_eval::video::VideoBenchOptions { videos, truth, rate, python, localisers: localiser };
+            bench_cmd::video(&config, &paths, opts, watchlist.as_deref(), json.as_ref())?
+        }
+        BenchWhat::Hub { nodes, alerts, live_hits, json } => bench_cmd::hub(nodes, alerts, live_hits, json.as_deref())?,
+        BenchWhat::Models { iterations, python } => {
+            let (config, paths) = load(config)?;
+            bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
+        }
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -446,18 +481,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (config, paths) = load(config)?;
             eval_cmd::compare(&config, &paths, &a, &b, json)?
         }
-        Command::Bench {
-            what: BenchWhat::Video { videos, truth, watchlist, rate, python, json, full_frame_ms, localiser },
-        } => {
-            let (mut config, paths) = load(config)?;
-            config.override_analysis(full_frame_ms, None)?;
-            let opts = raqib_eval::video::VideoBenchOptions { videos, truth, rate, python, localisers: localiser };
-            bench_cmd::video(&config, &paths, opts, watchlist.as_deref(), json.as_ref())?
-        }
-        Command::Bench { what: BenchWhat::Models { iterations, python } } => {
-            let (config, paths) = load(config)?;
-            bench_cmd::models(&config, &paths, iterations.max(1), python.as_deref())?
-        }
+        Command::Bench { what } => bench(config, what)?,
         Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view, localiser } } => {
             let (config, paths) = load(config)?;
             eval_cmd::plates(&config, &paths, &data, json, mistakes, !single_view, localiser)?

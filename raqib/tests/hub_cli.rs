@@ -2,7 +2,9 @@
 //! `raqib hub nats-config`) and a real PostgreSQL: a node (`raqib run` with `[hub]`) publishes
 //! the hits in its events store; `raqib hub serve` stores them; `raqib hub alerts` lists them; a
 //! national entry added with `raqib hub add --critical` lands in the node's watchlist and
-//! `raqib hub entries` shows the node applied it.
+//! `raqib hub entries` shows the node applied it. The national console in a real headless
+//! Chromium: an operator logs in, sees the node's hit and the node's camera health, in Arabic
+//! too (screenshots in `target/console-browser/hub-*.png`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines, missing_docs, reason = "tests")]
 
@@ -104,8 +106,18 @@ fn a_node_publishes_its_hits_to_the_hub_and_applies_the_national_watchlist() {
     let node_run = |args: &[&str]| common::ok(raqib(&node, &cache).args(args).output().unwrap());
     node_run(&["watchlist", "add", "--plate", "12345-B-6", "--category", "stolen_vehicle", "--reason", "C-1"]);
     raise(&node, "12345-ب-6");
+    let hub_data = d.join("hub-data");
+    let hub_port = free_port();
+    common::ok(
+        raqib(d, &cache)
+            .args(["user", "add", "leila", "--role", "operator"])
+            .env("RAQIB_DATA_DIR", &hub_data)
+            .env("RAQIB_PASSWORD", "national room password")
+            .output()
+            .unwrap(),
+    );
     let _serve = Killed(
-        hub(&["serve"])
+        hub(&["serve", "--data", hub_data.to_str().unwrap(), "--listen", &format!("127.0.0.1:{hub_port}")])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(d.join("hub.log")).unwrap())
             .spawn()
@@ -113,7 +125,16 @@ fn a_node_publishes_its_hits_to_the_hub_and_applies_the_national_watchlist() {
     );
     let _node = Killed(
         raqib(&node, &cache)
-            .args(["run", "--camera", "gate=rtsp://127.0.0.1:9/down", "--no-server", "--for", "120"])
+            .args([
+                "run",
+                "--camera",
+                "gate=rtsp://127.0.0.1:9/down",
+                "--no-server",
+                "--for",
+                "180",
+                "--health-every",
+                "1",
+            ])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(d.join("node.log")).unwrap())
             .spawn()
@@ -135,4 +156,63 @@ fn a_node_publishes_its_hits_to_the_hub_and_applies_the_national_watchlist() {
     wait_until("the hub to see it applied", d, Duration::from_secs(10), || {
         String::from_utf8_lossy(&hub(&["entries"]).output().unwrap().stdout).contains("\"nodes_applied\":1")
     });
+    if common::browser::available() {
+        tokio::runtime::Runtime::new().unwrap().block_on(national_console(d, &format!("http://127.0.0.1:{hub_port}")));
+    }
+}
+
+/// The national console in Chromium: log in, the node's hit, the node and its camera, Arabic.
+async fn national_console(d: &Path, base: &str) {
+    use fantoccini::Locator;
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/console-browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    common::browser::wait_http(base, "/healthz", Duration::from_secs(30)).await;
+    let session = common::browser::start(d, &d.join("downloads")).await;
+    let browser = session.client.clone();
+    browser.goto(base).await.unwrap();
+    browser.wait().for_element(Locator::Id("login-form")).await.unwrap();
+    browser.find(Locator::Id("name")).await.unwrap().send_keys("leila").await.unwrap();
+    browser.find(Locator::Id("password")).await.unwrap().send_keys("national room password").await.unwrap();
+    browser.find(Locator::Id("login-btn")).await.unwrap().click().await.unwrap();
+    browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#conn.up")).await.expect("live");
+    let alert = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("li.alert")).await.unwrap();
+    let text = alert.text().await.unwrap();
+    assert!(text.contains("gate1") && text.contains("12345"), "{text}");
+    std::fs::write(shots.join("hub-1-alerts.png"), browser.screenshot().await.unwrap()).unwrap();
+    // An operator has no search, watchlist or audit tab.
+    for view in ["search", "entries", "audit"] {
+        let tab = browser.find(Locator::Css(&format!("[data-view={view}]"))).await.unwrap();
+        assert!(!tab.is_displayed().await.unwrap(), "{view} tab shown to an operator");
+    }
+    // The node, online, with its camera as it reported it (every second here).
+    browser.find(Locator::Css("[data-view=nodes]")).await.unwrap().click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let nodes = browser.find(Locator::Id("nodes")).await.unwrap().text().await.unwrap();
+        if nodes.contains("gate1") && nodes.contains("gate:") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node's camera health never reached the console: {nodes}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    std::fs::write(shots.join("hub-2-nodes.png"), browser.screenshot().await.unwrap()).unwrap();
+    // Arabic: right to left, the tab names translated.
+    browser.find(Locator::Id("lang")).await.unwrap().select_by_value("ar").await.unwrap();
+    let dir = browser.execute("return document.documentElement.dir", vec![]).await.unwrap();
+    assert_eq!(dir, "rtl");
+    let tab = browser.find(Locator::Css("[data-view=nodes]")).await.unwrap().text().await.unwrap();
+    assert_eq!(tab, "العُقد");
+    // What was drawn before is drawn again in Arabic (node state, live indicator).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let nodes = browser.find(Locator::Id("nodes")).await.unwrap().text().await.unwrap();
+        if nodes.contains("متصلة") && nodes.contains("آخر اتصال") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the nodes were not drawn again in Arabic: {nodes}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(browser.find(Locator::Id("conn")).await.unwrap().text().await.unwrap(), "مباشر");
+    std::fs::write(shots.join("hub-3-arabic.png"), browser.screenshot().await.unwrap()).unwrap();
+    drop(session);
 }

@@ -12,6 +12,11 @@ const LANGS = {
 
 const STRINGS = {
   en: {
+    "hub.title": "raqib national hub", "nav.nodes": "Nodes", "nav.entries": "National watchlist", "col.node": "node",
+    "node.online": "online", "node.offline": "offline",
+    "node.meta": "last heard {t} · {c} camera(s), {s} streaming · {h} alert(s)", "search.hits": "Alerts of every node",
+    "entries.applied": "{n} of {m} nodes", "entries.critical": "critical (missing child): nodes apply it first",
+    "col.applied": "applied", "col.version": "version", "hub.retro": "retro-hit at the hub", "hub.received": "received",
     title: "raqib console", "nav.alerts": "Alerts", "nav.cameras": "Cameras", "nav.search": "Search",
     "nav.watchlist": "Watchlist", "nav.audit": "Audit", logout: "Log out", "login.title": "Log in",
     "login.user": "User", "login.password": "Password", "login.go": "Log in", "login.again": "log in again",
@@ -53,6 +58,11 @@ const STRINGS = {
     "reason.duplicate": "duplicate", "reason.test": "test",
   },
   fr: {
+    "hub.title": "raqib — centre national", "nav.nodes": "Nœuds", "nav.entries": "Liste nationale", "col.node": "nœud",
+    "node.online": "en ligne", "node.offline": "hors ligne",
+    "node.meta": "dernier contact {t} · {c} caméra(s), {s} en flux · {h} alerte(s)", "search.hits": "Alertes de tous les nœuds",
+    "entries.applied": "{n} nœud(s) sur {m}", "entries.critical": "critique (enfant disparu) : appliquée en premier par les nœuds",
+    "col.applied": "appliquée", "col.version": "version", "hub.retro": "alerte rétroactive du centre", "hub.received": "reçue",
     title: "console raqib", "nav.alerts": "Alertes", "nav.cameras": "Caméras", "nav.search": "Recherche",
     "nav.watchlist": "Liste de surveillance", "nav.audit": "Journal d'audit", logout: "Se déconnecter",
     "login.title": "Connexion", "login.user": "Utilisateur", "login.password": "Mot de passe", "login.go": "Se connecter",
@@ -96,6 +106,11 @@ const STRINGS = {
     "reason.duplicate": "doublon", "reason.test": "essai",
   },
   ar: {
+    "hub.title": "راقب — المركز الوطني", "nav.nodes": "العُقد", "nav.entries": "القائمة الوطنية", "col.node": "العقدة",
+    "node.online": "متصلة", "node.offline": "غير متصلة",
+    "node.meta": "آخر اتصال {t} · {c} كاميرا، {s} تبث · {h} تنبيه", "search.hits": "تنبيهات جميع العقد",
+    "entries.applied": "{n} من {m} عقدة", "entries.critical": "حرجة (طفل مفقود): تطبقها العقد أولاً",
+    "col.applied": "طُبِّقت", "col.version": "الإصدار", "hub.retro": "تنبيه بأثر رجعي من المركز", "hub.received": "وصل",
     title: "منصة رقيب", "nav.alerts": "التنبيهات", "nav.cameras": "الكاميرات", "nav.search": "البحث",
     "nav.watchlist": "قائمة المراقبة", "nav.audit": "سجل التدقيق", logout: "تسجيل الخروج", "login.title": "تسجيل الدخول",
     "login.user": "المستخدم", "login.password": "كلمة المرور", "login.go": "دخول", "login.again": "سجّل الدخول من جديد",

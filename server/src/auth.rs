@@ -13,8 +13,40 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use raqib_watchlist::Actor;
 
-use crate::state::AppState;
-use crate::users::{Principal, Role};
+use crate::throttle::LoginThrottle;
+use crate::users::{Principal, Role, UserStore};
+
+/// What signing in, checking a role and auditing need of a server's state. The node's
+/// [`crate::AppState`] and the national hub's state both provide it, so a node and the hub
+/// serve the same roles, sessions, login throttle and audit rule.
+pub trait Access: Send + Sync + 'static {
+    /// The users store.
+    fn users(&self) -> std::sync::MutexGuard<'_, UserStore>;
+    /// Appends one record to the audit log.
+    fn record_audit(
+        &self,
+        actor: Actor<'_>,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> Result<(), String>;
+    /// Failed logins per address and user.
+    fn logins(&self) -> &LoginThrottle;
+    /// Password checks allowed at once.
+    fn hashing(&self) -> &Arc<tokio::sync::Semaphore>;
+    /// How long a console session lasts, in hours, and whether its cookie is `Secure`.
+    fn session_cookie(&self) -> (u64, bool);
+}
+
+/// Runs blocking work (SQLite queries, password checks) on tokio's blocking pool, so the async
+/// workers keep serving other requests meanwhile.
+pub async fn off_workers<S: Access, T: Send + 'static>(
+    state: &Arc<S>,
+    f: impl FnOnce(&S) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || f(&state)).await.map_err(ApiError::internal)?
+}
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "raqib_session";
@@ -118,10 +150,10 @@ pub(crate) fn presented(headers: &HeaderMap) -> Option<Presented<'_>> {
     })
 }
 
-impl FromRequestParts<Arc<AppState>> for Caller {
+impl<S: Access> FromRequestParts<Arc<S>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<S>) -> Result<Self, Self::Rejection> {
         let unauthorised = |m: &str| ApiError { status: StatusCode::UNAUTHORIZED, message: m.into() };
         let (token, bearer) = match presented(&parts.headers) {
             Some(Presented::Bearer(token)) => (token.to_owned(), true),
@@ -133,16 +165,15 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             return Err(ApiError { status: StatusCode::FORBIDDEN, message: "missing X-Raqib-Csrf header".into() });
         }
         // The users database is looked up off the async workers, like every other store access.
-        let who = state
-            .blocking(move |state| {
-                let users = state.users();
-                // A bearer is an integration's API token or a session token; a cookie a session.
-                if bearer && let Some(p) = users.token(&token).map_err(ApiError::from)? {
-                    return Ok(Some(p));
-                }
-                users.session(&token).map_err(ApiError::from)
-            })
-            .await?;
+        let who = off_workers(state, move |state| {
+            let users = state.users();
+            // A bearer is an integration's API token or a session token; a cookie a session.
+            if bearer && let Some(p) = users.token(&token).map_err(ApiError::from)? {
+                return Ok(Some(p));
+            }
+            users.session(&token).map_err(ApiError::from)
+        })
+        .await?;
         let expired = if bearer { "invalid or expired token" } else { "session expired: log in again" };
         who.map(Caller).ok_or_else(|| unauthorised(expired))
     }
@@ -151,19 +182,18 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 impl Caller {
     /// Passes when the caller has at least `role`; otherwise records the refusal in the audit
     /// log and answers 403.
-    pub async fn require(&self, role: Role, state: &Arc<AppState>, what: &str) -> Result<(), ApiError> {
+    pub async fn require<S: Access>(&self, role: Role, state: &Arc<S>, what: &str) -> Result<(), ApiError> {
         if self.0.role >= role {
             return Ok(());
         }
         let detail = format!("needs {}, has {}", role.as_str(), self.0.role.as_str());
         // The refusal is written off the async workers, before the answer.
         let (caller, what_owned) = (self.clone(), what.to_owned());
-        state
-            .blocking(move |state| {
-                audit(state, &caller, "access.denied", Some(&what_owned), None, Some(&detail))?;
-                Ok(())
-            })
-            .await?;
+        off_workers(state, move |state| {
+            audit(state, &caller, "access.denied", Some(&what_owned), None, Some(&detail))?;
+            Ok(())
+        })
+        .await?;
         Err(ApiError {
             status: StatusCode::FORBIDDEN,
             message: format!("{what} needs the {} role (you are {})", role.as_str(), self.0.role.as_str()),
@@ -175,8 +205,8 @@ const AUDIT_DOWN: &str = "the audit log cannot be written: request refused";
 
 /// Appends to the audit log. A record that cannot be written refuses the request (503): the
 /// node does not show personal data, or take an action, that its log does not know about.
-pub fn audit(
-    state: &AppState,
+pub fn audit<S: Access + ?Sized>(
+    state: &S,
     caller: &Caller,
     action: &str,
     target: Option<&str>,
@@ -184,7 +214,7 @@ pub fn audit(
     detail: Option<&str>,
 ) -> Result<(), ApiError> {
     let actor = Actor::new(&caller.0.name, reason);
-    state.watchlist().audit(actor, action, target, detail).map_err(|e| {
+    state.record_audit(actor, action, target, detail).map_err(|e| {
         tracing::error!(error = %e, action, "cannot write the audit log: request refused");
         ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: AUDIT_DOWN.into() }
     })

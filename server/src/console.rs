@@ -8,12 +8,16 @@ use axum::response::{IntoResponse, Response};
 
 const INDEX: &str = include_str!("../console/index.html");
 const APP_JS: &str = include_str!("../console/app.js");
-const I18N_JS: &str = include_str!("../console/i18n.js");
-const STYLE: &str = include_str!("../console/style.css");
+/// Every string of the consoles (the node's and the national hub's) in Arabic, French, English.
+pub const I18N_JS: &str = include_str!("../console/i18n.js");
+/// Building elements, plates in their written order, JSON calls: both consoles'.
+pub const DOM_JS: &str = include_str!("../console/dom.js");
+/// The consoles' style sheet.
+pub const STYLE: &str = include_str!("../console/style.css");
 
 /// Headers every console file carries: no framing by other sites, a strict content policy
 /// (scripts and styles only from the node itself).
-fn secure(content_type: &'static str, body: &'static str) -> Response {
+pub fn secure(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),
@@ -40,6 +44,7 @@ pub(crate) async fn asset(Path(file): Path<String>) -> Response {
     match file.as_str() {
         "app.js" => secure("text/javascript; charset=utf-8", APP_JS),
         "i18n.js" => secure("text/javascript; charset=utf-8", I18N_JS),
+        "dom.js" => secure("text/javascript; charset=utf-8", DOM_JS),
         "style.css" => secure("text/css; charset=utf-8", STYLE),
         _ => (StatusCode::NOT_FOUND, "no such file").into_response(),
     }

@@ -37,7 +37,7 @@ mod security;
 mod serve;
 pub mod sinks;
 pub mod state;
-mod throttle;
+pub mod throttle;
 pub mod users;
 
 use std::net::SocketAddr;

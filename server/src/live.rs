@@ -100,7 +100,7 @@ pub(crate) async fn stream(
 }
 
 /// A stream fed by a task through a small channel (ends when the task ends or the client goes).
-fn async_stream<F, Fut>(f: F) -> impl Stream<Item = Result<Event, Infallible>>
+pub fn async_stream<F, Fut>(f: F) -> impl Stream<Item = Result<Event, Infallible>>
 where
     F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,

@@ -80,8 +80,7 @@ impl AppState {
         self: &Arc<Self>,
         f: impl FnOnce(&AppState) -> Result<T, crate::auth::ApiError> + Send + 'static,
     ) -> Result<T, crate::auth::ApiError> {
-        let state = self.clone();
-        tokio::task::spawn_blocking(move || f(&state)).await.map_err(crate::auth::ApiError::internal)?
+        crate::auth::off_workers(self, f).await
     }
 
     /// [`Self::blocking`] for the events store outside a request (live streams, sinks, probes):
@@ -142,5 +141,33 @@ impl AppState {
     /// Wakes live streams and sinks: alerts may have been stored.
     pub fn alerts_changed(&self) {
         self.alerts.send_modify(|n| *n += 1);
+    }
+}
+
+impl crate::auth::Access for AppState {
+    fn users(&self) -> MutexGuard<'_, UserStore> {
+        AppState::users(self)
+    }
+
+    fn record_audit(
+        &self,
+        actor: raqib_watchlist::Actor<'_>,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> std::result::Result<(), String> {
+        self.watchlist().audit(actor, action, target, detail).map_err(|e| e.to_string())
+    }
+
+    fn logins(&self) -> &crate::throttle::LoginThrottle {
+        &self.logins
+    }
+
+    fn hashing(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.hashing
+    }
+
+    fn session_cookie(&self) -> (u64, bool) {
+        (self.config.session_hours, self.config.secure_cookies)
     }
 }

@@ -5,7 +5,7 @@
 mod alerts;
 mod misc;
 mod search;
-mod session;
+pub mod session;
 mod watchlist;
 
 use std::sync::Arc;
@@ -20,10 +20,10 @@ use crate::state::AppState;
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
     Router::new()
-        .route("/api/login", post(session::login))
-        .route("/api/logout", post(session::logout))
+        .route("/api/login", post(session::login::<AppState>))
+        .route("/api/logout", post(session::logout::<AppState>))
         .route("/api/me", get(session::me))
-        .route("/api/me/language", post(session::language))
+        .route("/api/me/language", post(session::language::<AppState>))
         .route("/api/cameras", get(misc::cameras))
         .route("/api/alerts", get(alerts::list))
         .route("/api/alerts/stream", get(crate::live::stream))
