@@ -258,6 +258,33 @@ impl EventStore {
     }
 }
 
+/// The audited retro-hit check of the CLI and the API alike: [`EventStore::retro_hits`] of
+/// `entries` (just added or changed) against the reads `retention` keeps, within
+/// `max_distance`, then its record (`watchlist.retro_check`, by `actor`) in the audit log of
+/// `audit`. Returns the alerts raised.
+pub fn retro_check_audited(
+    events: &mut EventStore,
+    audit: &raqib_watchlist::Store,
+    actor: &str,
+    entries: &[PlateEntry],
+    max_distance: f32,
+    retention: &crate::retention::RetentionPolicy,
+) -> Result<Vec<AlertId>> {
+    let now = Utc::now();
+    let since = retention.cutoffs(now).reads.unwrap_or(now);
+    let raised = events.retro_hits(entries, max_distance, since, now)?;
+    let ids: Vec<String> = raised.iter().map(ToString::to_string).collect();
+    let targets: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+    let detail = format!("reads since {}: {} retro alert(s) {}", since.to_rfc3339(), raised.len(), ids.join(" "));
+    audit.audit(
+        raqib_watchlist::Actor::new(actor, None),
+        "watchlist.retro_check",
+        Some(&targets.join(",")),
+        Some(detail.trim_end()),
+    )?;
+    Ok(raised)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;

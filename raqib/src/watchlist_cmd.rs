@@ -215,14 +215,16 @@ fn retro_check(
     }
     let mut events = raqib_events::EventStore::open(&db)?;
     events.set_handling(config.alerts.clone());
-    let now = chrono::Utc::now();
-    let since = config.retention.cutoffs(now).reads.unwrap_or(now);
-    let raised = events.retro_hits(entries, config.analysis.plate_max_distance, since, now)?;
-    let ids: Vec<String> = raised.iter().map(ToString::to_string).collect();
-    let targets: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
-    let detail = format!("reads since {}: {} retro alert(s) {}", since.to_rfc3339(), raised.len(), ids.join(" "));
-    store.audit(Actor::new(user, None), "watchlist.retro_check", Some(&targets.join(",")), Some(detail.trim_end()))?;
+    let raised = raqib_events::decisions::retro_check_audited(
+        &mut events,
+        store,
+        user,
+        entries,
+        config.analysis.plate_max_distance,
+        &config.retention,
+    )?;
     if !raised.is_empty() {
+        let ids: Vec<String> = raised.iter().map(ToString::to_string).collect();
         println!("retro-hits: {} past read(s) match: {}", raised.len(), ids.join(" "));
     }
     Ok(())

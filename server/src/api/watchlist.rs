@@ -49,19 +49,21 @@ pub(crate) async fn add_plate(
         .await
 }
 
-/// Retro-hits of entries just added: raised, audited, consoles woken.
+/// Retro-hits of entries just added: raised, audited
+/// ([`raqib_events::decisions::retro_check_audited`]), consoles woken.
 fn retro_check(
     state: &AppState,
     caller: &Caller,
     entries: &[raqib_watchlist::PlateEntry],
 ) -> Result<Vec<raqib_events::alerts::AlertId>, ApiError> {
-    let now = chrono::Utc::now();
-    let since = state.rules.retention.cutoffs(now).reads.unwrap_or(now);
-    let raised = state.events().retro_hits(entries, state.rules.analysis.plate_max_distance, since, now)?;
-    let ids: Vec<String> = raised.iter().map(ToString::to_string).collect();
-    let targets: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
-    let detail = format!("reads since {}: {} retro alert(s) {}", since.to_rfc3339(), raised.len(), ids.join(" "));
-    audit(state, caller, "watchlist.retro_check", Some(&targets.join(",")), None, Some(detail.trim_end()))?;
+    let raised = raqib_events::decisions::retro_check_audited(
+        &mut state.events(),
+        &state.watchlist(),
+        &caller.0.name,
+        entries,
+        state.rules.analysis.plate_max_distance,
+        &state.rules.retention,
+    )?;
     if !raised.is_empty() {
         state.alerts_changed();
     }
