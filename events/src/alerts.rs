@@ -505,6 +505,38 @@ impl EventStore {
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
     }
 
+    /// Actions taken on any alert after action row `after` (oldest first, at most `limit`):
+    /// (row, alert, action). What a node forwards to the national hub.
+    pub fn actions_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, AlertId, ActionRecord)>> {
+        let e = db_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, row_id, at, actor, action, comment, reason FROM alert_actions WHERE id > ?1
+                 ORDER BY id LIMIT ?2",
+            )
+            .map_err(&e)?;
+        let rows = stmt
+            .query_map(params![after, limit as i64], |r| {
+                let (kind, row): (String, i64) = (r.get(1)?, r.get(2)?);
+                let record = ActionRecord {
+                    at: utc(&r.get::<_, String>(3)?),
+                    actor: r.get(4)?,
+                    action: r.get(5)?,
+                    comment: r.get(6)?,
+                    reason: r.get(7)?,
+                };
+                Ok((r.get::<_, i64>(0)?, format!("{kind}{row}"), record))
+            })
+            .map_err(&e)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, alert, record) = row.map_err(&e)?;
+            out.push((id, alert.parse::<AlertId>()?, record));
+        }
+        Ok(out)
+    }
+
     /// The watchlist entry of a plate alert as it was when the hit was raised (JSON), if any.
     pub fn alert_entry(&self, id: AlertId) -> Result<Option<serde_json::Value>> {
         if id.kind != AlertKind::Plate {

@@ -63,20 +63,30 @@ async function start() {
 
 // ---- live alerts ----
 
-// Draws one alert at the top of the list; `keep`: remember it (to draw again in another language).
+// Draws one alert at the top of the list, or in place when it is already shown (a node's
+// operators acted on it); `keep`: remember it (to draw again in another language).
 function render(a, live, keep) {
-  if (keep) { state.alerts.push(a); if (state.alerts.length > 300) state.alerts.shift(); }
+  const key = `${a.node}/${a.id}`;
+  if (keep) {
+    state.alerts = state.alerts.filter((x) => `${x.node}/${x.id}` !== key);
+    state.alerts.push(a);
+    if (state.alerts.length > 300) state.alerts.shift();
+  }
   const retro = a.retro ? el("span", { class: "badge retro" }, t("hub.retro")) : null;
-  const item = el("li", { class: `alert p-${a.priority}${live ? " fresh urgent" : ""}`, dataset: { seq: a.seq } },
+  const last = (a.actions || [])[(a.actions || []).length - 1];
+  const item = el("li", { class: `alert p-${a.priority} s-${a.state || "new"}${live ? " fresh urgent" : ""}`, dataset: { key, state: a.state || "new" } },
     el("div", {}, el("div", { class: "meta" }, `${t("col.node")}: `, el("strong", {}, a.node)),
       el("div", { class: "meta" }, `${t("camera")}: ${a.camera}`)),
     el("div", {},
       el("div", { class: "subject" }, a.kind === "plate" ? plate(a.subject) : a.subject),
       el("div", { class: "badges" }, el("span", { class: "badge" }, tv("priority", a.priority)),
         el("span", { class: "badge" }, a.category), retro),
-      el("div", { class: "meta" }, `${t("detail.seen")} ${formatTime(a.seen_at || a.raised_at)} · ${t("hub.received")} ${formatTime(a.received_at)}`)),
-    el("div", { class: "meta" }, tv("state", a.state || "new")));
-  $("alerts").prepend(item);
+      el("div", { class: "meta" }, `${t("detail.seen")} ${formatTime(a.seen_at || a.raised_at)} · ${t("hub.received")} ${formatTime(a.received_at)}`),
+      last ? el("div", { class: "meta" }, `${tv("action", last.action)} · ${last.actor} · ${formatTime(last.at)}${last.comment ? ` · ${last.comment}` : ""}${last.reason ? ` · ${tv("reason", last.reason)}` : ""}`) : null),
+    el("div", { class: "meta state" }, tv("state", a.state || "new")));
+  const shown = [...$("alerts").children].find((li) => li.dataset.key === key);
+  if (shown) shown.replaceWith(item);
+  else $("alerts").prepend(item);
   while ($("alerts").children.length > 300) $("alerts").lastChild.remove();
 }
 

@@ -43,6 +43,7 @@ enum Row {
     Read(String, serde_json::Value),
     Applied(Applied),
     Health(String, serde_json::Value),
+    Action(String, crate::subjects::ActionMsg),
 }
 
 /// Parses a node message; the subject (`raqib.node.<node>.<what>`, which NATS lets a node use
@@ -62,6 +63,11 @@ fn parse(subject: &str, payload: &[u8]) -> Result<Row> {
         ),
         "read" => {
             Row::Read(node.to_owned(), serde_json::from_slice::<ReadMsg>(payload).map_err(|e| bad(e.to_string()))?.read)
+        }
+        "action" => {
+            let mut m: crate::subjects::ActionMsg = serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?;
+            node.clone_into(&mut m.node);
+            Row::Action(node.to_owned(), m)
         }
         "health" => Row::Health(node.to_owned(), serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?),
         "applied" => {
@@ -261,7 +267,7 @@ async fn store_batch(db: &Db, msgs: Vec<jetstream::Message>) -> bool {
     match write(db, &rows).await {
         Ok(()) => {
             futures_util::future::join_all(keep.iter().map(|m| m.ack())).await;
-            rows.iter().any(|r| matches!(r, Row::Alert(..)))
+            rows.iter().any(|r| matches!(r, Row::Alert(..) | Row::Action(..)))
         }
         Err(e) => {
             tracing::warn!(error = %e, messages = keep.len(), "hub: cannot store; redelivery in 1 s");
@@ -287,6 +293,7 @@ async fn write(db: &Db, rows: &[Row]) -> Result<()> {
             match r {
                 Row::Applied(a) => pg::record_applied(&client, a).await?,
                 Row::Health(node, h) => pg::record_health(&client, node, h).await?,
+                Row::Action(node, a) => pg::record_action(&client, node, a).await?,
                 Row::Alert(..) | Row::Read(..) => {}
             }
         }
@@ -399,5 +406,26 @@ impl Hub {
     /// Wakes on every stored batch of alerts (live streams).
     pub fn alert_signal(&self) -> tokio::sync::watch::Receiver<u64> {
         self.alerts.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_a_node_publishes_is_parsed_and_the_subject_names_the_node() {
+        let alert = br#"{"node":"other","alert":{"id":"p1"}}"#;
+        assert!(matches!(parse("raqib.node.n1.alert", alert), Ok(Row::Alert(n, _)) if n == "n1"));
+        let read = br#"{"node":"n1","read":{"id":4}}"#;
+        assert!(matches!(parse("raqib.node.n1.read", read), Ok(Row::Read(..))));
+        let action = br#"{"node":"other","id":3,"alert":"p1","state":"confirmed","action":{}}"#;
+        assert!(matches!(parse("raqib.node.n1.action", action), Ok(Row::Action(n, m)) if n == "n1" && m.node == "n1"));
+        let applied = br#"{"node":"other","entry_id":1,"version":2,"applied_at":"2026-12-06T10:00:00Z"}"#;
+        assert!(matches!(parse("raqib.node.n1.applied", applied), Ok(Row::Applied(a)) if a.node == "n1"));
+        assert!(matches!(parse("raqib.node.n1.health", br#"{"at":"x"}"#), Ok(Row::Health(..))));
+        assert!(parse("raqib.node.n1.bogus", b"{}").is_err());
+        assert!(parse("raqib.node.n1.alert", b"not json").is_err());
+        assert!(parse("other.subject", b"{}").is_err());
     }
 }

@@ -8,6 +8,9 @@
 //!   JetStream acknowledged the batch, so a crash or an outage re-sends (at least once) and
 //!   JetStream's duplicate window plus the hub's unique keys keep the effect exactly once.
 //!   Covert alerts are never published.
+//! - **Actions**: operators' actions on those alerts (acknowledge, escalate, confirm, reject,
+//!   overdue) after the cursor `hub-actions`, with the alert's state, so the national console
+//!   shows what the node's room decided.
 //! - **Health**: every [`HEALTH_EVERY`], the node's `health.json` (cameras, events store, disk)
 //!   on `raqib.node.<node>.health`; the hub keeps the latest and shows a node silent for 30 s as
 //!   offline.
@@ -30,8 +33,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::subjects::{
-    AlertMsg, Applied, Change, ReadMsg, WATCHLIST_CRITICAL, WATCHLIST_ROUTINE, WATCHLIST_STREAM, node_consumers,
-    node_subject, valid_node_id,
+    ActionMsg, AlertMsg, Applied, Change, ReadMsg, WATCHLIST_CRITICAL, WATCHLIST_ROUTINE, WATCHLIST_STREAM,
+    node_consumers, node_subject, valid_node_id,
 };
 
 /// `[hub]`: how this node reaches the national hub. Absent: the node stands alone.
@@ -232,6 +235,7 @@ async fn publish_outbox(js: &jetstream::Context, cfg: &HubLinkConfig, events: &m
         events.set_sink_cursor("hub", cursor)?;
     }
     let mut sent = !alerts.is_empty();
+    sent |= publish_actions(js, node, events).await?;
     if cfg.forward_reads {
         let after = events.sink_cursor("hub-reads")?.unwrap_or_default().plate;
         let reads = events.reads_after(after, OUTBOX_BATCH)?;
@@ -253,6 +257,33 @@ async fn publish_outbox(js: &jetstream::Context, cfg: &HubLinkConfig, events: &m
         sent |= !reads.is_empty();
     }
     Ok(sent)
+}
+
+/// Publishes the operators' actions after the cursor `hub-actions` (covert alerts' excepted);
+/// returns whether any was sent.
+async fn publish_actions(js: &jetstream::Context, node: &str, events: &mut EventStore) -> Result<bool> {
+    let after = events.sink_cursor("hub-actions")?.unwrap_or_default().plate;
+    let actions = events.actions_after(after, OUTBOX_BATCH)?;
+    let Some(last) = actions.last().map(|a| a.0) else { return Ok(false) };
+    let mut messages = Vec::new();
+    for (id, alert, action) in actions {
+        let Some(current) = events.alert(alert)?.filter(|a| a.covert_list.is_none()) else { continue };
+        let body = ActionMsg {
+            node: node.to_owned(),
+            id,
+            alert: alert.to_string(),
+            state: current.state,
+            action: serde_json::to_value(&action).unwrap_or_default(),
+        };
+        messages.push((
+            node_subject(node, "action"),
+            format!("{node}:action:{id}"),
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ));
+    }
+    send_all(js, messages).await?;
+    events.set_sink_cursor("hub-actions", Cursor { plate: last, face: 0 })?;
+    Ok(true)
 }
 
 /// Alerts (and reads) published per round trip.

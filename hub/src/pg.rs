@@ -38,6 +38,9 @@ ALTER TABLE hits ADD COLUMN IF NOT EXISTS plate_key TEXT;
 CREATE INDEX IF NOT EXISTS hits_seq ON hits (seq);
 CREATE INDEX IF NOT EXISTS hits_key ON hits (plate_key);
 ALTER TABLE nodes ADD COLUMN IF NOT EXISTS health JSONB;
+CREATE TABLE IF NOT EXISTS actions (
+    node TEXT NOT NULL, action_id BIGINT NOT NULL, alert_id TEXT NOT NULL, body JSONB NOT NULL,
+    PRIMARY KEY (node, action_id));
 ALTER TABLE nodes ADD COLUMN IF NOT EXISTS health_at TIMESTAMPTZ;
 ";
 
@@ -151,6 +154,30 @@ pub async fn record_health(db: &Client, node: &str, health: &serde_json::Value) 
         &[&node, health, &at],
     )
     .await?;
+    Ok(())
+}
+
+/// Records an operator's action on a node's alert, once: the alert takes the state it had
+/// when the action was sent and the action joins its `actions`, and it moves to the end of the
+/// live stream's order (consoles receive it again, updated). An action whose alert has not
+/// arrived yet is kept; the alert, sent later, already carries its state.
+pub async fn record_action(db: &Client, node: &str, a: &crate::subjects::ActionMsg) -> Result<()> {
+    let new = db
+        .execute(
+            "INSERT INTO actions (node, action_id, alert_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&node, &a.id, &a.alert, &a.action],
+        )
+        .await?;
+    if new == 1 {
+        db.execute(
+            "UPDATE hits SET body = jsonb_set(jsonb_set(body, '{state}', to_jsonb($3::text)), '{actions}',
+                    coalesce(body->'actions', '[]'::jsonb) || jsonb_build_array($4::jsonb)),
+                 seq = nextval(pg_get_serial_sequence('hits', 'seq'))
+             WHERE node = $1 AND alert_id = $2",
+            &[&node, &a.alert, &a.state, &a.action],
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -1,8 +1,9 @@
 //! What travels between the nodes and the hub: JetStream streams, subjects and messages.
 //!
 //! - Stream `RAQIB_NODES` (subjects `raqib.node.<node>.>`): each node publishes its alerts
-//!   (`raqib.node.<node>.alert`), the reads retention lets it forward (`…read`) and the watchlist
-//!   changes it applied (`…applied`). Every message carries a `Nats-Msg-Id` made of the node and
+//!   (`raqib.node.<node>.alert`), its operators' actions on them (`…action`), the reads
+//!   retention lets it forward (`…read`), the watchlist changes it applied (`…applied`) and
+//!   its health (`…health`). Every message carries a `Nats-Msg-Id` made of the node and
 //!   the row it comes from, so a re-send after a lost acknowledgement is dropped by JetStream,
 //!   and the hub's unique keys make any duplicate that still arrives change nothing.
 //! - Stream `RAQIB_WATCHLIST` (subjects `raqib.watchlist.critical`, `raqib.watchlist.routine`):
@@ -52,6 +53,22 @@ pub struct ReadMsg {
     pub node: String,
     /// The read (`raqib_events::store::StoredRead`).
     pub read: serde_json::Value,
+}
+
+/// An operator's action on one of a node's alerts (acknowledge, escalate, confirm, reject,
+/// overdue), with the alert's state when it was sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionMsg {
+    /// The node.
+    pub node: String,
+    /// The node's action row (unique per node).
+    pub id: i64,
+    /// The alert (`p<row>`, `f<row>`).
+    pub alert: String,
+    /// The alert's state when the action was sent.
+    pub state: String,
+    /// The action (`raqib_events::alerts::ActionRecord`).
+    pub action: serde_json::Value,
 }
 
 /// A change of the national watchlist.

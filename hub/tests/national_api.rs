@@ -130,8 +130,28 @@ async fn the_national_console_shows_every_nodes_hits_within_a_second_and_searche
         let (alert, at) = tokio::time::timeout(Duration::from_secs(10), seen_rx.recv()).await.unwrap().unwrap();
         took.push(at - raised[&(alert["node"].as_str().unwrap().to_owned(), alert["read_id"].as_i64().unwrap())]);
     }
-    reader.abort();
     took.sort();
+
+    // The node's room confirms one of them: the national console receives it again, decided.
+    let (events, _) = &mut stores[0];
+    let read = *raised.keys().find(|(n, _)| n == "north").map(|(_, id)| id).unwrap();
+    let alert = events.alerts_of_read(read).unwrap()[0];
+    events
+        .act_on_alert(alert, raqib_events::alerts::AlertAction::Confirm, "amina", "stopped at the checkpoint", None)
+        .unwrap();
+    let updated = loop {
+        let (a, _) = tokio::time::timeout(Duration::from_secs(10), seen_rx.recv()).await.unwrap().unwrap();
+        if a["node"] == "north" && a["id"] == alert.to_string() {
+            break a;
+        }
+    };
+    assert_eq!(updated["state"], "confirmed", "{updated}");
+    assert_eq!(updated["actions"][0]["actor"], "amina");
+    reader.abort();
+    let (_, listed) = op.get("/api/alerts?node=north").await;
+    let listed = listed["alerts"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 10, "updated in place, not added");
+    assert_eq!(listed.iter().filter(|a| a["state"] == "confirmed").count(), 1);
     eprintln!("hit → national console: p50 {:?}, max {:?}", took[took.len() / 2], took[took.len() - 1]);
     assert!(took.iter().all(|t| *t < Duration::from_secs(1)), "{took:?}");
 
