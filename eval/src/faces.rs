@@ -39,9 +39,87 @@ pub struct Verification {
     pub impostor_pairs: usize,
     /// Detect + landmarks + align + embed, ms per photo.
     pub ms_per_image: f64,
+    /// Every pair of the set's identity clusters (`identity_clusters_derived.csv`) and the
+    /// open-set test on them, when the set has the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watchlist_scale: Option<WatchlistScale>,
     /// Photos that failed (no face, unreadable), one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
+}
+
+/// Figures at watchlist scale on a set with identities: TAR at FAR over every pair of photos,
+/// FNIR at FPIR in a leave-identities-out open-set test, and both rates at the shipped threshold.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchlistScale {
+    /// Photos with an identity and a face.
+    pub photos: usize,
+    /// Identities.
+    pub identities: usize,
+    /// Genuine pairs (same identity).
+    pub genuine_pairs: usize,
+    /// Impostor pairs.
+    pub impostor_pairs: usize,
+    /// TAR at FAR 1e-3 and 1e-4 (over every pair).
+    pub tar_at_far: Vec<crate::open_set::TarAtFar>,
+    /// Mated searches (a listed person's photo against the gallery).
+    pub mated_searches: usize,
+    /// Non-mated searches (a stranger's photo against the gallery).
+    pub non_mated_searches: usize,
+    /// Mated searches whose best match is the person (rank 1, any score).
+    pub rank1: f64,
+    /// FNIR at FPIR 0.003 and 0.001 (with their thresholds), where measurable.
+    pub fnir_at_fpir: Vec<crate::open_set::FnirAtFpir>,
+    /// FNIR with no stranger through, and the threshold that gives it.
+    pub fnir_at_zero_fpir: (f64, f32),
+    /// The shipped threshold (`analysis.face_match_threshold`): FNIR and FPIR there.
+    pub at_threshold: (f32, f64, f64),
+    /// (threshold, FNIR, FPIR) from 0.30 to 0.60 in steps of 0.05: the trade-off to choose from.
+    pub curve: Vec<(f32, f64, f64)>,
+}
+
+/// The watchlist-scale figures of `(identity, embedding)` photos at `threshold`.
+pub fn watchlist_scale(faces: &[(String, Embedding)], threshold: f32) -> WatchlistScale {
+    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    for (i, (a, ea)) in faces.iter().enumerate() {
+        for (b, eb) in &faces[i + 1..] {
+            let s = ea.cosine(eb).unwrap_or(-1.0);
+            if a == b { genuine.push(s) } else { impostor.push(s) }
+        }
+    }
+    let open = crate::open_set::open_set(faces);
+    let rank1 = open.mated.iter().filter(|(_, r)| *r).count() as f64 / open.mated.len().max(1) as f64;
+    WatchlistScale {
+        photos: faces.len(),
+        identities: open.identities,
+        genuine_pairs: genuine.len(),
+        impostor_pairs: impostor.len(),
+        tar_at_far: [1e-3, 1e-4].iter().map(|far| crate::open_set::tar_at_far(&genuine, &impostor, *far)).collect(),
+        mated_searches: open.mated.len(),
+        non_mated_searches: open.non_mated.len(),
+        rank1,
+        fnir_at_fpir: [0.003, 0.001].iter().map(|f| open.fnir_at_fpir(*f)).collect(),
+        fnir_at_zero_fpir: open.fnir_at_zero_fpir(),
+        at_threshold: (threshold, open.fnir(threshold), open.fpir(threshold)),
+        curve: (6..=12).map(|i| i as f32 * 0.05).map(|t| (t, open.fnir(t), open.fpir(t))).collect(),
+    }
+}
+
+/// `identity_clusters_derived.csv` (`cluster_id,file` with a header): file → identity.
+fn clusters(data: &Path) -> Result<Option<Vec<(String, String)>>> {
+    let path = data.join("identity_clusters_derived.csv");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+        let Some((id, file)) = line.split_once(',') else {
+            return Err(Error::annotation(&path, format!("line {}: expected cluster_id,file", i + 1)));
+        };
+        out.push((id.trim().to_owned(), file.trim().to_owned()));
+    }
+    Ok(Some(out))
 }
 
 /// Identification figures on a gallery.
@@ -61,6 +139,8 @@ pub struct Identification {
     pub correct: usize,
     /// Probes.
     pub probes: usize,
+    /// TAR at FAR and FNIR at FPIR on the gallery's photos.
+    pub watchlist_scale: WatchlistScale,
     /// Photos that failed, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
@@ -81,7 +161,7 @@ pub enum FacesEval {
 /// verification on its `pairs_pivot.csv` at `threshold`.
 pub fn evaluate(pipeline: &mut FacePipeline, data: &Path, threshold: f32) -> Result<FacesEval> {
     if data.join("gallery").is_dir() {
-        return identification(pipeline, &data.join("gallery")).map(FacesEval::Identification);
+        return identification(pipeline, &data.join("gallery"), threshold).map(FacesEval::Identification);
     }
     verification(pipeline, data, threshold).map(FacesEval::Verification)
 }
@@ -101,7 +181,9 @@ pub fn verification(pipeline: &mut FacePipeline, data: &Path, threshold: f32) ->
     let mut emb: HashMap<String, Option<Embedding>> = HashMap::new();
     let mut failed = Vec::new();
     let start = std::time::Instant::now();
-    for name in pairs.iter().flat_map(|(a, b, _)| [a, b]) {
+    let clustered = clusters(data)?;
+    let cluster_files = clustered.iter().flatten().map(|(_, f)| f);
+    for name in pairs.iter().flat_map(|(a, b, _)| [a, b]).chain(cluster_files) {
         if !emb.contains_key(name) {
             let e = pipeline.subject_of_photo(&data.join(name)).map(|(_, e)| e);
             if let Err(err) = &e {
@@ -130,6 +212,13 @@ pub fn verification(pipeline: &mut FacePipeline, data: &Path, threshold: f32) ->
     let max_impostor = scored.iter().filter(|(_, same)| !same).map(|(s, _)| *s).fold(f32::MIN, f32::max);
     let genuine = scored.iter().filter(|(_, same)| *same).count().max(1);
     let tar0 = scored.iter().filter(|(s, same)| *same && *s > max_impostor).count() as f64 / genuine as f64;
+    let watchlist_scale = clustered.map(|c| {
+        let faces: Vec<(String, Embedding)> = c
+            .iter()
+            .filter_map(|(id, f)| emb.get(f).and_then(Option::as_ref).map(|e| (id.clone(), e.clone())))
+            .collect();
+        watchlist_scale(&faces, threshold)
+    });
     Ok(Verification {
         data: data.to_owned(),
         pairs: pairs.len(),
@@ -143,13 +232,14 @@ pub fn verification(pipeline: &mut FacePipeline, data: &Path, threshold: f32) ->
         far_0_threshold: max_impostor,
         impostor_pairs: impostors,
         ms_per_image,
+        watchlist_scale,
         failed,
     })
 }
 
 /// Leave-one-out rank-1 on `gallery/<identity>/<photos>`: each photo is the probe, every other
 /// photo the gallery.
-pub fn identification(pipeline: &mut FacePipeline, gallery: &Path) -> Result<Identification> {
+pub fn identification(pipeline: &mut FacePipeline, gallery: &Path, threshold: f32) -> Result<Identification> {
     let mut photos: Vec<(String, PathBuf)> = Vec::new();
     for dir in entries(gallery)?.iter().filter(|d| d.is_dir()) {
         let identity = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -184,8 +274,67 @@ pub fn identification(pipeline: &mut FacePipeline, gallery: &Path) -> Result<Ide
         rank1: correct as f64 / embedded.len().max(1) as f64,
         correct,
         probes: embedded.len(),
+        watchlist_scale: watchlist_scale(
+            &embedded.iter().map(|(who, e, _)| (who.clone(), e.clone())).collect::<Vec<_>>(),
+            threshold,
+        ),
         failed,
     })
+}
+
+fn scale_text(o: &mut String, w: &WatchlistScale, what: &str) {
+    let _ = writeln!(
+        o,
+        "  watchlist scale ({what}): {} photos of {} identities; {} genuine / {} impostor pairs",
+        w.photos, w.identities, w.genuine_pairs, w.impostor_pairs
+    );
+    for t in &w.tar_at_far {
+        match (t.tar, t.threshold) {
+            (Some(tar), Some(th)) => {
+                let _ = writeln!(o, "    TAR at FAR {:e}: {:.1} % (threshold > {th:.3})", t.far, tar * 100.0);
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "    TAR at FAR {:e}: not measurable ({} impostor pairs, needs {:.0})",
+                    t.far,
+                    t.impostor_pairs,
+                    1.0 / t.far
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        o,
+        "    open set (each identity left out in turn): {} mated, {} non-mated searches; rank-1 {:.1} %",
+        w.mated_searches,
+        w.non_mated_searches,
+        w.rank1 * 100.0
+    );
+    for f in &w.fnir_at_fpir {
+        match (f.fnir, f.threshold) {
+            (Some(fnir), Some(th)) => {
+                let _ = writeln!(o, "    FNIR at FPIR {}: {:.1} % (threshold > {th:.3})", f.fpir, fnir * 100.0);
+            }
+            _ => {
+                let _ = writeln!(
+                    o,
+                    "    FNIR at FPIR {}: not measurable ({} non-mated searches, needs {:.0})",
+                    f.fpir,
+                    f.non_mated,
+                    (1.0 / f.fpir).ceil()
+                );
+            }
+        }
+    }
+    let (fnir0, top) = w.fnir_at_zero_fpir;
+    let _ = writeln!(o, "    FNIR with no stranger through: {:.1} % (threshold > {top:.3})", fnir0 * 100.0);
+    let (t, fnir, fpir) = w.at_threshold;
+    let _ =
+        writeln!(o, "    at analysis.face_match_threshold {t}: FNIR {:.1} %, FPIR {:.1} %", fnir * 100.0, fpir * 100.0);
+    let curve: Vec<String> =
+        w.curve.iter().map(|(t, n, p)| format!("{t:.2}: {:.1}/{:.1}", n * 100.0, p * 100.0)).collect();
+    let _ = writeln!(o, "    FNIR/FPIR % by threshold: {}", curve.join(", "));
 }
 
 /// The figures as text.
@@ -217,6 +366,9 @@ pub fn text(eval: &FacesEval) -> String {
                 v.impostor_pairs
             );
             let _ = writeln!(o, "  {:.1} ms per image (detect + landmarks + align + embed, CPU)", v.ms_per_image);
+            if let Some(w) = &v.watchlist_scale {
+                scale_text(&mut o, w, "identity clusters");
+            }
         }
         FacesEval::Identification(g) => {
             let _ = writeln!(
@@ -235,6 +387,7 @@ pub fn text(eval: &FacesEval) -> String {
                 g.correct,
                 g.probes
             );
+            scale_text(&mut o, &g.watchlist_scale, "gallery identities");
         }
     }
     o

@@ -17,6 +17,7 @@ mod baseline;
 mod error;
 pub mod faces;
 pub mod models_bench;
+pub mod open_set;
 pub mod plates;
 pub mod stats;
 pub mod video;
