@@ -17,6 +17,7 @@ pub mod db_key;
 pub mod disk;
 pub mod edit;
 pub mod embedding;
+pub mod face_calibration;
 pub mod open_files;
 pub mod plate;
 pub mod policy;
@@ -26,6 +27,7 @@ pub mod spreadsheet;
 
 pub use bbox::Bbox;
 pub use embedding::{Embedding, EmbeddingError};
+pub use face_calibration::FaceCalibration;
 pub use plate::{PlateFormat, PlateText};
 pub use policy::{AnalysisPolicy, Overrides, PolicyError};
 pub use reason::{Reason, ReasonError};

@@ -27,6 +27,12 @@ pub struct AnalysisPolicy {
     /// threshold of live and replay face hits, photo search and `faces compare`. Bounds
     /// 0.2–0.9, default 0.40.
     pub face_match_threshold: f32,
+    /// The share of strangers allowed to raise a face alert (FPIR), instead of a raw threshold:
+    /// when set, the threshold is derived from it with the face model's calibration and the
+    /// number of faces enrolled now (a larger gallery gets a higher threshold for the same
+    /// rate), and `face_match_threshold` is not used for live and replay hits. Bounds 1e-6–0.5,
+    /// default unset.
+    pub face_fpir_target: Option<f64>,
     /// Longest media time between two full-frame plate detections, in milliseconds; in between
     /// the localiser runs only around tracked plates. `0`: every analysed frame is a full one.
     /// Bounds 0–10 000, default 200.
@@ -52,6 +58,7 @@ impl Default for AnalysisPolicy {
         AnalysisPolicy {
             plate_max_distance: 1.0,
             face_match_threshold: 0.40,
+            face_fpir_target: None,
             full_frame_interval_ms: 200,
             min_reads: 2,
             single_read_confidence: 0.9,
@@ -98,6 +105,9 @@ impl AnalysisPolicy {
         }
         within("plate_max_distance", f64::from(self.plate_max_distance), 0.0, 3.0)?;
         within("face_match_threshold", f64::from(self.face_match_threshold), 0.2, 0.9)?;
+        if let Some(f) = self.face_fpir_target {
+            within("face_fpir_target", f, 1e-6, 0.5)?;
+        }
         within("full_frame_interval_ms", self.full_frame_interval_ms as f64, 0.0, 10_000.0)?;
         within("min_reads", f64::from(self.min_reads), 1.0, 50.0)?;
         within("single_read_confidence", f64::from(self.single_read_confidence), 0.5, 1.0)?;
@@ -105,6 +115,17 @@ impl AnalysisPolicy {
         within("face_repeat_seconds", self.face_repeat_seconds as f64, 0.0, 86_400.0)?;
         within("local_utc_offset_minutes", f64::from(self.local_utc_offset_minutes), -720.0, 840.0)?;
         Ok(())
+    }
+
+    /// The face threshold of live and replay hits against a gallery of `faces` enrolled faces:
+    /// from [`face_fpir_target`](Self::face_fpir_target) with the model's calibration when both
+    /// are there (kept within `face_match_threshold`'s bounds, 0.2–0.9), else
+    /// [`face_match_threshold`](Self::face_match_threshold).
+    pub fn face_threshold(&self, calibration: Option<crate::FaceCalibration>, faces: usize) -> f32 {
+        match (self.face_fpir_target, calibration) {
+            (Some(fpir), Some(c)) => c.threshold(fpir, faces).clamp(0.2, 0.9),
+            _ => self.face_match_threshold,
+        }
     }
 
     /// [`full_frame_interval_ms`](Self::full_frame_interval_ms) as a duration.
@@ -155,5 +176,20 @@ mod tests {
             assert_eq!(e.key, key);
             assert!(e.to_string().starts_with(&format!("analysis.{key}: ")), "{e}");
         }
+    }
+
+    #[test]
+    fn a_fpir_target_sets_the_face_threshold_by_gallery_size_and_is_bounded() {
+        let cal = crate::FaceCalibration { impostor_mean: 0.05, impostor_sd: 0.1 };
+        let raw = AnalysisPolicy::default();
+        assert_eq!(raw.face_threshold(Some(cal), 100), 0.40, "no target: the raw threshold");
+        let p = AnalysisPolicy { face_fpir_target: Some(0.003), ..raw };
+        p.validate().unwrap();
+        assert_eq!(p.face_threshold(None, 100), 0.40, "no calibration for the model: the raw threshold");
+        let (small, large) = (p.face_threshold(Some(cal), 10), p.face_threshold(Some(cal), 100_000));
+        assert!(small < large && large <= 0.9, "{small} {large}");
+        assert!((cal.fpir(small, 10) - 0.003).abs() < 1e-4);
+        let e = AnalysisPolicy { face_fpir_target: Some(0.9), ..raw }.validate().unwrap_err();
+        assert_eq!(e.key, "face_fpir_target");
     }
 }

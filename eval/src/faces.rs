@@ -76,10 +76,23 @@ pub struct WatchlistScale {
     pub at_threshold: (f32, f64, f64),
     /// (threshold, FNIR, FPIR) from 0.30 to 0.60 in steps of 0.05: the trade-off to choose from.
     pub curve: Vec<(f32, f64, f64)>,
+    /// Mean and standard deviation of the impostor pairs' scores, and the standard deviation a
+    /// normal tail needs to pass through their 99.5th percentile (heavier tails than a normal
+    /// give a larger one): this set's own fit, to write into the manifest's
+    /// `[model.calibration]` (the larger of the two deviations) when it is the calibration set.
+    pub impostor_fit: (f32, f32, f32),
+    /// With the shipped calibration (measured on another set): target FPIR, the threshold it
+    /// gives for this gallery's size (one template per identity), and FNIR, FPIR measured there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibrated: Option<(f64, f32, f64, f64)>,
 }
 
 /// The watchlist-scale figures of `(identity, embedding)` photos at `threshold`.
-pub fn watchlist_scale(faces: &[(String, Embedding)], threshold: f32) -> WatchlistScale {
+pub fn watchlist_scale(
+    faces: &[(String, Embedding)],
+    threshold: f32,
+    calibration: Option<(raqib_core::FaceCalibration, f64)>,
+) -> WatchlistScale {
     let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
     for (i, (a, ea)) in faces.iter().enumerate() {
         for (b, eb) in &faces[i + 1..] {
@@ -102,7 +115,25 @@ pub fn watchlist_scale(faces: &[(String, Embedding)], threshold: f32) -> Watchli
         fnir_at_zero_fpir: open.fnir_at_zero_fpir(),
         at_threshold: (threshold, open.fnir(threshold), open.fpir(threshold)),
         curve: (6..=12).map(|i| i as f32 * 0.05).map(|t| (t, open.fnir(t), open.fpir(t))).collect(),
+        impostor_fit: mean_sd(&impostor),
+        calibrated: calibration.map(|(c, target)| {
+            let t = c.threshold(target, open.identities.saturating_sub(1).max(1));
+            (target, t, open.fnir(t), open.fpir(t))
+        }),
     }
+}
+
+/// (mean, sd, the sd of a normal with this mean through the 99.5th percentile).
+fn mean_sd(v: &[f32]) -> (f32, f32, f32) {
+    /// The standard normal's 99.5th percentile.
+    const Z_995: f64 = 2.575_829;
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().map(|x| f64::from(*x)).sum::<f64>() / n;
+    let var = v.iter().map(|x| (f64::from(*x) - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let p995 = sorted.get(((n * 0.995) as usize).min(sorted.len().saturating_sub(1))).map_or(mean, |x| f64::from(*x));
+    (mean as f32, var.sqrt() as f32, ((p995 - mean) / Z_995) as f32)
 }
 
 /// `identity_clusters_derived.csv` (`cluster_id,file` with a header): file → identity.
@@ -157,17 +188,33 @@ pub enum FacesEval {
     Identification(Identification),
 }
 
+/// The FPIR a calibrated threshold is measured at when `[analysis] face_fpir_target` is unset.
+pub const DEFAULT_FPIR_TARGET: f64 = 0.003;
+
+/// The shipped face calibration and the FPIR target to measure it at, if any.
+pub type Calibrated = Option<(raqib_core::FaceCalibration, f64)>;
+
 /// Evaluates `pipeline` on `data`: 1:N identification when it holds `gallery/`, else
 /// verification on its `pairs_pivot.csv` at `threshold`.
-pub fn evaluate(pipeline: &mut FacePipeline, data: &Path, threshold: f32) -> Result<FacesEval> {
+pub fn evaluate(
+    pipeline: &mut FacePipeline,
+    data: &Path,
+    threshold: f32,
+    calibration: Calibrated,
+) -> Result<FacesEval> {
     if data.join("gallery").is_dir() {
-        return identification(pipeline, &data.join("gallery"), threshold).map(FacesEval::Identification);
+        return identification(pipeline, &data.join("gallery"), threshold, calibration).map(FacesEval::Identification);
     }
-    verification(pipeline, data, threshold).map(FacesEval::Verification)
+    verification(pipeline, data, threshold, calibration).map(FacesEval::Verification)
 }
 
 /// Verification on `data/pairs_pivot.csv` (`file_x,file_y,decision` with a header line).
-pub fn verification(pipeline: &mut FacePipeline, data: &Path, threshold: f32) -> Result<Verification> {
+pub fn verification(
+    pipeline: &mut FacePipeline,
+    data: &Path,
+    threshold: f32,
+    calibration: Calibrated,
+) -> Result<Verification> {
     let pairs_file = data.join("pairs_pivot.csv");
     let text = std::fs::read_to_string(&pairs_file).map_err(|e| Error::io(&pairs_file, e))?;
     let mut pairs = Vec::new();
@@ -217,7 +264,7 @@ pub fn verification(pipeline: &mut FacePipeline, data: &Path, threshold: f32) ->
             .iter()
             .filter_map(|(id, f)| emb.get(f).and_then(Option::as_ref).map(|e| (id.clone(), e.clone())))
             .collect();
-        watchlist_scale(&faces, threshold)
+        watchlist_scale(&faces, threshold, calibration)
     });
     Ok(Verification {
         data: data.to_owned(),
@@ -239,7 +286,12 @@ pub fn verification(pipeline: &mut FacePipeline, data: &Path, threshold: f32) ->
 
 /// Leave-one-out rank-1 on `gallery/<identity>/<photos>`: each photo is the probe, every other
 /// photo the gallery.
-pub fn identification(pipeline: &mut FacePipeline, gallery: &Path, threshold: f32) -> Result<Identification> {
+pub fn identification(
+    pipeline: &mut FacePipeline,
+    gallery: &Path,
+    threshold: f32,
+    calibration: Calibrated,
+) -> Result<Identification> {
     let mut photos: Vec<(String, PathBuf)> = Vec::new();
     for dir in entries(gallery)?.iter().filter(|d| d.is_dir()) {
         let identity = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -277,6 +329,7 @@ pub fn identification(pipeline: &mut FacePipeline, gallery: &Path, threshold: f3
         watchlist_scale: watchlist_scale(
             &embedded.iter().map(|(who, e, _)| (who.clone(), e.clone())).collect::<Vec<_>>(),
             threshold,
+            calibration,
         ),
         failed,
     })
@@ -335,6 +388,20 @@ fn scale_text(o: &mut String, w: &WatchlistScale, what: &str) {
     let curve: Vec<String> =
         w.curve.iter().map(|(t, n, p)| format!("{t:.2}: {:.1}/{:.1}", n * 100.0, p * 100.0)).collect();
     let _ = writeln!(o, "    FNIR/FPIR % by threshold: {}", curve.join(", "));
+    let _ = writeln!(
+        o,
+        "    impostor pair scores: mean {:.4}, sd {:.4}; a normal through their 99.5th percentile: sd {:.4}",
+        w.impostor_fit.0, w.impostor_fit.1, w.impostor_fit.2
+    );
+    if let Some((target, t, fnir, fpir)) = w.calibrated {
+        let _ = writeln!(
+            o,
+            "    calibrated (the manifest's fit): target FPIR {target} for {} enrolled → threshold {t:.3}: FNIR {:.1} %, FPIR {:.1} % measured",
+            w.identities.saturating_sub(1),
+            fnir * 100.0,
+            fpir * 100.0
+        );
+    }
 }
 
 /// The figures as text.

@@ -159,6 +159,9 @@ pub struct Alert {
     pub overdue_at: Option<DateTime<Utc>>,
     /// The covert list of its entry: shown only to users given that list.
     pub covert_list: Option<String>,
+    /// Faces: the calibrated chance that a stranger matches the gallery this well (see
+    /// [`crate::records::FaceSighting::stranger_rate`]).
+    pub stranger_rate: Option<f64>,
 }
 
 /// Which alerts a reader may see: covert alerts only with their list.
@@ -283,11 +286,11 @@ SELECT 'p' AS k, h.id AS row_id, r.source AS camera, h.raised_at AS raised_at, h
        h.state AS state, r.seen_at AS seen_at, h.retro AS retro,
        (SELECT count(*) FROM hits x WHERE x.repeat_of = h.id) AS repeats,
        (SELECT max(x.raised_at) FROM hits x WHERE x.repeat_of = h.id) AS last_repeat_at, h.overdue_at AS overdue_at,
-       h.covert_list AS covert_list
+       h.covert_list AS covert_list, NULL AS stranger_rate
 FROM hits h JOIN plate_reads r ON r.id = h.read_id WHERE h.repeat_of IS NULL
 UNION ALL
 SELECT 'f', f.id, f.source, f.raised_at, f.category, f.priority, f.name, NULL, CAST(f.person_id AS TEXT), 'face',
-       f.similarity, NULL, NULL, NULL, 0, f.state, f.raised_at, 0, 0, NULL, f.overdue_at, NULL
+       f.similarity, NULL, NULL, NULL, 0, f.state, f.raised_at, 0, 0, NULL, f.overdue_at, NULL, f.stranger_rate
 FROM face_hits f";
 
 fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
@@ -318,6 +321,7 @@ fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {
         due_at: DateTime::<Utc>::default(),
         overdue_at: r.get::<_, Option<String>>(20)?.as_deref().map(utc),
         covert_list: r.get(21)?,
+        stranger_rate: r.get(22)?,
     })
 }
 

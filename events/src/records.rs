@@ -100,6 +100,10 @@ pub struct FaceSighting {
     /// JPEG of the face at the best match.
     #[serde(skip)]
     pub crop_jpeg: Vec<u8>,
+    /// Calibrated: the chance that a stranger's face matches the gallery (of the size it had
+    /// then) as well as this one did, from the face model's calibration; `None` without one.
+    /// What the console shows operators instead of a raw cosine.
+    pub stranger_rate: Option<f64>,
 }
 
 /// JPEG (quality 85) of a hit's whole frame; empty when there is none.

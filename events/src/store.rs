@@ -213,6 +213,10 @@ fn open_err(e: raqib_core::db::DbError) -> Error {
     Error::Events { path: e.path, message: e.cause }
 }
 
+/// Migration 6: the calibrated stranger rate of a face hit
+/// ([`crate::records::FaceSighting::stranger_rate`]).
+const FACE_STRANGER_RATE: &str = "ALTER TABLE face_hits ADD COLUMN stranger_rate REAL;";
+
 impl EventStore {
     /// Opens (creating if needed) the store at `path` ([`raqib_core::db::open`]: the node's
     /// key, WAL, `secure_delete`, versioned schema).
@@ -229,7 +233,14 @@ impl EventStore {
         raqib_core::db::migrate(
             &mut conn,
             &path,
-            &[SCHEMA, STABLE_FORMAT_NAMES, ORIGINS, crate::deletion::ORPHAN_MARKS, crate::decisions::HANDLING],
+            &[
+                SCHEMA,
+                STABLE_FORMAT_NAMES,
+                ORIGINS,
+                crate::deletion::ORPHAN_MARKS,
+                crate::decisions::HANDLING,
+                FACE_STRANGER_RATE,
+            ],
         )
         .map_err(open_err)?;
         {
@@ -302,8 +313,8 @@ impl EventStore {
         }
         tx.execute(
             "INSERT INTO face_hits (source, track, raised_at, media_time, person_id, name, category, priority,
-                                    similarity, x1, y1, x2, y2, crop_jpeg, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                    similarity, x1, y1, x2, y2, crop_jpeg, origin, stranger_rate)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 source,
                 s.track as i64,
@@ -320,6 +331,7 @@ impl EventStore {
                 s.bbox.y2,
                 s.crop_jpeg,
                 origin,
+                s.stranger_rate,
             ],
         )
         .map_err(&e)?;
@@ -599,6 +611,7 @@ pub(crate) mod tests_support {
             best_time_s: None,
             bbox: Bbox { x1: 1.0, y1: 2.0, x2: 3.0, y2: 4.0 },
             crop_jpeg: vec![0xFF, 0xD8, 7],
+            stranger_rate: Some(1e-4),
         }
     }
 }
@@ -646,6 +659,7 @@ pub(crate) mod tests {
                      DROP INDEX plate_reads_origin; DROP INDEX face_hits_origin;
                      ALTER TABLE plate_reads DROP COLUMN origin; ALTER TABLE face_hits DROP COLUMN origin;
                      ALTER TABLE hits DROP COLUMN orphaned_at; ALTER TABLE face_hits DROP COLUMN orphaned_at;
+                     ALTER TABLE face_hits DROP COLUMN stranger_rate;
                      UPDATE plate_reads SET format = 'MoroccoStandard'; PRAGMA user_version = 1;",
                 )
                 .unwrap();
@@ -654,7 +668,7 @@ pub(crate) mod tests {
         let stored: String = s.conn.query_row("SELECT format FROM plate_reads", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, "morocco_standard");
         let version: i64 = s.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 5);
+        assert_eq!(version, 6);
         // Migration 3 gave the old store its origins.
         assert!(matches!(
             s.record_once("f/plate/A/1", "cam", Utc::now(), &event("B", 2), &[], None),
@@ -686,6 +700,11 @@ pub(crate) mod tests {
         );
         let faces: i64 = s.conn.query_row("SELECT count(*) FROM face_hits", [], |r| r.get(0)).unwrap();
         assert_eq!(faces, 1);
+        // The calibrated stranger rate travels with the face alert; plates have none.
+        let alerts = s.alerts(&crate::alerts::AlertFilter { limit: 10, ..Default::default() }).unwrap();
+        let face = alerts.iter().find(|a| a.kind == crate::alerts::AlertKind::Face).unwrap();
+        assert_eq!(face.stranger_rate, Some(1e-4));
+        assert!(alerts.iter().filter(|a| a.kind == crate::alerts::AlertKind::Plate).all(|a| a.stranger_rate.is_none()));
     }
 
     #[test]

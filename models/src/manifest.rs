@@ -42,6 +42,16 @@ pub struct ModelSpec {
     pub input: InputSpec,
     /// How raw outputs are decoded.
     pub output: OutputSpec,
+    /// A face embedder's impostor score distribution (`[model.calibration]`), which turns its
+    /// cosine into a stranger's odds and a target FPIR into a threshold.
+    #[serde(default)]
+    pub calibration: Option<raqib_core::FaceCalibration>,
+}
+
+/// The calibration of the shipped face embedder ([`crate::face::EMBEDDER_ID`]), if the
+/// manifest has one.
+pub fn face_calibration() -> Option<raqib_core::FaceCalibration> {
+    Manifest::builtin().ok()?.get(crate::face::EMBEDDER_ID).ok()?.calibration
 }
 
 /// The job a model does.

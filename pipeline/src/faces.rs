@@ -33,8 +33,14 @@ pub struct FaceParams {
     pub embed_every: u64,
     /// Embeddings per track at most.
     pub max_embeddings: usize,
-    /// Least cosine similarity for a watchlist match (the verification threshold).
+    /// Least cosine similarity for a watchlist match (the verification threshold) when no FPIR
+    /// target is set.
     pub match_threshold: f32,
+    /// `[analysis] face_fpir_target` and the face model's calibration: with both, the
+    /// threshold follows the gallery's size ([`FaceParams::threshold`]).
+    pub policy: raqib_core::AnalysisPolicy,
+    /// The shipped face embedder's calibration (`[model.calibration]` in the manifest).
+    pub calibration: Option<raqib_core::FaceCalibration>,
     /// A person already reported by this stream within this much media time is not reported
     /// again (a walker whose face track breaks into pieces at a low analysis rate would
     /// otherwise raise one alert per piece).
@@ -56,6 +62,21 @@ impl From<&raqib_core::AnalysisPolicy> for FaceParams {
             max_embeddings: 8,
             match_threshold: p.face_match_threshold,
             repeat_after: p.face_repeat(),
+            policy: *p,
+            calibration: raqib_models::manifest::face_calibration(),
+        }
+    }
+}
+
+impl FaceParams {
+    /// The threshold against a gallery of `faces` enrolled embeddings: from the FPIR target
+    /// when one is set (the one rule: [`raqib_core::AnalysisPolicy::face_threshold`]), else
+    /// [`FaceParams::match_threshold`].
+    pub fn threshold(&self, faces: usize) -> f32 {
+        if self.policy.face_fpir_target.is_some() {
+            self.policy.face_threshold(self.calibration, faces)
+        } else {
+            self.match_threshold
         }
     }
 }
@@ -74,6 +95,8 @@ struct Best {
     pts: Option<Duration>,
     bbox: Bbox,
     crop: Option<RgbImage>,
+    /// Enrolled faces in the gallery when it matched (for the calibrated stranger rate).
+    gallery_faces: usize,
 }
 
 #[derive(Default)]
@@ -146,7 +169,9 @@ impl FaceAnalyser {
             let five = raqib_models::face::align::five_points(&faces.landmarks68(img, &bbox)?);
             let embedding = faces.embed(img, &five)?;
             self.embeddings += 1;
-            let matches = gallery.match_face(&embedding, 1, self.params.match_threshold, now).unwrap_or_default();
+            let gallery_faces = gallery.embedding_count();
+            let threshold = self.params.threshold(gallery_faces);
+            let matches = gallery.match_face(&embedding, 1, threshold, now).unwrap_or_default();
             let state = self.state.entry(id).or_default();
             state.embeddings += 1;
             state.last_embed = Some(frame.index);
@@ -159,6 +184,7 @@ impl FaceAnalyser {
                     pts: frame.pts,
                     bbox,
                     crop: None,
+                    gallery_faces,
                 });
                 best.votes += 1;
                 if m.similarity > best.similarity {
@@ -212,6 +238,25 @@ impl FaceAnalyser {
             best_time_s: secs(best.pts),
             bbox: best.bbox,
             crop_jpeg: best.crop.as_ref().map(jpeg).unwrap_or_default(),
+            stranger_rate: self.params.calibration.map(|c| c.fpir(best.similarity, best.gallery_faces)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_face_threshold_follows_the_gallery_only_with_a_fpir_target() {
+        let raw = FaceParams::default();
+        assert!(raw.calibration.is_some(), "the shipped face embedder has a calibration");
+        assert_eq!((raw.threshold(1), raw.threshold(100_000)), (0.40, 0.40));
+        let policy = raqib_core::AnalysisPolicy { face_fpir_target: Some(0.003), ..Default::default() };
+        let calibrated = FaceParams::from(&policy);
+        let (one, many) = (calibrated.threshold(1), calibrated.threshold(100_000));
+        assert!(one < many, "{one} {many}");
+        let cal = calibrated.calibration.unwrap();
+        assert!((cal.fpir(many, 100_000) - 0.003).abs() < 1e-4);
     }
 }

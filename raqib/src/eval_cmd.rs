@@ -40,7 +40,9 @@ pub fn plates(
 /// or 1:N identification on `gallery/`.
 pub fn faces(config: &Config, paths: &Paths, data: &Path, json: bool) -> anyhow::Result<()> {
     let mut pipeline = crate::load::faces(config, paths)?;
-    let eval = raqib_eval::faces::evaluate(&mut pipeline, data, config.analysis.face_match_threshold)?;
+    let calibration = raqib_models::manifest::face_calibration()
+        .map(|c| (c, config.analysis.face_fpir_target.unwrap_or(raqib_eval::faces::DEFAULT_FPIR_TARGET)));
+    let eval = raqib_eval::faces::evaluate(&mut pipeline, data, config.analysis.face_match_threshold, calibration)?;
     let failed = match &eval {
         raqib_eval::faces::FacesEval::Verification(v) => &v.failed,
         raqib_eval::faces::FacesEval::Identification(g) => &g.failed,

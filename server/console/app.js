@@ -168,13 +168,24 @@ function mapLink(a) {
     el("bdi", { dir: "ltr" }, `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}`));
 }
 
+// How well it matched: for a face with a calibrated model, how rarely a stranger would match the
+// watchlist this well ("1 in 40,000 strangers"), not a raw cosine; else the score. Beyond one in
+// a million the calibration (a few thousand measured pairs) is an extrapolation: said so, no figure.
+function matchScore(a) {
+  if (a.kind === "face" && a.stranger_rate !== null && a.stranger_rate !== undefined) {
+    if (a.stranger_rate < 1e-6) return t("face.stranger.rare");
+    return t("face.stranger", { n: formatNumber(Math.max(1, Math.round(1 / a.stranger_rate))) });
+  }
+  return formatNumber(a.score, 2);
+}
+
 // The lines every view of an alert shows: what matched, badges, where and when.
 function alertFacts(a) {
   return [
     el("div", { class: "subject" }, plate(a.subject), a.latin && a.latin !== a.subject ? [" (", plate(a.latin), ")"] : ""),
     el("div", {}, `${t(a.kind === "face" ? "kind.face" : "kind.plate")} `, el("b", {}, a.category), ` — ${t("priority")} `,
       el("b", { class: "priority" }, tv("priority", a.priority)),
-      ` — ${t("entry")} `, plate(a.entry), ` (${tv("match", a.match_kind)}, ${formatNumber(a.score, 2)})`),
+      ` — ${t("entry")} `, plate(a.entry), ` (${tv("match", a.match_kind)}, ${matchScore(a)})`),
     el("div", { class: "badges" },
       a.retro ? el("span", { class: "badge retro" }, t("retro", { t: formatTime(a.seen_at) })) : "",
       a.repeats ? el("span", { class: "badge repeats" }, t("repeats", { n: formatNumber(a.repeats), t: formatTime(a.last_repeat_at) })) : "",

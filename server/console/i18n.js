@@ -12,6 +12,7 @@ const LANGS = {
 
 const STRINGS = {
   en: {
+    "face.stranger": "1 in {n} strangers would match this well", "face.stranger.rare": "fewer than 1 in a million strangers would match this well",
     "hub.title": "raqib national hub", "nav.nodes": "Nodes", "nav.entries": "National watchlist", "col.node": "node",
     "node.online": "online", "node.offline": "offline",
     "node.meta": "last heard {t} · {c} camera(s), {s} streaming · {h} alert(s)", "search.hits": "Alerts of every node",
@@ -58,6 +59,7 @@ const STRINGS = {
     "reason.duplicate": "duplicate", "reason.test": "test",
   },
   fr: {
+    "face.stranger": "1 inconnu sur {n} ressemblerait autant", "face.stranger.rare": "moins d’un inconnu sur un million ressemblerait autant",
     "hub.title": "raqib — centre national", "nav.nodes": "Nœuds", "nav.entries": "Liste nationale", "col.node": "nœud",
     "node.online": "en ligne", "node.offline": "hors ligne",
     "node.meta": "dernier contact {t} · {c} caméra(s), {s} en flux · {h} alerte(s)", "search.hits": "Alertes de tous les nœuds",
@@ -106,6 +108,7 @@ const STRINGS = {
     "reason.duplicate": "doublon", "reason.test": "essai",
   },
   ar: {
+    "face.stranger": "شخص غريب واحد من كل {n} يطابق بهذه الدرجة", "face.stranger.rare": "أقل من غريب واحد في المليون يطابق بهذه الدرجة",
     "hub.title": "راقب — المركز الوطني", "nav.nodes": "العُقد", "nav.entries": "القائمة الوطنية", "col.node": "العقدة",
     "node.online": "متصلة", "node.offline": "غير متصلة",
     "node.meta": "آخر اتصال {t} · {c} كاميرا، {s} تبث · {h} تنبيه", "search.hits": "تنبيهات جميع العقد",
