@@ -280,7 +280,7 @@ async fn store_batch(db: &Db, msgs: Vec<jetstream::Message>) -> bool {
 
 async fn write(db: &Db, rows: &[Row]) -> Result<()> {
     let client = db.get().await?;
-    client.batch_execute("BEGIN").await?;
+    client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({});", pg::HITS_WRITE_LOCK)).await?;
     let result = async {
         // Alerts and reads: one statement each for the whole batch.
         let alerts: Vec<(&str, &serde_json::Value)> =
@@ -329,8 +329,12 @@ impl Hub {
             category: entry.category.trim().to_owned(),
         };
         self.publish(&change, critical).await?;
+        // In a transaction of its own, under the hits' write lock (see `pg::HITS_WRITE_LOCK`).
+        let (own, conn) = tokio_postgres::connect(&self.db.conninfo, NoTls).await?;
+        tokio::spawn(conn);
+        own.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({});", pg::HITS_WRITE_LOCK)).await?;
         let raised = pg::retro_hits(
-            &db,
+            &own,
             entry_id,
             &plate,
             entry.category.trim(),
@@ -338,9 +342,20 @@ impl Hub {
             self.retro.max_distance,
             chrono::Utc::now() - chrono::Duration::days(i64::from(self.retro.reads_days)),
         )
-        .await?;
+        .await;
+        let raised = match raised {
+            Ok(n) => {
+                own.batch_execute("COMMIT").await?;
+                n
+            }
+            Err(e) => {
+                let _ = own.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        };
         if raised > 0 {
             tracing::info!(entry = entry_id, raised, "hub: retro alerts from stored reads");
+            self.alerts.send_modify(|n| *n += 1);
         }
         Ok(change)
     }

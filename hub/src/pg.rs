@@ -44,6 +44,12 @@ CREATE TABLE IF NOT EXISTS actions (
 ALTER TABLE nodes ADD COLUMN IF NOT EXISTS health_at TIMESTAMPTZ;
 ";
 
+/// Every transaction that writes `hits` (the ingest's batches, retro-hits) holds this advisory
+/// lock until it commits, so the order of `seq` (the live stream's order) is the order in which
+/// rows become visible: a live stream reading `seq > cursor` never skips a row that a slower
+/// transaction committed after a faster one with a higher `seq`.
+pub const HITS_WRITE_LOCK: i64 = 7_261_716_963;
+
 /// Creates the tables (idempotent). Under an advisory lock: `CREATE TABLE IF NOT EXISTS` run by
 /// two processes at once (the hub and a `raqib hub` command) can otherwise fail.
 pub async fn migrate(db: &Client) -> Result<()> {
