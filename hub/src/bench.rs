@@ -100,17 +100,7 @@ pub async fn run(cfg: BenchConfig, say: impl Fn(&str)) -> Result<BenchReport, St
     let links: Vec<_> = names
         .iter()
         .zip(&dirs)
-        .map(|(n, d)| {
-            std::fs::write(d.path().join("pw"), format!("{n}-pass")).unwrap();
-            let link = crate::node::HubLinkConfig {
-                nats_url: nats.url(),
-                node_id: n.clone(),
-                password_file: d.path().join("pw"),
-                forward_reads: false,
-                ca_file: None,
-            };
-            crate::node::start(link, d.path().to_path_buf()).unwrap()
-        })
+        .map(|(n, d)| crate::testing::link(&nats.url(), n, &format!("{n}-pass"), d.path(), false, None))
         .collect();
     loop {
         let stored: i64 = hub.hit_counts().await.map_err(|e| e.to_string())?.iter().map(|c| c.1).sum();
@@ -126,15 +116,7 @@ pub async fn run(cfg: BenchConfig, say: impl Fn(&str)) -> Result<BenchReport, St
     say(&format!("ingest: {want} alerts stored in {ingest_s:.2} s"));
 
     // 2. Hit → national console; 3. propagation.
-    let mut stores: Vec<_> = dirs
-        .iter()
-        .map(|d| {
-            (
-                raqib_events::EventStore::open(&d.path().join("events.db")).unwrap(),
-                raqib_watchlist::Store::open(&d.path().join("watchlist.db")).unwrap(),
-            )
-        })
-        .collect();
+    let mut stores: Vec<_> = dirs.iter().map(|d| crate::testing::stores(d.path())).collect();
     let live_ms = live_latency(&console, &names, &mut stores, cfg.live_hits).await?;
     say(&format!("hit → national console: p50 {:.0} ms, p99 {:.0} ms", live_ms[0], live_ms[1]));
     let propagation_ms = propagation(&hub, &stores).await?;

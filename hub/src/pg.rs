@@ -402,6 +402,11 @@ pub struct NodeStatus {
     pub hits: i64,
 }
 
+/// How many nodes ever sent something.
+pub async fn node_count(db: &Client) -> Result<i64> {
+    Ok(db.query_one("SELECT count(*) FROM nodes", &[]).await?.get(0))
+}
+
 /// Every node that ever sent something, with its latest health.
 pub async fn nodes(db: &Client) -> Result<Vec<NodeStatus>> {
     let rows = db

@@ -328,3 +328,30 @@ pub fn live_alerts(
     });
     (rx, task)
 }
+
+/// Starts the hub link of the node whose data directory is `dir`, as `node` with `password`
+/// (written to `dir/nats.password`), to `url`.
+pub fn link(
+    url: &str,
+    node: &str,
+    password: &str,
+    dir: &Path,
+    forward_reads: bool,
+    ca_file: Option<PathBuf>,
+) -> crate::node::HubLink {
+    let password_file = dir.join("nats.password");
+    std::fs::write(&password_file, password).unwrap();
+    let cfg = crate::node::HubLinkConfig {
+        nats_url: url.to_owned(),
+        node_id: node.into(),
+        password_file,
+        forward_reads,
+        ca_file,
+    };
+    crate::node::start(cfg, dir.to_path_buf()).unwrap()
+}
+
+/// A node's events store and watchlist, opened (to raise hits and read its replica).
+pub fn stores(dir: &Path) -> (raqib_events::EventStore, Store) {
+    (raqib_events::EventStore::open(&dir.join("events.db")).unwrap(), Store::open(&dir.join("watchlist.db")).unwrap())
+}

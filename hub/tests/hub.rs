@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use raqib_hub::central::{Hub, HubConfig};
 use raqib_hub::nats_config::User;
-use raqib_hub::node::{HubLink, HubLinkConfig};
+use raqib_hub::node::HubLink;
 use raqib_hub::testing::{Nats, Postgres, node_dir, wait_for};
 use raqib_watchlist::{NewPlateEntry, Store};
 
@@ -34,16 +34,7 @@ fn link(nats: &Nats, node: &str, dir: &Path) -> HubLink {
 }
 
 fn link_with(nats: &Nats, node: &str, dir: &Path, forward_reads: bool) -> HubLink {
-    let password = dir.join("nats.password");
-    std::fs::write(&password, format!("{node}-secret")).unwrap();
-    let cfg = HubLinkConfig {
-        nats_url: nats.url(),
-        node_id: node.into(),
-        password_file: password,
-        forward_reads,
-        ca_file: None,
-    };
-    raqib_hub::node::start(cfg, dir.to_path_buf()).unwrap()
+    raqib_hub::testing::link(&nats.url(), node, &format!("{node}-secret"), dir, forward_reads, None)
 }
 
 async fn hub(nats: &Nats, pg: &Postgres) -> Hub {
@@ -294,15 +285,7 @@ async fn nodes_link_over_tls_and_a_node_that_does_not_trust_the_server_gets_noth
     let hub = Arc::new(Hub::connect(&cfg).await.unwrap());
     let dirs = [node_dir(&[]), node_dir(&[])];
     let start = |node: &str, dir: &Path, ca_file: Option<std::path::PathBuf>| {
-        std::fs::write(dir.join("pw"), format!("{node}-secret")).unwrap();
-        let cfg = HubLinkConfig {
-            nats_url: nats.tls_url(),
-            node_id: node.into(),
-            password_file: dir.join("pw"),
-            forward_reads: false,
-            ca_file,
-        };
-        raqib_hub::node::start(cfg, dir.to_path_buf()).unwrap()
+        raqib_hub::testing::link(&nats.tls_url(), node, &format!("{node}-secret"), dir, false, ca_file)
     };
     let links = [start("trusting", dirs[0].path(), Some(ca)), start("untrusting", dirs[1].path(), None)];
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -13,22 +13,14 @@ use std::time::{Duration, Instant};
 use raqib_hub::central::{Hub, HubConfig};
 use raqib_hub::http::{HttpConfig, HubState};
 use raqib_hub::nats_config::User;
-use raqib_hub::node::{HubLink, HubLinkConfig};
+use raqib_hub::node::HubLink;
 use raqib_hub::testing::{Nats, Postgres, node_dir, raise, wait_for};
 use raqib_server::{Role, UserStore};
 
 const PASSWORD: &str = "national-secret-1";
 
 fn link(nats: &Nats, node: &str, dir: &Path) -> HubLink {
-    std::fs::write(dir.join("pw"), format!("{node}-secret")).unwrap();
-    let cfg = HubLinkConfig {
-        nats_url: nats.url(),
-        node_id: node.into(),
-        password_file: dir.join("pw"),
-        forward_reads: true,
-        ca_file: None,
-    };
-    raqib_hub::node::start(cfg, dir.to_path_buf()).unwrap()
+    raqib_hub::testing::link(&nats.url(), node, &format!("{node}-secret"), dir, true, None)
 }
 
 /// A logged-in API client: (base URL, bearer token).
@@ -108,15 +100,7 @@ async fn the_national_console_shows_every_nodes_hits_within_a_second_and_searche
     let resp = op.http.get(format!("{base}/api/alerts/stream")).bearer_auth(&op.token).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let (mut seen_rx, reader) = raqib_hub::testing::live_alerts(resp);
-    let mut stores: Vec<_> = dirs
-        .iter()
-        .map(|d| {
-            (
-                raqib_events::EventStore::open(&d.path().join("events.db")).unwrap(),
-                raqib_watchlist::Store::open(&d.path().join("watchlist.db")).unwrap(),
-            )
-        })
-        .collect();
+    let mut stores: Vec<_> = dirs.iter().map(|d| raqib_hub::testing::stores(d.path())).collect();
     let mut raised = std::collections::HashMap::new();
     for i in 0..20 {
         let (events, watchlist) = &mut stores[i % 2];
@@ -193,6 +177,13 @@ async fn the_national_console_shows_every_nodes_hits_within_a_second_and_searche
     assert_eq!(listed[0]["hits"], 10);
 
     // The national watchlist: added by an admin, applied by both nodes, shown with the count.
+    // Bad input is refused with a reason, and nothing is added.
+    let (status, bad) =
+        ad.post("/api/entries", serde_json::json!({ "plate": "!!", "category": "x", "reason": "case-9" })).await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, _) = ad.post("/api/entries", serde_json::json!({ "plate": 5 })).await;
+    assert!((400..500).contains(&status), "malformed body: {status}");
+    assert_eq!(ad.get("/api/entries").await.1["entries"].as_array().unwrap().len(), 0);
     let (status, change) = ad.post("/api/entries", entry).await;
     assert_eq!(status, 201, "{change}");
     wait_for("both nodes to apply the entry", Duration::from_secs(5), async || {

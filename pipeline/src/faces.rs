@@ -33,11 +33,8 @@ pub struct FaceParams {
     pub embed_every: u64,
     /// Embeddings per track at most.
     pub max_embeddings: usize,
-    /// Least cosine similarity for a watchlist match (the verification threshold) when no FPIR
-    /// target is set.
-    pub match_threshold: f32,
-    /// `[analysis] face_fpir_target` and the face model's calibration: with both, the
-    /// threshold follows the gallery's size ([`FaceParams::threshold`]).
+    /// `[analysis]`: `face_match_threshold`, or `face_fpir_target` which with the face model's
+    /// calibration makes the threshold follow the gallery's size ([`FaceParams::threshold`]).
     pub policy: raqib_core::AnalysisPolicy,
     /// The shipped face embedder's calibration (`[model.calibration]` in the manifest).
     pub calibration: Option<raqib_core::FaceCalibration>,
@@ -60,7 +57,6 @@ impl From<&raqib_core::AnalysisPolicy> for FaceParams {
             min_height: 40.0,
             embed_every: 5,
             max_embeddings: 8,
-            match_threshold: p.face_match_threshold,
             repeat_after: p.face_repeat(),
             policy: *p,
             calibration: raqib_models::manifest::face_calibration(),
@@ -69,15 +65,10 @@ impl From<&raqib_core::AnalysisPolicy> for FaceParams {
 }
 
 impl FaceParams {
-    /// The threshold against a gallery of `faces` enrolled embeddings: from the FPIR target
-    /// when one is set (the one rule: [`raqib_core::AnalysisPolicy::face_threshold`]), else
-    /// [`FaceParams::match_threshold`].
+    /// The threshold against a gallery of `faces` enrolled embeddings (the one rule:
+    /// [`raqib_core::AnalysisPolicy::face_threshold`]).
     pub fn threshold(&self, faces: usize) -> f32 {
-        if self.policy.face_fpir_target.is_some() {
-            self.policy.face_threshold(self.calibration, faces)
-        } else {
-            self.match_threshold
-        }
+        self.policy.face_threshold(self.calibration, faces)
     }
 }
 

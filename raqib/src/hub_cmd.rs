@@ -203,9 +203,8 @@ async fn serve(cfg: &HubConfig, http: raqib_hub::http::HttpConfig, data: &std::p
     hub.retro = raqib_hub::central::Retro { reads_days: http.search_days, max_distance: http.max_distance };
     let hub = Arc::new(hub);
     let listen = http.listen;
-    let reads_days = http.search_days;
     let state = Arc::new(raqib_hub::http::HubState::open(hub.clone(), http, data)?);
-    let state_for_purge = (Arc::clone(&state), reads_days);
+    let purge_state = Arc::clone(&state);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(raqib_hub::http::serve(state, Arc::clone(&stop), Some(tx)));
     match rx.await {
@@ -214,21 +213,18 @@ async fn serve(cfg: &HubConfig, http: raqib_hub::http::HttpConfig, data: &std::p
             return Err(server.await?.err().map_or_else(|| anyhow::anyhow!("cannot listen on {listen}"), Into::into));
         }
     }
-    tokio::spawn(purge(hub.clone(), state_for_purge, Arc::clone(&stop)));
+    tokio::spawn(purge(hub.clone(), purge_state, Arc::clone(&stop)));
     eprintln!("raqib hub: storing node messages from {} (Ctrl-C stops)", cfg.nats_url);
     hub.ingest(Arc::clone(&stop)).await?;
     server.await??;
     Ok(())
 }
 
-/// Every 10 minutes (and at start): the reads older than `--reads-days` leave the hub, with a
-/// record in its audit log.
-async fn purge(
-    hub: Arc<Hub>,
-    (state, days): (Arc<raqib_hub::http::HubState>, u32),
-    stop: Arc<std::sync::atomic::AtomicBool>,
-) {
+/// Every 10 minutes (and at start): the reads older than `--reads-days` (the hub's retro-hit
+/// window) leave the hub, with a record in its audit log.
+async fn purge(hub: Arc<Hub>, state: Arc<raqib_hub::http::HubState>, stop: Arc<std::sync::atomic::AtomicBool>) {
     use raqib_server::auth::Access;
+    let days = hub.retro.reads_days;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         match hub.purge_reads(days).await {
             Ok(0) => {}

@@ -33,7 +33,7 @@ pub mod error;
 pub mod live;
 pub mod metrics;
 mod overdue;
-mod security;
+pub mod security;
 mod serve;
 pub mod sinks;
 pub mod state;

@@ -11,8 +11,7 @@ use axum::response::{IntoResponse, Response};
 use crate::state::AppState;
 
 /// Refuses a request whose `Host` names a host this node was not told it is (421), then sets
-/// `nosniff`, `frame-ancestors 'none'` / `DENY`, `no-referrer` on every response and
-/// `Cache-Control: no-store` on every API response (alerts, reads, crops, persons, audit).
+/// the protective [`headers`].
 pub(crate) async fn guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned);
     if !host_allowed(host.as_deref(), &state.config.allowed_hosts) {
@@ -23,6 +22,13 @@ pub(crate) async fn guard(State(state): State<Arc<AppState>>, req: Request, next
         )
             .into_response();
     }
+    headers(req, next).await
+}
+
+/// Sets `nosniff`, `frame-ancestors 'none'` / `DENY`, `no-referrer` on every response and
+/// `Cache-Control: no-store` on every API response (alerts, reads, crops, persons, audit): the
+/// node's and the national hub's middleware alike.
+pub async fn headers(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();

@@ -22,10 +22,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use axum::routing::{delete, get, post};
 use raqib_server::UserStore;
 use raqib_server::auth::{Access, ApiError};
@@ -162,22 +158,8 @@ pub fn router(state: Arc<HubState>) -> Router {
         .route("/healthz", get(national::healthz))
         .route("/", get(console::index))
         .route("/console/{file}", get(console::asset))
-        .layer(axum::middleware::from_fn(headers))
+        .layer(axum::middleware::from_fn(raqib_server::security::headers))
         .with_state(state)
-}
-
-/// Keeps personal data out of caches, frames and MIME sniffing (as the node does).
-async fn headers(req: Request, next: Next) -> Response {
-    let api = req.uri().path().starts_with("/api/");
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if api {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    resp
 }
 
 /// Serves the national API and console on `state.config.listen` until `stop` is set; returns

@@ -55,7 +55,7 @@ pub(crate) async fn entries(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Role::Analyst, &state, "the national watchlist").await?;
     let entries = state.hub.entries().await.map_err(api_error)?;
-    let nodes = pg::nodes(&*state.hub.db().await.map_err(api_error)?).await.map_err(api_error)?.len();
+    let nodes = pg::node_count(&*state.hub.db().await.map_err(api_error)?).await.map_err(api_error)?;
     let detail = format!("{} entr(ies)", entries.len());
     off_workers(&state, move |s| audit(s, &caller, "entries.view", None, None, Some(&detail))).await?;
     Ok(Json(serde_json::json!({ "entries": entries, "nodes": nodes })))
