@@ -117,7 +117,7 @@ impl AnalysisPolicy {
         Ok(())
     }
 
-    /// The face threshold of live and replay hits against a gallery of `faces` enrolled faces:
+    /// The face threshold of live and replay hits against a gallery of `faces` person templates:
     /// from [`face_fpir_target`](Self::face_fpir_target) with the model's calibration when both
     /// are there (kept within `face_match_threshold`'s bounds, 0.2–0.9), else
     /// [`face_match_threshold`](Self::face_match_threshold).

@@ -39,6 +39,8 @@ pub struct Verification {
     pub impostor_pairs: usize,
     /// Detect + landmarks + align + embed, ms per photo.
     pub ms_per_image: f64,
+    /// The face quality gate on the set's photos.
+    pub quality: crate::face_quality::QualitySurvey,
     /// Every pair of the set's identity clusters (`identity_clusters_derived.csv`) and the
     /// open-set test on them, when the set has the file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +64,9 @@ pub struct WatchlistScale {
     pub impostor_pairs: usize,
     /// TAR at FAR 1e-3 and 1e-4 (over every pair).
     pub tar_at_far: Vec<crate::open_set::TarAtFar>,
+    /// Accuracy over every pair (genuine accepted, impostor rejected, each pair counted once) at
+    /// the shipped threshold, and the best threshold on this set (0.01 steps) with its accuracy.
+    pub pair_accuracy: (f64, f32, f64),
     /// Mated searches (a listed person's photo against the gallery).
     pub mated_searches: usize,
     /// Non-mated searches (a stranger's photo against the gallery).
@@ -81,6 +86,8 @@ pub struct WatchlistScale {
     /// give a larger one): this set's own fit, to write into the manifest's
     /// `[model.calibration]` (the larger of the two deviations) when it is the calibration set.
     pub impostor_fit: (f32, f32, f32),
+    /// A wrong photo slipped into each person's enrolment: left out by the template rule?
+    pub outliers: crate::open_set::OutlierCheck,
     /// With the shipped calibration (measured on another set): target FPIR, the threshold it
     /// gives for this gallery's size (one template per identity), and FNIR, FPIR measured there.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +115,7 @@ pub fn watchlist_scale(
         genuine_pairs: genuine.len(),
         impostor_pairs: impostor.len(),
         tar_at_far: [1e-3, 1e-4].iter().map(|far| crate::open_set::tar_at_far(&genuine, &impostor, *far)).collect(),
+        pair_accuracy: pair_accuracy(&genuine, &impostor, threshold),
         mated_searches: open.mated.len(),
         non_mated_searches: open.non_mated.len(),
         rank1,
@@ -116,11 +124,22 @@ pub fn watchlist_scale(
         at_threshold: (threshold, open.fnir(threshold), open.fpir(threshold)),
         curve: (6..=12).map(|i| i as f32 * 0.05).map(|t| (t, open.fnir(t), open.fpir(t))).collect(),
         impostor_fit: mean_sd(&impostor),
+        outliers: crate::open_set::outlier_check(faces),
         calibrated: calibration.map(|(c, target)| {
             let t = c.threshold(target, open.identities.saturating_sub(1).max(1));
             (target, t, open.fnir(t), open.fpir(t))
         }),
     }
+}
+
+/// Accuracy over every pair at `threshold`, and the best threshold (0.01 steps) with its own.
+fn pair_accuracy(genuine: &[f32], impostor: &[f32], threshold: f32) -> (f64, f32, f64) {
+    let n = (genuine.len() + impostor.len()).max(1) as f64;
+    let acc =
+        |t: f32| (genuine.iter().filter(|s| **s >= t).count() + impostor.iter().filter(|s| **s < t).count()) as f64 / n;
+    let (best_t, best) =
+        (0..=100).map(|i| i as f32 / 100.0).map(|t| (t, acc(t))).fold((0.0, 0.0), |b, x| if x.1 > b.1 { x } else { b });
+    (acc(threshold), best_t, best)
 }
 
 /// (mean, sd, the sd of a normal with this mean through the 99.5th percentile).
@@ -172,6 +191,11 @@ pub struct Identification {
     pub probes: usize,
     /// TAR at FAR and FNIR at FPIR on the gallery's photos.
     pub watchlist_scale: WatchlistScale,
+    /// The face quality gate on the gallery's photos.
+    pub quality: crate::face_quality::QualitySurvey,
+    /// Face detection against our annotation of the set's group photos, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Vec<crate::face_detection::DetectionAtScale>>,
     /// Photos that failed, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
@@ -203,7 +227,9 @@ pub fn evaluate(
     calibration: Calibrated,
 ) -> Result<FacesEval> {
     if data.join("gallery").is_dir() {
-        return identification(pipeline, &data.join("gallery"), threshold, calibration).map(FacesEval::Identification);
+        let mut g = identification(pipeline, &data.join("gallery"), threshold, calibration)?;
+        g.detection = crate::face_detection::evaluate(pipeline, data)?;
+        return Ok(FacesEval::Identification(g));
     }
     verification(pipeline, data, threshold, calibration).map(FacesEval::Verification)
 }
@@ -215,6 +241,7 @@ pub fn verification(
     threshold: f32,
     calibration: Calibrated,
 ) -> Result<Verification> {
+    let gate = raqib_models::face::quality::QualityGate::default();
     let pairs_file = data.join("pairs_pivot.csv");
     let text = std::fs::read_to_string(&pairs_file).map_err(|e| Error::io(&pairs_file, e))?;
     let mut pairs = Vec::new();
@@ -226,20 +253,28 @@ pub fn verification(
         pairs.push((a.to_owned(), b.to_owned(), d.eq_ignore_ascii_case("yes")));
     }
     let mut emb: HashMap<String, Option<Embedding>> = HashMap::new();
+    let mut samples = Vec::new();
     let mut failed = Vec::new();
-    let start = std::time::Instant::now();
+    let mut busy = std::time::Duration::ZERO;
     let clustered = clusters(data)?;
     let cluster_files = clustered.iter().flatten().map(|(_, f)| f);
     for name in pairs.iter().flat_map(|(a, b, _)| [a, b]).chain(cluster_files) {
         if !emb.contains_key(name) {
-            let e = pipeline.subject_of_photo(&data.join(name)).map(|(_, e)| e);
-            if let Err(err) = &e {
-                failed.push(err.to_string());
-            }
-            emb.insert(name.clone(), e.ok());
+            let e = match crate::face_quality::photo(pipeline, &data.join(name)) {
+                Ok((_, e, sample, took)) => {
+                    busy += took;
+                    samples.push(sample);
+                    Some(e)
+                }
+                Err(err) => {
+                    failed.push(err.to_string());
+                    None
+                }
+            };
+            emb.insert(name.clone(), e);
         }
     }
-    let ms_per_image = start.elapsed().as_secs_f64() * 1000.0 / emb.len().max(1) as f64;
+    let ms_per_image = busy.as_secs_f64() * 1000.0 / samples.len().max(1) as f64;
     let scored: Vec<(f32, bool)> = pairs
         .iter()
         .map(|(a, b, same)| {
@@ -279,6 +314,7 @@ pub fn verification(
         far_0_threshold: max_impostor,
         impostor_pairs: impostors,
         ms_per_image,
+        quality: crate::face_quality::survey(&samples, &gate),
         watchlist_scale,
         failed,
     })
@@ -292,16 +328,21 @@ pub fn identification(
     threshold: f32,
     calibration: Calibrated,
 ) -> Result<Identification> {
+    let gate = raqib_models::face::quality::QualityGate::default();
     let mut photos: Vec<(String, PathBuf)> = Vec::new();
     for dir in entries(gallery)?.iter().filter(|d| d.is_dir()) {
         let identity = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         photos.extend(entries(dir)?.into_iter().filter(|f| f.is_file()).map(|f| (identity.clone(), f)));
     }
     let mut embedded: Vec<(String, Embedding, bool)> = Vec::new();
+    let mut samples = Vec::new();
     let mut failed = Vec::new();
     for (identity, path) in &photos {
-        match pipeline.subject_of_photo(path) {
-            Ok((face, e)) => embedded.push((identity.clone(), e, face.score > 0.0)),
+        match crate::face_quality::photo(pipeline, path) {
+            Ok((face, e, sample, _)) => {
+                samples.push(sample);
+                embedded.push((identity.clone(), e, face.score > 0.0));
+            }
             Err(err) => failed.push(err.to_string()),
         }
     }
@@ -331,6 +372,8 @@ pub fn identification(
             threshold,
             calibration,
         ),
+        quality: crate::face_quality::survey(&samples, &gate),
+        detection: None,
         failed,
     })
 }
@@ -340,6 +383,13 @@ fn scale_text(o: &mut String, w: &WatchlistScale, what: &str) {
         o,
         "  watchlist scale ({what}): {} photos of {} identities; {} genuine / {} impostor pairs",
         w.photos, w.identities, w.genuine_pairs, w.impostor_pairs
+    );
+    let (at, best_t, best) = w.pair_accuracy;
+    let _ = writeln!(
+        o,
+        "    accuracy over every pair: {:.2} % at the shipped threshold; best {:.2} % at {best_t:.2} (chosen on this set)",
+        at * 100.0,
+        best * 100.0
     );
     for t in &w.tar_at_far {
         match (t.tar, t.threshold) {
@@ -393,6 +443,12 @@ fn scale_text(o: &mut String, w: &WatchlistScale, what: &str) {
         "    impostor pair scores: mean {:.4}, sd {:.4}; a normal through their 99.5th percentile: sd {:.4}",
         w.impostor_fit.0, w.impostor_fit.1, w.impostor_fit.2
     );
+    let c = &w.outliers;
+    let _ = writeln!(
+        o,
+        "    templates with one wrong photo each ({} persons): {} of {} wrong photos left out, {} of {} own photos wrongly left out; own photos to template: mean cosine {:.3} (plain mean) → {:.3} (template rule)",
+        c.persons, c.caught, c.persons, c.own_dropped, c.own_photos, c.own_score.0, c.own_score.1
+    );
     if let Some((target, t, fnir, fpir)) = w.calibrated {
         let _ = writeln!(
             o,
@@ -432,7 +488,12 @@ pub fn text(eval: &FacesEval) -> String {
                 v.far_0_threshold,
                 v.impostor_pairs
             );
-            let _ = writeln!(o, "  {:.1} ms per image (detect + landmarks + align + embed, CPU)", v.ms_per_image);
+            let _ = writeln!(
+                o,
+                "  {:.1} ms per image (detect + landmarks + align + embed, CPU; decode excluded)",
+                v.ms_per_image
+            );
+            o.push_str(&crate::face_quality::text(&v.quality, &Default::default()));
             if let Some(w) = &v.watchlist_scale {
                 scale_text(&mut o, w, "identity clusters");
             }
@@ -454,7 +515,11 @@ pub fn text(eval: &FacesEval) -> String {
                 g.correct,
                 g.probes
             );
+            o.push_str(&crate::face_quality::text(&g.quality, &Default::default()));
             scale_text(&mut o, &g.watchlist_scale, "gallery identities");
+            if let Some(d) = &g.detection {
+                o.push_str(&crate::face_detection::text(d));
+            }
         }
     }
     o

@@ -15,6 +15,8 @@
 pub mod accuracy;
 mod baseline;
 mod error;
+pub mod face_detection;
+pub mod face_quality;
 pub mod faces;
 pub mod models_bench;
 pub mod open_set;

@@ -5,7 +5,8 @@
 //! Open-set identification is measured by leaving identities out: each identity in turn is the
 //! stranger (its photos are non-mated searches against a gallery of every other identity), and
 //! each photo of a listed identity is a mated search against the gallery with that photo left
-//! out of its own template. A template is the mean of a person's L2-normalised embeddings.
+//! out of its own template. A template is the node's: the mean of a person's L2-normalised
+//! embeddings with outliers left out (`raqib_watchlist::face_template`).
 //! A figure needs enough searches to be measured at all: FPIR 0.003 needs at least 334
 //! non-mated searches (one false alarm allowed per 334); where a set has fewer, the figure is
 //! reported as not measurable, with the count, rather than extrapolated.
@@ -66,17 +67,10 @@ pub struct FnirAtFpir {
     pub non_mated: usize,
 }
 
+/// The template of one person's embeddings: the node's own rule
+/// ([`raqib_watchlist::face_template::robust_template`]).
 fn template(items: &[&Embedding]) -> Option<Embedding> {
-    let dim = items.first()?.dim();
-    let mut sum = vec![0.0f32; dim];
-    for e in items {
-        let v = e.as_slice();
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-        for (s, x) in sum.iter_mut().zip(v) {
-            *s += x / norm;
-        }
-    }
-    Embedding::new(sum).ok()
+    raqib_watchlist::face_template::robust_template(items).map(|t| t.embedding)
 }
 
 /// Runs the leave-identities-out test on `(identity, embedding)` pairs. Identities with one
@@ -112,6 +106,73 @@ pub fn open_set(faces: &[(String, Embedding)]) -> OpenSet {
         }
     }
     out
+}
+
+/// How the node's template rule treats a wrong photo slipped into each person's enrolment.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct OutlierCheck {
+    /// Persons given a wrong photo (those with at least two of their own).
+    pub persons: usize,
+    /// Wrong photos left out of the template.
+    pub caught: usize,
+    /// The persons' own photos.
+    pub own_photos: usize,
+    /// Own photos wrongly left out.
+    pub own_dropped: usize,
+    /// Mean cosine of each own photo to its person's template with the wrong photo in it: plain
+    /// mean, and the node's rule.
+    pub own_score: (f32, f32),
+}
+
+/// Each identity with at least two photos is enrolled from its photos plus the first photo of
+/// the next identity (in name order): does [`raqib_watchlist::face_template::robust_template`]
+/// leave that photo out, and keep the person's own?
+pub fn outlier_check(faces: &[(String, Embedding)]) -> OutlierCheck {
+    let mut ids: Vec<&str> = faces.iter().map(|(i, _)| i.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = OutlierCheck::default();
+    let (mut plain_sum, mut robust_sum) = (0f32, 0f32);
+    for (k, id) in ids.iter().enumerate() {
+        let own: Vec<&Embedding> = faces.iter().filter(|(i, _)| i == id).map(|(_, e)| e).collect();
+        let next = ids[(k + 1) % ids.len()];
+        let Some(wrong) = faces.iter().find(|(i, _)| i == next && i != id).map(|(_, e)| e) else { continue };
+        if own.len() < 2 {
+            continue;
+        }
+        let mut items = own.clone();
+        items.push(wrong);
+        let (Some(robust), Some(plain)) =
+            (raqib_watchlist::face_template::robust_template(&items), template_mean(&items))
+        else {
+            continue;
+        };
+        out.persons += 1;
+        out.own_photos += own.len();
+        out.caught += usize::from(robust.dropped.contains(&own.len()));
+        out.own_dropped += robust.dropped.iter().filter(|i| **i < own.len()).count();
+        for e in &own {
+            plain_sum += e.cosine(&plain).unwrap_or(0.0);
+            robust_sum += e.cosine(&robust.embedding).unwrap_or(0.0);
+        }
+    }
+    let n = out.own_photos.max(1) as f32;
+    out.own_score = (plain_sum / n, robust_sum / n);
+    out
+}
+
+/// The plain mean of L2-normalised embeddings (what a template is without the outlier rule).
+fn template_mean(items: &[&Embedding]) -> Option<Embedding> {
+    let dim = items.first()?.dim();
+    let mut sum = vec![0.0f32; dim];
+    for e in items {
+        let v = e.as_slice();
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        for (s, x) in sum.iter_mut().zip(v) {
+            *s += x / norm;
+        }
+    }
+    Embedding::new(sum).ok()
 }
 
 impl OpenSet {

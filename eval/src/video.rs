@@ -113,6 +113,8 @@ pub struct VideoFigures {
     pub peak_rss_mib: f64,
     /// Against ground truth, when there is one.
     pub accuracy: Option<Accuracy>,
+    /// Face analysis counts (gated looks, tracks not kept), when faces ran.
+    pub face_counts: Option<raqib_pipeline::faces::FaceCounts>,
     /// The plain Python pipeline on the same video, frames per second.
     pub baseline_fps: Option<f64>,
     /// `e2e_fps / baseline_fps`.
@@ -173,6 +175,7 @@ fn bench_one(
     let BenchContext { snapshot, mut faces, models_dir, baseline: run_baseline, policy } = ctx;
     let mut sightings = Vec::new();
     let mut t_faces = Vec::new();
+    let mut face_counts = raqib_pipeline::faces::FaceCounts::default();
     tracing::info!("{}: decode only…", video.display());
     let decoded = decode_only(video)?;
     let decode_only_fps = decoded.frames as f64 / decoded.seconds.max(1e-9);
@@ -218,10 +221,12 @@ fn bench_one(
         t_match.push(ms(stats.matching));
         if let Some(f) = stats.faces {
             t_faces.push(ms(f));
+            face_counts.add(&stats.face_counts);
         }
         t_frame.push(ms(t0.elapsed()));
     }
     take(analysis.finish(snapshot, Utc::now()), &mut events, &mut sightings);
+    face_counts = analysis.face_counts();
     let wall = started.elapsed().as_secs_f64();
     let cpu_percent = (cpu_seconds() - cpu0) / wall.max(1e-9) * 100.0;
     let frames = t_frame.len() as u64;
@@ -302,6 +307,7 @@ fn bench_one(
         cpu_percent,
         peak_rss_mib: peak_rss_mib(),
         accuracy,
+        face_counts: faces.is_some().then_some(face_counts),
         baseline_fps,
         ratio_vs_baseline: baseline_fps.map(|b| e2e_fps / b.max(1e-9)),
     })

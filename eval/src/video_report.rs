@@ -139,6 +139,18 @@ pub fn markdown(f: &VideoFigures) -> String {
             );
         }
     }
+    if let Some(c) = &f.face_counts {
+        w!(
+            o,
+            "\n| faces (counted, nothing kept) | embedded {} · gated: {} too small, {} blurred, {} turned away · tracks unmatched {}, unconfirmed {} |",
+            c.embedded,
+            c.too_small,
+            c.blurred,
+            c.turned_away,
+            c.unmatched_tracks,
+            c.unconfirmed_tracks
+        );
+    }
     w!(o, "\n| stage (per frame) | n | mean ms | p50 ms | p99 ms |\n|---|---|---|---|---|");
     for s in &f.stages {
         w!(o, "| {} | {} | {:.2} | {:.2} | {:.2} |", s.stage, s.n, s.mean_ms, s.p50_ms, s.p99_ms);

@@ -4,16 +4,26 @@
 //! Privacy by design: a face is embedded only while a gallery is loaded, a track's embeddings
 //! and crop live in memory only while the track does, and a track that matched nobody leaves
 //! nothing but a count — no embedding, no crop, no box is handed on to be stored. A track is
-//! embedded at most [`FaceParams::max_embeddings`] times, [`FaceParams::embed_every`] frames
-//! apart, and keeps its best match per person.
+//! looked at every [`FaceParams::embed_every`] frames; each look is first put through the
+//! quality gate ([`QualityGate`]: size, sharpness, pose from the landmarks), and only a face
+//! that passes is embedded (at most [`FaceParams::max_embeddings`] per track) and matched.
+//!
+//! A track identifies a person only after enough consistent good attempts: at least
+//! [`FaceParams::min_attempts`] of its embedded faces matched that person, and those faces hold
+//! at least [`FaceParams::min_share`] of the face area of all its embedded faces (a large,
+//! close face counts for more than a small one). One frame, good or bad, cannot raise an
+//! alert. What was gated, and the tracks that matched someone without enough consistent
+//! attempts, are counted ([`FaceCounts`]) and nothing else is kept of them.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
 use raqib_models::RgbImage;
+use raqib_models::face::quality::{self, Gated, QualityGate};
 use raqib_models::face::{Bbox, FacePipeline};
 use raqib_watchlist::Snapshot;
+use serde::Serialize;
 
 pub use raqib_events::records::FaceSighting;
 
@@ -27,12 +37,16 @@ use raqib_events::records::{crop, jpeg};
 pub struct FaceParams {
     /// Detector score threshold.
     pub detect_threshold: f32,
-    /// Faces smaller than this (box height, pixels) are not identified: too few pixels.
-    pub min_height: f32,
-    /// Frames between two embeddings of one track.
+    /// What a face must meet to be embedded and matched.
+    pub gate: QualityGate,
+    /// Frames between two looks at one track.
     pub embed_every: u64,
     /// Embeddings per track at most.
     pub max_embeddings: usize,
+    /// Embedded faces of a track that must match a person before it identifies them.
+    pub min_attempts: usize,
+    /// The share of a track's embedded face area that the faces matching a person must hold.
+    pub min_share: f32,
     /// `[analysis]`: `face_match_threshold`, or `face_fpir_target` which with the face model's
     /// calibration makes the threshold follow the gallery's size ([`FaceParams::threshold`]).
     pub policy: raqib_core::AnalysisPolicy,
@@ -54,9 +68,11 @@ impl From<&raqib_core::AnalysisPolicy> for FaceParams {
     fn from(p: &raqib_core::AnalysisPolicy) -> Self {
         FaceParams {
             detect_threshold: raqib_models::face::DEFAULT_DETECT_THRESHOLD,
-            min_height: 40.0,
+            gate: QualityGate::default(),
             embed_every: 5,
             max_embeddings: 8,
+            min_attempts: 2,
+            min_share: 0.5,
             repeat_after: p.face_repeat(),
             policy: *p,
             calibration: raqib_models::manifest::face_calibration(),
@@ -77,23 +93,81 @@ struct FaceObs {
     pts: Option<Duration>,
 }
 
+/// Counts of face analysis: nothing else is kept of the faces they count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FaceCounts {
+    /// Looks at a face too small to identify.
+    pub too_small: u64,
+    /// Looks at a blurred face.
+    pub blurred: u64,
+    /// Looks at a face turned away (yaw, pitch or roll).
+    pub turned_away: u64,
+    /// Faces embedded and matched.
+    pub embedded: u64,
+    /// Tracks that ended without matching anyone.
+    pub unmatched_tracks: u64,
+    /// Tracks that matched someone without enough consistent good attempts (no alert).
+    pub unconfirmed_tracks: u64,
+}
+
+impl FaceCounts {
+    /// Looks stopped by the gate, by reason.
+    pub fn gated(&self) -> [(Gated, u64); 3] {
+        [(Gated::TooSmall, self.too_small), (Gated::Blurred, self.blurred), (Gated::TurnedAway, self.turned_away)]
+    }
+
+    /// What was counted between `earlier` and `self`.
+    pub fn since(&self, earlier: &FaceCounts) -> FaceCounts {
+        FaceCounts {
+            too_small: self.too_small - earlier.too_small,
+            blurred: self.blurred - earlier.blurred,
+            turned_away: self.turned_away - earlier.turned_away,
+            embedded: self.embedded - earlier.embedded,
+            unmatched_tracks: self.unmatched_tracks - earlier.unmatched_tracks,
+            unconfirmed_tracks: self.unconfirmed_tracks - earlier.unconfirmed_tracks,
+        }
+    }
+
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &FaceCounts) {
+        self.too_small += other.too_small;
+        self.blurred += other.blurred;
+        self.turned_away += other.turned_away;
+        self.embedded += other.embedded;
+        self.unmatched_tracks += other.unmatched_tracks;
+        self.unconfirmed_tracks += other.unconfirmed_tracks;
+    }
+
+    fn gate(&mut self, why: Gated) {
+        match why {
+            Gated::TooSmall => self.too_small += 1,
+            Gated::Blurred => self.blurred += 1,
+            Gated::TurnedAway => self.turned_away += 1,
+        }
+    }
+}
+
 /// A track's best match with one person so far.
 struct Best {
     person: raqib_watchlist::Person,
     similarity: f32,
     votes: usize,
+    /// Face area (pixels²) of the embedded faces that matched this person.
+    area: f32,
     frame: u64,
     pts: Option<Duration>,
     bbox: Bbox,
     crop: Option<RgbImage>,
-    /// Enrolled faces in the gallery when it matched (for the calibrated stranger rate).
+    /// Templates in the gallery when it matched (for the calibrated stranger rate).
     gallery_faces: usize,
 }
 
 #[derive(Default)]
 struct TrackState {
     embeddings: usize,
-    last_embed: Option<u64>,
+    /// Face area of all its embedded faces.
+    area: f32,
+    last_look: Option<u64>,
     /// Per person id.
     best: HashMap<i64, Best>,
 }
@@ -103,10 +177,8 @@ pub struct FaceAnalyser {
     tracker: Tracker<FaceObs>,
     params: FaceParams,
     state: HashMap<u64, TrackState>,
-    /// Face tracks that ended without matching anyone (counted, nothing kept).
-    pub unmatched_tracks: u64,
-    /// Embeddings computed so far.
-    pub embeddings: u64,
+    /// What was gated, embedded, unmatched and unconfirmed so far (counted, nothing kept).
+    pub counts: FaceCounts,
     /// Sightings not reported because the same person was reported shortly before.
     pub repeats: u64,
     /// Media time of the last report of each person.
@@ -120,8 +192,7 @@ impl FaceAnalyser {
             tracker: Tracker::new(TrackerParams { min_iou: 0.2, ..TrackerParams::default() }),
             params,
             state: HashMap::new(),
-            unmatched_tracks: 0,
-            embeddings: 0,
+            counts: FaceCounts::default(),
             repeats: 0,
             reported: HashMap::new(),
         }
@@ -146,31 +217,33 @@ impl FaceAnalyser {
             .live()
             .iter()
             .filter(|t| t.observations.last().is_some_and(|(f, _)| *f == frame.index))
-            .filter(|t| t.bbox.height() >= self.params.min_height)
             .filter(|t| {
                 let s = self.state.get(&t.id);
                 let taken = s.map_or(0, |s| s.embeddings);
-                let last = s.and_then(|s| s.last_embed);
+                let last = s.and_then(|s| s.last_look);
                 taken < self.params.max_embeddings
                     && last.is_none_or(|l| frame.index.saturating_sub(l) >= self.params.embed_every)
             })
             .map(|t| (t.id, t.bbox))
             .collect();
         for (id, bbox) in due {
-            let five = raqib_models::face::align::five_points(&faces.landmarks68(img, &bbox)?);
+            self.state.entry(id).or_default().last_look = Some(frame.index);
+            let Some(five) = self.good_face(faces, img, &bbox)? else { continue };
             let embedding = faces.embed(img, &five)?;
-            self.embeddings += 1;
-            let gallery_faces = gallery.embedding_count();
+            self.counts.embedded += 1;
+            let gallery_faces = gallery.template_count();
             let threshold = self.params.threshold(gallery_faces);
             let matches = gallery.match_face(&embedding, 1, threshold, now).unwrap_or_default();
+            let area = bbox.width().max(0.0) * bbox.height().max(0.0);
             let state = self.state.entry(id).or_default();
             state.embeddings += 1;
-            state.last_embed = Some(frame.index);
+            state.area += area;
             for m in matches {
                 let best = state.best.entry(m.person.id).or_insert_with(|| Best {
                     person: m.person.clone(),
                     similarity: f32::MIN,
                     votes: 0,
+                    area: 0.0,
                     frame: frame.index,
                     pts: frame.pts,
                     bbox,
@@ -178,6 +251,7 @@ impl FaceAnalyser {
                     gallery_faces,
                 });
                 best.votes += 1;
+                best.area += area;
                 if m.similarity > best.similarity {
                     best.similarity = m.similarity;
                     best.frame = frame.index;
@@ -190,21 +264,46 @@ impl FaceAnalyser {
         Ok(out)
     }
 
+    /// The five points of the face in `bbox` when it passes the quality gate; counts it when not.
+    fn good_face(&mut self, faces: &mut FacePipeline, img: &RgbImage, bbox: &Bbox) -> Result<Option<[[f32; 2]; 5]>> {
+        let gate = &self.params.gate;
+        if bbox.height() < gate.min_height {
+            self.counts.gate(Gated::TooSmall);
+            return Ok(None);
+        }
+        let five = raqib_models::face::align::five_points(&faces.landmarks68(img, bbox)?);
+        let q = quality::assess(img, bbox, &five);
+        let gated = gate.check(&q);
+        tracing::trace!(gated = gated.map(Gated::as_str), ?q, "face look");
+        if let Some(why) = gated {
+            self.counts.gate(why);
+            return Ok(None);
+        }
+        Ok(Some(five))
+    }
+
     /// Ends every track (end of stream); returns their sightings.
     pub fn finish(&mut self) -> Vec<FaceSighting> {
         let ended = self.tracker.finish();
         ended.into_iter().filter_map(|t| self.sighting(t)).collect()
     }
 
-    /// The sighting of an ended track: the person most of its embeddings matched (then the
-    /// most similar); `None`, counted, when it matched nobody.
+    /// The sighting of an ended track: the person whose matching faces hold the most face
+    /// area (then the most similar), when they are enough consistent attempts
+    /// ([`FaceParams::min_attempts`], [`FaceParams::min_share`]); `None`, counted, when it
+    /// matched nobody or not consistently.
     fn sighting(&mut self, track: crate::track::Track<FaceObs>) -> Option<FaceSighting> {
-        let state = self.state.remove(&track.id).unwrap_or_default();
-        let Some(best) = state.best.into_values().max_by(|a, b| {
-            (a.votes, a.similarity).partial_cmp(&(b.votes, b.similarity)).unwrap_or(std::cmp::Ordering::Equal)
-        }) else {
-            self.unmatched_tracks += 1;
-            return None;
+        let mut state = self.state.remove(&track.id).unwrap_or_default();
+        let best = match identified(&mut state, &self.params) {
+            Ok(best) => best,
+            Err(NotKept::Unmatched) => {
+                self.counts.unmatched_tracks += 1;
+                return None;
+            }
+            Err(NotKept::Unconfirmed) => {
+                self.counts.unconfirmed_tracks += 1;
+                return None;
+            }
         };
         if let Some(at) = best.pts {
             if self.reported.get(&best.person.id).is_some_and(|prev| at.abs_diff(*prev) < self.params.repeat_after) {
@@ -234,9 +333,97 @@ impl FaceAnalyser {
     }
 }
 
+/// Why an ended track raises nothing.
+#[derive(Debug, PartialEq, Eq)]
+enum NotKept {
+    /// None of its faces matched anyone.
+    Unmatched,
+    /// Someone matched, but not in enough consistent good attempts.
+    Unconfirmed,
+}
+
+/// The person an ended track identifies (the one rule): of the persons its embedded faces
+/// matched, the one whose matching faces hold the most face area (then the most similar),
+/// when at least [`FaceParams::min_attempts`] faces matched them and those hold at least
+/// [`FaceParams::min_share`] of the area of all the track's embedded faces.
+fn identified(state: &mut TrackState, params: &FaceParams) -> std::result::Result<Best, NotKept> {
+    let best = std::mem::take(&mut state.best)
+        .into_values()
+        .max_by(|a, b| (a.area, a.similarity).partial_cmp(&(b.area, b.similarity)).unwrap_or(std::cmp::Ordering::Equal))
+        .ok_or(NotKept::Unmatched)?;
+    if best.votes < params.min_attempts || best.area < params.min_share * state.area {
+        return Err(NotKept::Unconfirmed);
+    }
+    Ok(best)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn person(id: i64) -> raqib_watchlist::Person {
+        raqib_watchlist::Person {
+            id,
+            name: format!("p{id}"),
+            category: "wanted_person".into(),
+            priority: raqib_watchlist::Priority::High,
+            case_ref: None,
+            valid_from: None,
+            expires_at: None,
+            notes: None,
+        }
+    }
+
+    /// A track whose embedded faces were `(person matched, face side in pixels)`.
+    fn track(attempts: &[(Option<i64>, f32)]) -> TrackState {
+        let mut s = TrackState::default();
+        for (i, (who, side)) in attempts.iter().enumerate() {
+            let area = side * side;
+            s.embeddings += 1;
+            s.area += area;
+            if let Some(id) = who {
+                let b = s.best.entry(*id).or_insert_with(|| Best {
+                    person: person(*id),
+                    similarity: 0.0,
+                    votes: 0,
+                    area: 0.0,
+                    frame: i as u64,
+                    pts: None,
+                    bbox: Bbox { x1: 0.0, y1: 0.0, x2: *side, y2: *side },
+                    crop: None,
+                    gallery_faces: 1,
+                });
+                b.votes += 1;
+                b.area += area;
+                b.similarity = b.similarity.max(0.5);
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn one_matching_face_is_not_an_identification() {
+        let p = FaceParams::default();
+        assert_eq!(identified(&mut track(&[]), &p).err(), Some(NotKept::Unmatched));
+        assert_eq!(identified(&mut track(&[(None, 80.0), (None, 80.0)]), &p).err(), Some(NotKept::Unmatched));
+        // One good frame that matched, however close, raises nothing.
+        assert_eq!(identified(&mut track(&[(Some(1), 200.0)]), &p).err(), Some(NotKept::Unconfirmed));
+        assert_eq!(identified(&mut track(&[(Some(1), 200.0), (None, 60.0)]), &p).err(), Some(NotKept::Unconfirmed));
+        // Two consistent attempts do.
+        assert_eq!(identified(&mut track(&[(Some(1), 80.0), (None, 60.0), (Some(1), 80.0)]), &p).unwrap().person.id, 1);
+    }
+
+    #[test]
+    fn consistency_is_weighted_by_face_area() {
+        let p = FaceParams::default();
+        // Two small faces matched person 1; three large ones matched nobody: most of what the
+        // track showed was not person 1.
+        let mostly_other = [(Some(1), 45.0), (Some(1), 45.0), (None, 120.0), (None, 120.0), (None, 120.0)];
+        assert_eq!(identified(&mut track(&mostly_other), &p).err(), Some(NotKept::Unconfirmed));
+        // Two large faces of person 2 outweigh three small ones of person 1.
+        let larger = [(Some(1), 45.0), (Some(1), 45.0), (Some(1), 45.0), (Some(2), 120.0), (Some(2), 120.0)];
+        assert_eq!(identified(&mut track(&larger), &p).unwrap().person.id, 2);
+    }
 
     #[test]
     fn the_face_threshold_follows_the_gallery_only_with_a_fpir_target() {

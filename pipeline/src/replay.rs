@@ -50,8 +50,9 @@ pub struct ReplayedFile {
     pub reads: Vec<ReportRead>,
     /// Watchlist persons seen (one per face track that matched).
     pub faces: Vec<FaceSighting>,
-    /// Face tracks that matched nobody: counted only, nothing about them is kept.
-    pub unmatched_face_tracks: u64,
+    /// Faces gated, embedded, and tracks that matched nobody or not consistently: counted
+    /// only, nothing about them is kept.
+    pub face_counts: crate::faces::FaceCounts,
 }
 
 impl ReplayedFile {
@@ -73,10 +74,16 @@ impl ReplayedFile {
             self.hits()
         );
         if faces {
+            let c = &self.face_counts;
             s.push_str(&format!(
-                "; {} watchlist face sighting(s), {} other face track(s) not kept",
+                "; {} watchlist face sighting(s), {} other face track(s) not kept ({} unconfirmed); \
+                 face looks gated: {} too small, {} blurred, {} turned away",
                 self.faces.len(),
-                self.unmatched_face_tracks
+                c.unmatched_tracks + c.unconfirmed_tracks,
+                c.unconfirmed_tracks,
+                c.too_small,
+                c.blurred,
+                c.turned_away
             ));
         }
         s
@@ -139,7 +146,7 @@ pub fn replay_file(
         fps: 0.0,
         reads: vec![],
         faces: vec![],
-        unmatched_face_tracks: 0,
+        face_counts: Default::default(),
     };
     let mut keep = |o: Outcome, file: &mut ReplayedFile| {
         on_outcome(&o);
@@ -188,7 +195,7 @@ pub fn replay_file(
     for o in analysis.finish(gallery, Utc::now()) {
         keep(o, &mut file);
     }
-    file.unmatched_face_tracks = analysis.unmatched_face_tracks();
+    file.face_counts = analysis.face_counts();
     file.error = result.err().map(|e| e.to_string());
     file.seconds = started.elapsed().as_secs_f64();
     file.fps = file.frames as f64 / file.seconds.max(1e-9);

@@ -143,10 +143,12 @@ fn html(videos: &[ReplayedFile]) -> String {
         if let Some(w) = &v.warning {
             out.push_str(&format!("<p><b>warning:</b> {}</p>", esc(w)));
         }
-        if !v.faces.is_empty() || v.unmatched_face_tracks > 0 {
+        let c = &v.face_counts;
+        if !v.faces.is_empty() || c.unmatched_tracks + c.unconfirmed_tracks > 0 {
             out.push_str(&format!(
-                "<h3>Watchlist faces</h3><p>{} other face track(s) matched nobody and were not kept.</p>",
-                v.unmatched_face_tracks
+                "<h3>Watchlist faces</h3><p>{} other face track(s) matched nobody, {} without enough consistent \
+                 good faces; neither was kept. Faces not matched: {} too small, {} blurred, {} turned away.</p>",
+                c.unmatched_tracks, c.unconfirmed_tracks, c.too_small, c.blurred, c.turned_away
             ));
             out.push_str("<table><tr><th>time</th><th>snapshot</th><th>person</th><th>similarity</th></tr>");
             for f in &v.faces {

@@ -107,6 +107,8 @@ pub struct FrameStats {
     pub matching: Duration,
     /// Face analysis, when it ran.
     pub faces: Option<Duration>,
+    /// What face analysis counted in this frame (gated looks, tracks not kept).
+    pub face_counts: crate::faces::FaceCounts,
 }
 
 /// The analysis of one stream: plate tracking and voting, face tracking, and the hit policy.
@@ -170,8 +172,10 @@ impl StreamAnalysis {
             && g.embedding_count() > 0
         {
             let t2 = Instant::now();
+            let before = self.faces.counts;
             out.extend(self.faces.push(pipeline, g, frame)?.into_iter().map(Outcome::Face));
             stats.faces = Some(t2.elapsed());
+            stats.face_counts = self.faces.counts.since(&before);
         }
         Ok((out, stats))
     }
@@ -198,9 +202,10 @@ impl StreamAnalysis {
         out
     }
 
-    /// Face tracks that matched nobody so far: counted only, nothing about them is kept.
-    pub fn unmatched_face_tracks(&self) -> u64 {
-        self.faces.unmatched_tracks
+    /// What face analysis counted so far (gated looks, tracks that matched nobody or not
+    /// consistently): counts only, nothing about those faces is kept.
+    pub fn face_counts(&self) -> crate::faces::FaceCounts {
+        self.faces.counts
     }
 
     fn decide(&self, read: PlateEvent, gallery: Option<&Snapshot>, now: DateTime<Utc>) -> Outcome {
@@ -290,6 +295,8 @@ pub struct Tally {
     pub busy: Duration,
     /// Of those frames, the ones whose detection covered the whole frame.
     pub full_frames: u64,
+    /// Face analysis counts (gated looks, tracks not kept).
+    pub faces: crate::faces::FaceCounts,
 }
 
 impl Tally {
@@ -304,18 +311,28 @@ impl Tally {
         self.frames += 1;
         self.busy += took;
         self.full_frames += u64::from(stats.full_frame);
+        self.faces.add(&stats.face_counts);
     }
 
-    /// `N plate read(s), N hit(s); N frame(s) analysed, X ms each on average, N with whole-frame detection`.
+    /// `N plate read(s), N hit(s); N frame(s) analysed, X ms each on average, N with whole-frame
+    /// detection`, and the face counts when faces were looked at.
     pub fn summary(&self) -> String {
-        format!(
+        let mut s = format!(
             "{} plate read(s), {} hit(s); {} frame(s) analysed, {:.1} ms each on average, {} with whole-frame detection",
             self.reads,
             self.hits,
             self.frames,
             self.busy.as_secs_f64() * 1000.0 / self.frames.max(1) as f64,
             self.full_frames
-        )
+        );
+        let f = &self.faces;
+        if f.embedded + f.too_small + f.blurred + f.turned_away > 0 {
+            s.push_str(&format!(
+                "; faces: {} embedded, gated {} too small, {} blurred, {} turned away; {} track(s) unmatched, {} unconfirmed",
+                f.embedded, f.too_small, f.blurred, f.turned_away, f.unmatched_tracks, f.unconfirmed_tracks
+            ));
+        }
+        s
     }
 }
 

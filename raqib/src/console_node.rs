@@ -62,4 +62,8 @@ impl raqib_server::Node for ConsoleNode {
     fn face_model(&self) -> String {
         crate::watchlist_cmd::FACE_MODEL.to_owned()
     }
+
+    fn face_calibration(&self) -> Option<raqib_core::FaceCalibration> {
+        raqib_models::manifest::face_calibration()
+    }
 }

@@ -158,6 +158,9 @@ pub fn run(config: &Config, paths: &Paths, opts: &RunOptions) -> anyhow::Result<
         metrics.observe_stage("plates", stats.plates.as_secs_f64());
         if let Some(f) = stats.faces {
             metrics.observe_stage("faces", f.as_secs_f64());
+            let c = &stats.face_counts;
+            let gated = c.gated().map(|(why, n)| (why.as_str(), n));
+            metrics.count_faces(&gated, &[("unmatched", c.unmatched_tracks), ("unconfirmed", c.unconfirmed_tracks)]);
         }
         metrics.observe_stage("frame", t0.elapsed().as_secs_f64());
         shared.analysed(i);

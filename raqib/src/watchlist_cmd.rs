@@ -430,18 +430,26 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
             );
         }
         WatchlistCommand::CheckFace { photo, threshold } => {
+            let given = threshold.is_some();
             let o = Overrides { face_match_threshold: threshold, ..Overrides::default() };
-            let threshold = config.analysis.with(o).context("--threshold")?.face_match_threshold;
+            let policy = config.analysis.with(o).context("--threshold")?;
             crate::load::existing(std::slice::from_ref(&photo))?;
             store.audit(actor, "search.face", Some(&photo.display().to_string()), None)?;
             let snap = Snapshot::load(&store, FACE_MODEL)?;
+            // --threshold is taken as given; else the live rule for this gallery.
+            let threshold = if given {
+                policy.face_match_threshold
+            } else {
+                policy.face_threshold(raqib_models::manifest::face_calibration(), snap.template_count())
+            };
             let mut pipeline = crate::load::faces(config, paths)?;
             let img = raqib_models::RgbImage::open(&photo)?;
             let faces = pipeline.analyse(&img, raqib_models::face::DEFAULT_DETECT_THRESHOLD)?;
             println!(
-                "{}: {} face(s); gallery of {} embedding(s)",
+                "{}: {} face(s); gallery of {} person template(s) from {} embedding(s), threshold {threshold:.3}",
                 photo.display(),
                 faces.len(),
+                snap.template_count(),
                 snap.embedding_count()
             );
             for (face, embedding) in &faces {

@@ -64,7 +64,7 @@ fn a_generated_scene_replays_into_exactly_its_plates_and_listed_hits() {
     let faces = report["videos"][0]["faces"].as_array().unwrap();
     assert_eq!(faces.len(), 1, "{faces:?}");
     assert!(faces[0]["name"].as_str().unwrap().starts_with(listed_face), "{faces:?}");
-    assert!(report["videos"][0]["unmatched_face_tracks"].as_u64().unwrap() >= 1);
+    assert!(report["videos"][0]["face_counts"]["unmatched_tracks"].as_u64().unwrap() >= 1);
     // On disk: one face hit; nothing names or shows the other pedestrian.
     let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
     let n: i64 = db.query_row("SELECT count(*) FROM face_hits", [], |r| r.get(0)).unwrap();

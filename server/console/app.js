@@ -162,6 +162,18 @@ function evidenceLink(a) {
   return el("a", { href: "#", class: "evidence", onclick: evidence }, t("export.evidence"));
 }
 
+// Analysts add the face of a confirmed face sighting to the person's enrolled faces (audited,
+// with the reason asked for here; the node refuses anything but a confirmed face alert).
+function enrolLink(a) {
+  const enrol = async (ev) => {
+    ev.preventDefault();
+    const comment = prompt(t("enrol.reason"), "");
+    if (comment === null) return;
+    try { await api("POST", `/api/alerts/${a.id}/enrol`, { comment }); alert(t("enrol.done")); } catch (e) { alert(e.message); }
+  };
+  return el("a", { href: "#", class: "enrol", onclick: enrol }, t("enrol.sighting"));
+}
+
 function mapLink(a) {
   if (a.lat === null || a.lat === undefined) return t("location.unknown");
   return el("a", { href: `https://www.openstreetmap.org/?mlat=${a.lat}&mlon=${a.lon}#map=17/${a.lat}/${a.lon}`, target: "_blank", rel: "noopener" },
@@ -245,7 +257,8 @@ function showDetail(data) {
     rows([[t("col.plate"), entry.plate ? plate(entry.plate) : ""], [t("col.category"), entry.category], [t("col.priority"), entry.priority ? tv("priority", entry.priority) : ""],
       [t("col.case"), entry.case_ref], [t("col.expires"), entry.expires_at ? formatTime(entry.expires_at) : ""], ["", entry.notes]]),
     decisionControls(a, (updated) => { render(updated, false); countNew(); openDetail(updated.id); }),
-    isAnalyst() ? el("p", {}, evidenceLink(a)) : "",
+    isAnalyst() ? el("p", {}, evidenceLink(a),
+      a.kind === "face" && a.state === "confirmed" ? el("span", {}, " · ", enrolLink(a)) : "") : "",
     el("h3", {}, t("detail.history")),
     el("table", { class: "results history" },
       el("tr", {}, [t("col.time"), t("col.actor"), t("col.action"), t("col.reason"), t("col.comment")].map((h) => el("th", {}, h))),

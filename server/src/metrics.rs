@@ -8,6 +8,9 @@
 //! - `raqib_stage_seconds{stage}`: per-frame latency histograms of the analysis stages;
 //! - `raqib_reads_total`, `raqib_alerts_total{kind,category}`;
 //! - `raqib_purged_total{kind}`: rows removed by the retention purge;
+//! - `raqib_faces_gated_total{reason}`: face looks the quality gate stopped (too_small, blurred,
+//!   turned_away); `raqib_face_tracks_not_kept_total{why}`: face tracks that matched nobody
+//!   (unmatched) or nobody consistently (unconfirmed) — counts only, nothing of those faces is kept;
 //! - `raqib_connections_refused_total`: new connections closed at once by a connection limit
 //!   (every connection under it busy); `raqib_connections_closed_for_room_total`: idle
 //!   connections closed to make room for a newer one;
@@ -40,6 +43,8 @@ pub struct Metrics {
     sink_failures: Family<Labels, Counter>,
     sink_pending: Family<Labels, Gauge>,
     purged: Family<Labels, Counter>,
+    faces_gated: Family<Labels, Counter>,
+    face_tracks_not_kept: Family<Labels, Counter>,
     refused: Counter,
     closed_for_room: Counter,
     overdue: Gauge,
@@ -135,6 +140,18 @@ impl Metrics {
         registry.register("raqib_sink_pending", "Alerts waiting in each sink's outbox", sink_pending.clone());
         let purged = Family::<Labels, Counter>::default();
         registry.register("raqib_purged", "Rows removed by the retention purge, by kind", purged.clone());
+        let faces_gated = Family::<Labels, Counter>::default();
+        registry.register(
+            "raqib_faces_gated",
+            "Face looks stopped by the quality gate, by reason",
+            faces_gated.clone(),
+        );
+        let face_tracks_not_kept = Family::<Labels, Counter>::default();
+        registry.register(
+            "raqib_face_tracks_not_kept",
+            "Face tracks that matched nobody (unmatched) or not consistently (unconfirmed)",
+            face_tracks_not_kept.clone(),
+        );
         let refused = Counter::default();
         registry.register(
             "raqib_connections_refused",
@@ -164,6 +181,8 @@ impl Metrics {
             sink_failures,
             sink_pending,
             purged,
+            faces_gated,
+            face_tracks_not_kept,
             refused,
             closed_for_room,
             overdue,
@@ -202,6 +221,16 @@ impl Metrics {
         self.count_purged("hit_reads", r.events.hit_reads);
         self.count_purged("face_hits", r.events.face_hits);
         self.count_purged("audit", r.audit);
+    }
+
+    /// Counts what face analysis gated (`(reason, looks)`) and did not keep (`(why, tracks)`).
+    pub fn count_faces(&self, gated: &[(&'static str, u64)], not_kept: &[(&'static str, u64)]) {
+        for (why, n) in gated.iter().filter(|(_, n)| *n > 0) {
+            self.faces_gated.get_or_create(&vec![("reason", (*why).to_owned())]).inc_by(*n);
+        }
+        for (why, n) in not_kept.iter().filter(|(_, n)| *n > 0) {
+            self.face_tracks_not_kept.get_or_create(&vec![("why", (*why).to_owned())]).inc_by(*n);
+        }
     }
 
     pub(crate) fn connection_refused(&self) {

@@ -28,6 +28,11 @@ pub trait Node: Send + Sync + 'static {
     fn embed_face(&self, photo: &[u8]) -> std::result::Result<Embedding, String>;
     /// Id of the face model whose embeddings the gallery holds.
     fn face_model(&self) -> String;
+    /// That model's calibration (impostor score distribution), for a threshold set by a target
+    /// FPIR; `None` when it has none.
+    fn face_calibration(&self) -> Option<raqib_core::FaceCalibration> {
+        None
+    }
 }
 
 /// The node's rules the server applies: `[analysis]` (fuzzy distance and face threshold of

@@ -250,3 +250,69 @@ async fn each_user_s_console_language_is_remembered() {
     assert!(get(&base, &login(&base, "ana").await, "/api/me").await["language"].is_null(), "per user");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_analyst_enrols_a_confirmed_face_sighting_once_and_only_a_confirmed_one() {
+    let dir = data_dir(&[("12345-ب-6", "stolen_vehicle")]);
+    let person = {
+        let mut store = Store::open(&dir.path().join("watchlist.db")).unwrap();
+        let new = raqib_watchlist::NewPerson {
+            name: "Wanted One".into(),
+            category: "wanted_person".into(),
+            ..Default::default()
+        };
+        store.add_person(&new, raqib_watchlist::Actor::new("boss", None)).unwrap().id
+    };
+    let sighting = raqib_events::records::FaceSighting {
+        track: 1,
+        person_id: person,
+        name: "Wanted One".into(),
+        category: "wanted_person".into(),
+        priority: raqib_watchlist::Priority::High,
+        similarity: 0.6,
+        votes: 3,
+        embeddings: 4,
+        first_seen_s: None,
+        last_seen_s: None,
+        best_frame: 1,
+        best_time_s: None,
+        bbox: raqib_core::Bbox { x1: 0.0, y1: 0.0, x2: 60.0, y2: 60.0 },
+        crop_jpeg: b"FACE crop".to_vec(),
+        stranger_rate: Some(1e-5),
+    };
+    let mut events = EventStore::open(&dir.path().join("events.db")).unwrap();
+    events.record_face("gate", Utc::now(), &sighting).unwrap();
+    drop(events);
+    assert!(raise(dir.path(), &EventBus::new(), "12345-ب-6"));
+    let bus = EventBus::new();
+    let server = start(dir.path(), ServerConfig::default(), &bus);
+    let base = format!("http://{}", server.addr());
+    let (op, ana) = (login(&base, "op").await, login(&base, "ana").await);
+    let enrol = serde_json::json!({ "comment": "confirmed on camera, recent face" });
+
+    let (s, body) = post(&base, &ana, "/api/alerts/f1/enrol", enrol.clone()).await;
+    assert_eq!(s, 409, "not confirmed yet: {body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("confirm"), "{body}");
+    let (s, _) = post(&base, &op, "/api/alerts/f1/confirm", serde_json::json!({ "comment": "it is them" })).await;
+    assert_eq!(s, 200);
+    let (s, _) = post(&base, &op, "/api/alerts/f1/enrol", enrol.clone()).await;
+    assert_eq!(s, 403, "an operator does not change the watchlist");
+    let (s, _) = post(&base, &ana, "/api/alerts/f1/enrol", serde_json::json!({})).await;
+    assert_eq!(s, 400, "a comment says why");
+    let (s, _) = post(&base, &ana, "/api/alerts/p1/enrol", enrol.clone()).await;
+    assert_eq!(s, 400, "a plate alert has no face");
+    let (s, body) = post(&base, &ana, "/api/alerts/f1/enrol", enrol.clone()).await;
+    assert_eq!((s, body["person_id"].as_i64()), (201, Some(person)), "{body}");
+    let (s, _) = post(&base, &ana, "/api/alerts/f1/enrol", enrol).await;
+    assert_eq!(s, 409, "the same sighting is enrolled once");
+
+    let store = Store::open(&dir.path().join("watchlist.db")).unwrap();
+    let enrolled = store.person_embeddings(person).unwrap();
+    assert_eq!(enrolled.len(), 1);
+    assert_eq!(enrolled[0].source.as_deref(), Some("confirmed alert f1"));
+    let audit = audit_actions(dir.path());
+    let act = audit.iter().find(|r| r.action == "alert.enrol").unwrap();
+    assert_eq!((act.actor.as_str(), act.target.as_deref()), ("ana", Some("f1")));
+    assert!(audit.iter().any(|r| r.action == "person.enroll" && r.actor == "ana"));
+    server.stop();
+}

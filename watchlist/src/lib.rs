@@ -27,6 +27,7 @@ pub mod confusion;
 pub mod entry;
 pub mod error;
 pub mod face_gallery;
+pub mod face_template;
 pub mod matcher;
 pub mod persons_file;
 pub mod plate_index;

@@ -119,7 +119,10 @@ pub struct Snapshot {
     plates: Vec<PlateEntry>,
     index: PlateIndex,
     persons: HashMap<i64, Person>,
+    /// One template per person with embeddings ([`crate::face_template`]).
     gallery: FaceGallery,
+    /// Enrolled embeddings of the face model, and of those the outliers left out of templates.
+    embeddings: (usize, usize),
     face_model: String,
 }
 
@@ -141,13 +144,29 @@ impl Snapshot {
         let index = PlateIndex::build(plates.iter().enumerate().map(|(i, p)| (p.plate.key(), i as u32)));
         let dim = embeddings.first().map(|e| e.embedding.dim()).unwrap_or(0);
         let mut gallery = FaceGallery::new(dim);
-        for e in &embeddings {
-            if let Err(err) = gallery.push(e.person_id, &e.embedding) {
-                tracing::warn!(embedding = e.id, error = %err, "embedding left out of the gallery");
+        let mut by_person: std::collections::BTreeMap<i64, Vec<&Embedding>> = std::collections::BTreeMap::new();
+        for e in embeddings.iter().filter(|e| e.embedding.dim() == dim) {
+            by_person.entry(e.person_id).or_default().push(&e.embedding);
+        }
+        let mut dropped = 0;
+        for (person_id, items) in &by_person {
+            let Some(t) = crate::face_template::robust_template(items) else { continue };
+            if !t.dropped.is_empty() {
+                tracing::info!(
+                    person = person_id,
+                    left_out = t.dropped.len(),
+                    of = items.len(),
+                    "enrolled faces unlike the person's others left out of the template"
+                );
+            }
+            dropped += t.dropped.len();
+            if let Err(err) = gallery.push(*person_id, &t.embedding) {
+                tracing::warn!(person = person_id, error = %err, "person left out of the face gallery");
             }
         }
         let persons = persons.into_iter().map(|p| (p.id, p)).collect();
-        Snapshot { revision, plates, index, persons, gallery, face_model: face_model.to_owned() }
+        let embeddings = (embeddings.len(), dropped);
+        Snapshot { revision, plates, index, persons, gallery, embeddings, face_model: face_model.to_owned() }
     }
 
     /// Store revision this snapshot reflects.
@@ -160,8 +179,19 @@ impl Snapshot {
         self.plates.len()
     }
 
-    /// Number of face embeddings in the gallery.
+    /// Number of enrolled face embeddings (of the snapshot's face model).
     pub fn embedding_count(&self) -> usize {
+        self.embeddings.0
+    }
+
+    /// Enrolled embeddings left out of their person's template as outliers.
+    pub fn outlier_count(&self) -> usize {
+        self.embeddings.1
+    }
+
+    /// Number of face templates searched: one per person with embeddings. A probe is compared
+    /// with this many templates, which is what a calibrated threshold depends on.
+    pub fn template_count(&self) -> usize {
         self.gallery.len()
     }
 

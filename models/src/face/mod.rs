@@ -8,6 +8,7 @@
 
 pub mod align;
 pub mod boxes;
+pub mod quality;
 
 use std::path::Path;
 

@@ -331,3 +331,70 @@ pub(crate) async fn evidence(
     )
         .into_response())
 }
+
+/// `POST /api/alerts/{id}/enrol {comment}`: an analyst adds the face of a **confirmed** face
+/// alert to the person's enrolled faces (re-enrolment from a verified sighting: a recent,
+/// real-camera face makes the person's template closer to how cameras see them). Only by this
+/// explicit action, only for a confirmed alert, with a comment saying why (audited as
+/// `alert.enrol`, and in the watchlist's own log as `person.enroll`); the same alert is not
+/// enrolled twice. The person's template leaves out faces unlike their others
+/// (`raqib_watchlist::face_template`), so one wrong confirmation cannot take it over.
+pub(crate) async fn enrol(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<ActBody>>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    caller.require(Role::Analyst, &state, "enrolling a sighting").await?;
+    let id = parse_id(&id)?;
+    let comment = require_reason(body.as_ref().map(|b| b.comment.as_str()))?.to_string();
+    let conflict = |message: String| ApiError { status: axum::http::StatusCode::CONFLICT, message };
+    let (person_id, crop) = state
+        .blocking({
+            let caller = caller.clone();
+            move |state| {
+                let alert = visible_alert(state, &caller, id)?;
+                if alert.kind != raqib_events::alerts::AlertKind::Face {
+                    return Err(ApiError::bad_request(format!("{id} is a plate alert: only a face can be enrolled")));
+                }
+                if alert.state != "confirmed" {
+                    return Err(conflict(format!(
+                        "{id} is {}: only a confirmed sighting is enrolled (confirm it first)",
+                        alert.state
+                    )));
+                }
+                let person_id: i64 = alert
+                    .entry
+                    .parse()
+                    .map_err(|_| ApiError::internal(format!("{id}: person id `{}`", alert.entry)))?;
+                let crop = state
+                    .events()
+                    .alert_crop(id)?
+                    .filter(|c| !c.is_empty())
+                    .ok_or_else(|| conflict(format!("{id}: its face image is no longer kept (retention)")))?;
+                Ok((person_id, crop))
+            }
+        })
+        .await?;
+    let embedding = super::search::embed(&state, Some(crop)).await?;
+    state
+        .blocking(move |state| {
+            let source = format!("confirmed alert {id}");
+            let model = state.node.face_model();
+            let row = {
+                let mut store = state.watchlist();
+                if store.person_embeddings(person_id)?.iter().any(|e| e.source.as_deref() == Some(source.as_str())) {
+                    return Err(conflict(format!("{id} is already enrolled for person {person_id}")));
+                }
+                let actor = raqib_watchlist::Actor::new(&caller.0.name, Some(comment.as_str()));
+                store.add_embedding(person_id, &model, &embedding, Some(&source), actor)?
+            }; // the watchlist's lock is released before the audit takes it
+            let detail = format!("person {person_id}, embedding {row}");
+            audit(state, &caller, "alert.enrol", Some(&id.to_string()), Some(&comment), Some(&detail))?;
+            Ok((
+                axum::http::StatusCode::CREATED,
+                Json(serde_json::json!({ "person_id": person_id, "embedding": row, "source": source })),
+            ))
+        })
+        .await
+}

@@ -33,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/alerts/{id}/escalate", post(alerts::escalate))
         .route("/api/alerts/{id}/confirm", post(alerts::confirm))
         .route("/api/alerts/{id}/reject", post(alerts::reject))
+        .route("/api/alerts/{id}/enrol", post(alerts::enrol))
         .route("/api/alerts/{id}/crop.jpg", get(alerts::crop))
         .route("/api/alerts/{id}/frame.jpg", get(alerts::frame))
         .route("/api/alerts/{id}/evidence.zip", get(alerts::evidence))

@@ -179,8 +179,10 @@ pub(crate) async fn face(
     state
         .blocking(move |state| {
             let snapshot = Snapshot::load(&state.watchlist(), &state.node.face_model())?;
-            let matches =
-                snapshot.match_face(&probe, 5, state.rules.analysis.face_match_threshold, chrono::Utc::now())?;
+            // The live rule: the calibrated threshold for this gallery, or the raw one.
+            let threshold =
+                state.rules.analysis.face_threshold(state.node.face_calibration(), snapshot.template_count());
+            let matches = snapshot.match_face(&probe, 5, threshold, chrono::Utc::now())?;
             let ids: Vec<i64> = matches.iter().map(|m| m.person.id).collect();
             let sightings = state.events().alerts_of_persons(&ids, 200)?;
             let detail = format!("{} person(s), {} sighting(s)", matches.len(), sightings.len());
