@@ -12,7 +12,10 @@
 //! [`FaceParams::min_attempts`] of its embedded faces matched that person, and those faces hold
 //! at least [`FaceParams::min_share`] of the face area of all its embedded faces (a large,
 //! close face counts for more than a small one). One frame, good or bad, cannot raise an
-//! alert. What was gated, and the tracks that matched someone without enough consistent
+//! alert. At a low analysis rate the tracker can lose a walking face between two analysed
+//! frames and cut one walk into pieces; a piece that matched a listed person without enough
+//! attempts of its own is held in memory for [`FaceParams::piece_window`] of media time, and
+//! the next piece matching the same person counts with it. What was gated, and the tracks that matched someone without enough consistent
 //! attempts, are counted ([`FaceCounts`]) and nothing else is kept of them.
 
 use std::collections::HashMap;
@@ -47,6 +50,10 @@ pub struct FaceParams {
     pub min_attempts: usize,
     /// The share of a track's embedded face area that the faces matching a person must hold.
     pub min_share: f32,
+    /// A track that matched a listed person without enough attempts of its own is held (in
+    /// memory) this much media time, so that the next piece of the same walk, when the tracker
+    /// loses a face between two analysed frames at a low analysis rate, can confirm it.
+    pub piece_window: Duration,
     /// `[analysis]`: `face_match_threshold`, or `face_fpir_target` which with the face model's
     /// calibration makes the threshold follow the gallery's size ([`FaceParams::threshold`]).
     pub policy: raqib_core::AnalysisPolicy,
@@ -73,6 +80,7 @@ impl From<&raqib_core::AnalysisPolicy> for FaceParams {
             max_embeddings: 8,
             min_attempts: 2,
             min_share: 0.5,
+            piece_window: Duration::from_secs(3),
             repeat_after: p.face_repeat(),
             policy: *p,
             calibration: raqib_models::manifest::face_calibration(),
@@ -183,6 +191,16 @@ pub struct FaceAnalyser {
     pub repeats: u64,
     /// Media time of the last report of each person.
     reported: HashMap<i64, Duration>,
+    /// Unconfirmed track pieces that matched a listed person, by person (memory only).
+    pieces: HashMap<i64, Piece>,
+}
+
+/// A track that matched a listed person without enough consistent attempts of its own.
+struct Piece {
+    best: Best,
+    /// Face area of all the piece's embedded faces.
+    area: f32,
+    embeddings: usize,
 }
 
 impl FaceAnalyser {
@@ -195,6 +213,7 @@ impl FaceAnalyser {
             counts: FaceCounts::default(),
             repeats: 0,
             reported: HashMap::new(),
+            pieces: HashMap::new(),
         }
     }
 
@@ -294,7 +313,7 @@ impl FaceAnalyser {
     /// matched nobody or not consistently.
     fn sighting(&mut self, track: crate::track::Track<FaceObs>) -> Option<FaceSighting> {
         let mut state = self.state.remove(&track.id).unwrap_or_default();
-        let best = match identified(&mut state, &self.params) {
+        let best = match identified(&mut state, &self.params, &mut self.pieces) {
             Ok(best) => best,
             Err(NotKept::Unmatched) => {
                 self.counts.unmatched_tracks += 1;
@@ -345,13 +364,34 @@ enum NotKept {
 /// The person an ended track identifies (the one rule): of the persons its embedded faces
 /// matched, the one whose matching faces hold the most face area (then the most similar),
 /// when at least [`FaceParams::min_attempts`] faces matched them and those hold at least
-/// [`FaceParams::min_share`] of the area of all the track's embedded faces.
-fn identified(state: &mut TrackState, params: &FaceParams) -> std::result::Result<Best, NotKept> {
-    let best = std::mem::take(&mut state.best)
+/// [`FaceParams::min_share`] of the area of all the track's embedded faces. A piece of the same
+/// person's walk that ended unconfirmed within [`FaceParams::piece_window`] before counts with
+/// it (its attempts and its area); an unconfirmed track is held in `pieces` for the next one.
+fn identified(
+    state: &mut TrackState,
+    params: &FaceParams,
+    pieces: &mut HashMap<i64, Piece>,
+) -> std::result::Result<Best, NotKept> {
+    let mut best = std::mem::take(&mut state.best)
         .into_values()
         .max_by(|a, b| (a.area, a.similarity).partial_cmp(&(b.area, b.similarity)).unwrap_or(std::cmp::Ordering::Equal))
         .ok_or(NotKept::Unmatched)?;
-    if best.votes < params.min_attempts || best.area < params.min_share * state.area {
+    let near = |at: Option<Duration>, other: Option<Duration>| matches!((at, other), (Some(a), Some(b)) if a.abs_diff(b) <= params.piece_window);
+    pieces.retain(|_, p| near(p.best.pts, best.pts));
+    let mut area = state.area;
+    if let Some(p) = pieces.remove(&best.person.id) {
+        best.votes += p.best.votes;
+        best.area += p.best.area;
+        area += p.area;
+        state.embeddings += p.embeddings;
+        if p.best.similarity > best.similarity {
+            let votes = best.votes;
+            let matched = best.area;
+            best = Best { votes, area: matched, ..p.best };
+        }
+    }
+    if best.votes < params.min_attempts || best.area < params.min_share * area {
+        pieces.insert(best.person.id, Piece { best, area, embeddings: state.embeddings });
         return Err(NotKept::Unconfirmed);
     }
     Ok(best)
@@ -404,25 +444,50 @@ mod tests {
     #[test]
     fn one_matching_face_is_not_an_identification() {
         let p = FaceParams::default();
-        assert_eq!(identified(&mut track(&[]), &p).err(), Some(NotKept::Unmatched));
-        assert_eq!(identified(&mut track(&[(None, 80.0), (None, 80.0)]), &p).err(), Some(NotKept::Unmatched));
+        let id = |t: &[(Option<i64>, f32)]| identified(&mut track(t), &p, &mut HashMap::new()).map(|b| b.person.id);
+        assert_eq!(id(&[]).err(), Some(NotKept::Unmatched));
+        assert_eq!(id(&[(None, 80.0), (None, 80.0)]).err(), Some(NotKept::Unmatched));
         // One good frame that matched, however close, raises nothing.
-        assert_eq!(identified(&mut track(&[(Some(1), 200.0)]), &p).err(), Some(NotKept::Unconfirmed));
-        assert_eq!(identified(&mut track(&[(Some(1), 200.0), (None, 60.0)]), &p).err(), Some(NotKept::Unconfirmed));
+        assert_eq!(id(&[(Some(1), 200.0)]).err(), Some(NotKept::Unconfirmed));
+        assert_eq!(id(&[(Some(1), 200.0), (None, 60.0)]).err(), Some(NotKept::Unconfirmed));
         // Two consistent attempts do.
-        assert_eq!(identified(&mut track(&[(Some(1), 80.0), (None, 60.0), (Some(1), 80.0)]), &p).unwrap().person.id, 1);
+        assert_eq!(id(&[(Some(1), 80.0), (None, 60.0), (Some(1), 80.0)]), Ok(1));
     }
 
     #[test]
     fn consistency_is_weighted_by_face_area() {
         let p = FaceParams::default();
+        let id = |t: &[(Option<i64>, f32)]| identified(&mut track(t), &p, &mut HashMap::new()).map(|b| b.person.id);
         // Two small faces matched person 1; three large ones matched nobody: most of what the
         // track showed was not person 1.
         let mostly_other = [(Some(1), 45.0), (Some(1), 45.0), (None, 120.0), (None, 120.0), (None, 120.0)];
-        assert_eq!(identified(&mut track(&mostly_other), &p).err(), Some(NotKept::Unconfirmed));
+        assert_eq!(id(&mostly_other).err(), Some(NotKept::Unconfirmed));
         // Two large faces of person 2 outweigh three small ones of person 1.
         let larger = [(Some(1), 45.0), (Some(1), 45.0), (Some(1), 45.0), (Some(2), 120.0), (Some(2), 120.0)];
-        assert_eq!(identified(&mut track(&larger), &p).unwrap().person.id, 2);
+        assert_eq!(id(&larger), Ok(2));
+    }
+
+    #[test]
+    fn pieces_of_one_walk_confirm_each_other_within_the_window_only() {
+        let p = FaceParams::default();
+        let at = |t: &[(Option<i64>, f32)], secs: u64| {
+            let mut s = track(t);
+            for b in s.best.values_mut() {
+                b.pts = Some(Duration::from_secs(secs));
+            }
+            s
+        };
+        // A walk broken into two one-attempt pieces 1 s apart: the second confirms the first.
+        let mut pieces = HashMap::new();
+        assert_eq!(identified(&mut at(&[(Some(1), 80.0)], 10), &p, &mut pieces).err(), Some(NotKept::Unconfirmed));
+        let both = identified(&mut at(&[(Some(1), 80.0), (None, 50.0)], 11), &p, &mut pieces).unwrap();
+        assert_eq!((both.person.id, both.votes), (1, 2));
+        assert!(pieces.is_empty());
+        // Pieces further apart than the window, or of another person, do not.
+        assert!(identified(&mut at(&[(Some(1), 80.0)], 20), &p, &mut pieces).is_err());
+        assert!(identified(&mut at(&[(Some(2), 80.0)], 21), &p, &mut pieces).is_err());
+        assert!(identified(&mut at(&[(Some(1), 80.0)], 25), &p, &mut pieces).is_err());
+        assert_eq!(pieces.len(), 1, "only the last piece is still held");
     }
 
     #[test]
