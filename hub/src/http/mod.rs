@@ -155,11 +155,18 @@ pub fn router(state: Arc<HubState>) -> Router {
         .route("/api/entries", get(national::entries).post(national::add_entry))
         .route("/api/entries/{id}", delete(national::remove_entry))
         .route("/api/audit", get(national::audit_log))
+        .route("/api/openapi.yaml", get(openapi))
         .route("/healthz", get(national::healthz))
         .route("/", get(console::index))
         .route("/console/{file}", get(console::asset))
         .layer(axum::middleware::from_fn(raqib_server::security::headers))
         .with_state(state)
+}
+
+/// `GET /api/openapi.yaml`: the hub's API description (`hub/openapi.yaml`).
+async fn openapi() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "application/yaml")], include_str!("../../openapi.yaml")).into_response()
 }
 
 /// Serves the national API and console on `state.config.listen` until `stop` is set; returns
@@ -187,4 +194,17 @@ pub async fn serve(
         })
         .await
         .map_err(|e| Error::Http(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every hub route is described in `hub/openapi.yaml`, and it names no route that does not
+    /// exist.
+    #[test]
+    fn openapi_describes_exactly_the_routes() {
+        use raqib_server::api::openapi_check::{described_paths, routed_paths};
+        let routes = routed_paths(include_str!("mod.rs"));
+        assert!(routes.len() >= 14, "{routes:?}");
+        assert_eq!(routes, described_paths(include_str!("../../openapi.yaml")));
+    }
 }
