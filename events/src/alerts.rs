@@ -347,6 +347,28 @@ impl EventStore {
         self.finish(rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)?)
     }
 
+    /// Whether read `read_id` hit an entry that `who` may see. A hit on a covert list they are
+    /// not given does not exist for them (as its alert does not), so neither does the read's hit.
+    pub fn read_hit_visible(&self, read_id: i64, who: Visibility<'_>) -> Result<bool> {
+        let e = db_err(&self.path);
+        let sql = format!("SELECT EXISTS(SELECT 1 FROM hits WHERE read_id = ?1 AND {})", VISIBLE.replace("?V", "?2"));
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(&e)?;
+        stmt.query_row(params![read_id, who.param()], |r| r.get(0)).map_err(&e)
+    }
+
+    /// Clears the `hit` flag of the reads whose every hit is hidden from `who`
+    /// ([`EventStore::read_hit_visible`]): to them those are reads like any other.
+    pub fn hide_unseen_hits<'r>(
+        &self,
+        reads: impl IntoIterator<Item = &'r mut crate::store::StoredRead>,
+        who: Visibility<'_>,
+    ) -> Result<()> {
+        for read in reads.into_iter().filter(|r| r.hit) {
+            read.hit = self.read_hit_visible(read.id, who)?;
+        }
+        Ok(())
+    }
+
     /// Sets each alert's deadline from the handling policy.
     fn finish(&self, mut alerts: Vec<Alert>) -> Result<Vec<Alert>> {
         for a in &mut alerts {

@@ -199,6 +199,8 @@ async fn a_covert_hit_reaches_only_users_given_its_list_over_the_api_and_the_liv
         let mut users = raqib_server::UserStore::open(&dir.path().join("users.db")).unwrap();
         users.add_user("agent", raqib_server::Role::Operator, common::PASSWORD, false).unwrap();
         users.set_lists("agent", &["op-falcon".into()]).unwrap();
+        users.add_user("handler", raqib_server::Role::Analyst, common::PASSWORD, false).unwrap();
+        users.set_lists("handler", &["op-falcon".into()]).unwrap();
     }
     let bus = EventBus::new();
     let server = start(dir.path(), ServerConfig::default(), &bus);
@@ -229,6 +231,14 @@ async fn a_covert_hit_reaches_only_users_given_its_list_over_the_api_and_the_liv
     assert!(view.detail.unwrap().contains("covert list op-falcon"));
     let me = get(&base, &agent, "/api/me").await;
     assert_eq!(me["lists"][0], "op-falcon");
+    // The read behind the covert hit: a hit to an analyst given the list, a read like any other
+    // to one who is not (searched by plate, or listed).
+    let handler = login(&base, "handler").await;
+    for path in ["/api/reads?plate=48213-أ-9&reason=case-7", "/api/reads?reason=case-7"] {
+        let hit = |body: serde_json::Value| body["results"][0]["read"]["hit"].as_bool();
+        assert_eq!(hit(get(&base, &handler, path).await), Some(true), "{path}");
+        assert_eq!(hit(get(&base, &boss, path).await), Some(false), "{path}");
+    }
     server.stop();
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
+use raqib_events::alerts::Visibility;
 use raqib_watchlist::Snapshot;
 use serde::Deserialize;
 
@@ -60,7 +61,8 @@ fn search_reads(
             limit,
             offset: q.offset.unwrap_or(0),
         };
-        let reads = state.events().reads(&filter)?;
+        let mut reads = state.events().reads(&filter)?;
+        state.events().hide_unseen_hits(reads.iter_mut(), Visibility::Lists(&caller.0.lists))?;
         audit(
             state,
             caller,
@@ -76,7 +78,7 @@ fn search_reads(
     let who = raqib_events::read_search::SearchAudit { actor: &caller.0.name, reason, action: "search.reads" };
     let events = state.events();
     let watchlist = state.watchlist();
-    let results = raqib_events::read_search::search_audited(
+    let mut results = raqib_events::read_search::search_audited(
         &events,
         &watchlist,
         who,
@@ -85,6 +87,7 @@ fn search_reads(
         state.rules.analysis.plate_max_distance,
         limit,
     )?;
+    events.hide_unseen_hits(results.iter_mut().map(|f| &mut f.read), Visibility::Lists(&caller.0.lists))?;
     let mode = mode.as_str();
     Ok(Json(serde_json::json!({ "mode": mode, "results": results })))
 }
