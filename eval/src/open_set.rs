@@ -142,9 +142,10 @@ pub fn outlier_check(faces: &[(String, Embedding)]) -> OutlierCheck {
         }
         let mut items = own.clone();
         items.push(wrong);
-        let (Some(robust), Some(plain)) =
-            (raqib_watchlist::face_template::robust_template(&items), template_mean(&items))
-        else {
+        let (Some(robust), Some(plain)) = (
+            raqib_watchlist::face_template::robust_template(&items),
+            raqib_watchlist::face_template::mean_template(&items),
+        ) else {
             continue;
         };
         out.persons += 1;
@@ -159,20 +160,6 @@ pub fn outlier_check(faces: &[(String, Embedding)]) -> OutlierCheck {
     let n = out.own_photos.max(1) as f32;
     out.own_score = (plain_sum / n, robust_sum / n);
     out
-}
-
-/// The plain mean of L2-normalised embeddings (what a template is without the outlier rule).
-fn template_mean(items: &[&Embedding]) -> Option<Embedding> {
-    let dim = items.first()?.dim();
-    let mut sum = vec![0.0f32; dim];
-    for e in items {
-        let v = e.as_slice();
-        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-        for (s, x) in sum.iter_mut().zip(v) {
-            *s += x / norm;
-        }
-    }
-    Embedding::new(sum).ok()
 }
 
 impl OpenSet {

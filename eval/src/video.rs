@@ -175,7 +175,6 @@ fn bench_one(
     let BenchContext { snapshot, mut faces, models_dir, baseline: run_baseline, policy } = ctx;
     let mut sightings = Vec::new();
     let mut t_faces = Vec::new();
-    let mut face_counts = raqib_pipeline::faces::FaceCounts::default();
     tracing::info!("{}: decode only…", video.display());
     let decoded = decode_only(video)?;
     let decode_only_fps = decoded.frames as f64 / decoded.seconds.max(1e-9);
@@ -221,12 +220,11 @@ fn bench_one(
         t_match.push(ms(stats.matching));
         if let Some(f) = stats.faces {
             t_faces.push(ms(f));
-            face_counts.add(&stats.face_counts);
         }
         t_frame.push(ms(t0.elapsed()));
     }
     take(analysis.finish(snapshot, Utc::now()), &mut events, &mut sightings);
-    face_counts = analysis.face_counts();
+    let face_counts = analysis.face_counts();
     let wall = started.elapsed().as_secs_f64();
     let cpu_percent = (cpu_seconds() - cpu0) / wall.max(1e-9) * 100.0;
     let frames = t_frame.len() as u64;

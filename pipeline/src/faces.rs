@@ -15,8 +15,9 @@
 //! alert. At a low analysis rate the tracker can lose a walking face between two analysed
 //! frames and cut one walk into pieces; a piece that matched a listed person without enough
 //! attempts of its own is held in memory for [`FaceParams::piece_window`] of media time, and
-//! the next piece matching the same person counts with it. What was gated, and the tracks that matched someone without enough consistent
-//! attempts, are counted ([`FaceCounts`]) and nothing else is kept of them.
+//! the next piece matching the same person counts with it. What was gated, and the tracks
+//! that matched someone without enough consistent attempts, are counted ([`FaceCounts`]) and
+//! nothing else is kept of them.
 
 use std::collections::HashMap;
 use std::time::Duration;

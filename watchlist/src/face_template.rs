@@ -31,14 +31,7 @@ pub fn robust_template(items: &[&Embedding]) -> Option<Template> {
     if items.iter().any(|e| e.dim() != dim) {
         return None;
     }
-    let unit: Vec<Vec<f32>> = items
-        .iter()
-        .map(|e| {
-            let v = e.as_slice();
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            v.iter().map(|x| x / norm).collect()
-        })
-        .collect();
+    let unit: Vec<Vec<f32>> = items.iter().map(|e| unit(e.as_slice())).collect();
     let sum: Vec<f32> = (0..dim).map(|k| unit.iter().map(|v| v[k]).sum()).collect();
     let mut dropped = Vec::new();
     if unit.len() >= 3 {
@@ -60,14 +53,34 @@ pub fn robust_template(items: &[&Embedding]) -> Option<Template> {
         low.sort_unstable();
         dropped = low;
     }
-    let mean: Vec<f32> = (0..dim)
-        .map(|k| unit.iter().enumerate().filter(|(i, _)| !dropped.contains(i)).map(|(_, v)| v[k]).sum())
-        .collect();
+    let kept: Vec<usize> = (0..unit.len()).filter(|i| !dropped.contains(i)).collect();
+    mean_of(&unit, &kept, dim).map(|embedding| Template { embedding, dropped })
+}
+
+/// The plain mean of L2-normalised `items`, unit length, outliers kept (what a template is
+/// without the rule; `raqib eval faces` compares the two).
+pub fn mean_template(items: &[&Embedding]) -> Option<Embedding> {
+    let dim = items.first()?.dim();
+    if items.iter().any(|e| e.dim() != dim) {
+        return None;
+    }
+    let unit: Vec<Vec<f32>> = items.iter().map(|e| unit(e.as_slice())).collect();
+    mean_of(&unit, &(0..items.len()).collect::<Vec<_>>(), dim)
+}
+
+fn unit(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter().map(|x| x / norm).collect()
+}
+
+/// The unit-length mean of the `kept` rows of `unit`.
+fn mean_of(unit: &[Vec<f32>], kept: &[usize], dim: usize) -> Option<Embedding> {
+    let mean: Vec<f32> = (0..dim).map(|k| kept.iter().map(|i| unit[*i][k]).sum()).collect();
     let norm = mean.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm.is_nan() || norm <= 1e-9 {
         return None;
     }
-    Embedding::new(mean.into_iter().map(|x| x / norm).collect()).ok().map(|embedding| Template { embedding, dropped })
+    Embedding::new(mean.into_iter().map(|x| x / norm).collect()).ok()
 }
 
 #[cfg(test)]
