@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench bench-density fuzz train-plate-ocr train-plate-ocr-v12 train-plate-ocr-v10 ocr-data-48 train-venv train-plate-det train-plate-det-closeup
+.PHONY: help setup demo test doctor baseline bench bench-density fuzz train-plate-ocr train-plate-ocr-v12 train-plate-ocr-v10 ocr-data-48 train-venv train-plate-det train-plate-det-closeup train-plate-check
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
@@ -13,6 +13,7 @@ help:
 	@echo "make fuzz   coverage-guided fuzzing of every input parser, FUZZ_SECONDS (600) each (nightly Rust; installs cargo-fuzz)"
 	@echo "make train-plate-ocr  re-train the plate recogniser (needs ../shared/data; about 25 minutes of data, then 35 of training on 2 cores; resumable)"
 	@echo "make train-plate-det  train the plate detector from scratch (needs ../shared/data; about 60 minutes on 2 cores; resumable)"
+	@echo "make train-plate-check  train the detector's second stage, the plate checker (needs ../shared/data; about 40 minutes on 2 cores; resumable)"
 
 setup:
 	@scripts/setup.sh
@@ -117,6 +118,24 @@ train-plate-det: train-venv
 	@cd training/plate_det && ../../.cache/train-venv/bin/python evaluate.py --data $(abspath $(DATA)) --model .cache/plate_det.onnx
 	@cp training/plate_det/.cache/plate_det.onnx models/weights/plate-detect.onnx
 	@sha256sum models/weights/plate-detect.onnx
+
+# Trains the detector's second stage, the plate checker (training/plate_det/MODEL_CARD.md
+# "plate-check"), on the shipped detector's candidates, and writes models/weights/plate-check.onnx
+# (then update its sha256 in models/manifest.toml). Resumable: data shards and checkpoints under
+# training/plate_det/.cache.
+CHECK_SYNTHETIC ?= 8000
+CHECK_EPOCHS ?= 8
+train-plate-check: train-venv
+	@cargo build --locked --release --quiet -p raqib
+	@training/plate_det/frames.sh target/release/raqib training/plate_det/.cache/frames
+	@cd training/plate_det && nice ../../.cache/train-venv/bin/python check_data.py --data $(abspath $(DATA)) \
+		--frames .cache/frames --synthetic $(CHECK_SYNTHETIC) --out .cache/check
+	@cd training/plate_det && nice ../../.cache/train-venv/bin/python check_train.py --ds .cache/check \
+		--epochs $(CHECK_EPOCHS) --threads 2 --focal 2 --real-negative-weight 4 --out .cache/plate_check.onnx
+	@cd training/plate_det && ../../.cache/train-venv/bin/python check_tune.py --data $(abspath $(DATA)) \
+		--checker .cache/plate_check.onnx
+	@cp training/plate_det/.cache/plate_check.onnx models/weights/plate-check.onnx
+	@sha256sum models/weights/plate-check.onnx
 
 # Experiment (not shipped, see training/plate_det/MODEL_CARD.md "v2"): the shipped model
 # fine-tuned with zoomed close-ups and the UM6P close-ups; resumable like the above.

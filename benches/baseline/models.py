@@ -5,7 +5,7 @@
 
 `golden` runs every model once on a deterministic input and prints reference outputs that
 models/tests/golden.rs compares raqib's outputs with. `latency` times each model (batch 1, and
-batch 16 for the plate recogniser: ids ending in `@b16`, times per call) the
+batch 16 for the plate recogniser and 4 for the plate checker: ids ending in `@bN`, times per call) the
 way a straightforward Python program would (one session per model, default threads), for the
 ratio in BENCHMARKS.md; `raqib bench models` measures the same on raqib's side.
 """
@@ -24,8 +24,10 @@ MODELS = [
     ("text-detect-ppocrv4", "ch_PP-OCRv4_det_infer.onnx", (1, 3, 64, 128)),
     ("plate-ocr", "plate-ocr.onnx", (1, 1, 48, 240)),
     ("plate-detect", "plate-detect.onnx", (1, 3, 288, 512)),
+    ("plate-check", "plate-check.onnx", (1, 3, 64, 128)),
     # Batched runs (latency only): id@bN.
     ("plate-ocr@b16", "plate-ocr.onnx", (16, 1, 48, 240)),
+    ("plate-check@b4", "plate-check.onnx", (4, 3, 64, 128)),
 ]
 
 

@@ -144,6 +144,7 @@ pub fn bundled(path: &str) -> Option<&'static [u8]> {
     match path {
         "weights/plate-ocr.onnx" => Some(include_bytes!("../weights/plate-ocr.onnx")),
         "weights/plate-detect.onnx" => Some(include_bytes!("../weights/plate-detect.onnx")),
+        "weights/plate-check.onnx" => Some(include_bytes!("../weights/plate-check.onnx")),
         _ => None,
     }
 }

@@ -68,6 +68,8 @@ pub enum Task {
     TextRegionProposal,
     /// Plate boxes in a frame.
     PlateDetection,
+    /// Whether a candidate plate box holds a plate, and its corrected box.
+    PlateCheck,
     /// Characters of a plate crop (CTC).
     PlateRecognition,
 }

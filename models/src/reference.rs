@@ -22,11 +22,12 @@ pub fn input_shape(spec: &crate::ModelSpec) -> [usize; 4] {
     }
 }
 
-/// Batch sizes a model is benchmarked at: 1, and 16 for the plate recogniser (crops of many
-/// plates are read in one call).
+/// Batch sizes a model is benchmarked at: 1, 16 for the plate recogniser (crops of many plates
+/// are read in one call) and 4 for the plate checker (a frame's candidates are checked in one call).
 pub fn bench_batches(spec: &crate::ModelSpec) -> &'static [usize] {
     match spec.task {
         crate::Task::PlateRecognition => &[1, 16],
+        crate::Task::PlateCheck => &[1, 4],
         _ => &[1],
     }
 }

@@ -9,7 +9,9 @@ use crate::config::{Config, Paths};
 
 /// `raqib eval plates`: `views`: plates are re-read from several views and voted (as `raqib run`
 /// does), else from their one crop; `localiser`: which localiser finds the plates (default: the
-/// one configured for still photos). A table, or JSON with `json`; `mistakes` go to stderr.
+/// one configured for still photos); `check`: the plate detector takes its second look
+/// (`plate-check`). A table, or JSON with `json`; `mistakes` go to stderr.
+#[expect(clippy::too_many_arguments, reason = "one per command-line option")]
 pub fn plates(
     config: &Config,
     paths: &Paths,
@@ -18,9 +20,13 @@ pub fn plates(
     mistakes: bool,
     views: bool,
     localiser: Option<LocaliserKind>,
+    check: bool,
 ) -> anyhow::Result<()> {
     let kind = localiser.unwrap_or(config.runtime.still_localiser);
     let mut finder = crate::load::finder_with(config, paths, kind)?;
+    if !check {
+        finder.localiser.drop_check();
+    }
     finder.views = if views { Views::All } else { Views::One };
     let reports = raqib_eval::plates::evaluate_sets(&mut finder, data, mistakes)?;
     for r in &reports {

@@ -332,6 +332,10 @@ enum EvalWhat {
         /// What finds the plates: `detector`, `text` or `both` (default: `runtime.still_localiser`).
         #[arg(long)]
         localiser: Option<raqib_models::plate::LocaliserKind>,
+        /// The plate detector without its second look (`plate-check`): the mask's candidates are
+        /// the plates, to measure what the checker adds.
+        #[arg(long)]
+        no_check: bool,
     },
     /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision), or 1:N
     /// identification on a folder with gallery/<identity>/<photos>.
@@ -482,9 +486,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eval_cmd::compare(&config, &paths, &a, &b, json)?
         }
         Command::Bench { what } => bench(config, what)?,
-        Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view, localiser } } => {
+        Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view, localiser, no_check } } => {
             let (config, paths) = load(config)?;
-            eval_cmd::plates(&config, &paths, &data, json, mistakes, !single_view, localiser)?
+            eval_cmd::plates(&config, &paths, &data, json, mistakes, !single_view, localiser, !no_check)?
         }
         Command::Samples { action: SamplesAction::Make(args) } => samples_cmd::make(&args)?,
         Command::Eval { what: EvalWhat::Faces { data, json } } => {

@@ -104,7 +104,7 @@ WORDS = ["PHARMACIE", "CAFE", "HOTEL", "BOULANGERIE", "TAXI", "STOP", "PARKING",
 
 def _distractor(rng, canvas, boxes):
     """Draws text that is not a plate (a sign, a sticker, a board, a long strip) where it covers
-    no plate."""
+    no plate; returns its box (None when there was no room)."""
     W, H = canvas.size
     txt = rng.choice(WORDS)
     arabic = not txt.isascii()
@@ -115,7 +115,7 @@ def _distractor(rng, canvas, boxes):
     h = rng.uniform(8, 60)
     w = h * g.width / g.height * rng.uniform(0.8, 1.3)
     if w > W * 0.9:
-        return
+        return None
     lines = rng.choice([1, 1, 2, 3])
     pad = h * rng.uniform(0.1, 0.6)
     bw, bh = w + 2 * pad, lines * h * 1.2 + 2 * pad
@@ -124,23 +124,26 @@ def _distractor(rng, canvas, boxes):
         if all(x0 > b[2] or x0 + bw < b[0] or y0 > b[3] or y0 + bh < b[1] for b in boxes):
             break
     else:
-        return
+        return None
     d = ImageDraw.Draw(canvas)
     if rng.random() < 0.6:
         d.rectangle([x0, y0, x0 + bw, y0 + bh], fill=colour)
     gi = g.resize((max(1, int(w)), max(1, int(h))), Image.BILINEAR)
     for i in range(lines):
         canvas.paste(gi.convert("RGB"), (int(x0 + pad), int(y0 + pad + i * h * 1.2)), gi.split()[3])
+    return (x0, y0, x0 + bw, y0 + bh)
 
 
 def _background(rng, w, h):
     return render.background(rng, w, h).filter(ImageFilter.GaussianBlur(rng.uniform(0, 2)))
 
 
-def make(seed, reals, frames, closeup=0.0):
-    """One training example: (uint8 HxWx3 crop, float32 H/4 x W/4 target mask). With probability
-    `closeup` the scene is zoomed so one plate is 120-400 px wide, as in a close-up photo or a
-    gate camera (the node reads such stills whole at 512 px)."""
+def make(seed, reals, frames, closeup=0.0, with_boxes=False):
+    """One training example: (uint8 HxWx3 crop, float32 H/4 x W/4 target mask), and with
+    `with_boxes` the plates' and the distractors' boxes in crop pixels (some may reach outside
+    the crop). With
+    probability `closeup` the scene is zoomed so one plate is 120-400 px wide, as in a close-up
+    photo or a gate camera (the node reads such stills whole at 512 px)."""
     rng = random.Random(seed)
     kind = rng.random()
     if kind < 0.25 and frames:
@@ -173,8 +176,11 @@ def make(seed, reals, frames, closeup=0.0):
         b = _perspective_paste(rng, scene, p.im, width)
         if b is not None and all(_iou(b, o) < 0.05 for o in boxes):
             boxes.append(b)
+    signs = []
     for _ in range(rng.choice([0, 1, 1, 2, 3])):
-        _distractor(rng, scene, boxes)
+        sign = _distractor(rng, scene, boxes)
+        if sign is not None:
+            signs.append(sign)
     # Random crop to CROP x CROP (black beyond the scene, as the node pads its input).
     W, H = scene.size
     cx = rng.uniform(0, max(0, W - CROP))
@@ -185,6 +191,7 @@ def make(seed, reals, frames, closeup=0.0):
         cy = min(max(0, H - CROP), max(0, rng.uniform(b[3] - CROP, b[1])))
     canvas = scene.crop((int(cx), int(cy), int(cx) + CROP, int(cy) + CROP))
     boxes = [(b[0] - int(cx), b[1] - int(cy), b[2] - int(cx), b[3] - int(cy)) for b in boxes]
+    signs = [(b[0] - int(cx), b[1] - int(cy), b[2] - int(cx), b[3] - int(cy)) for b in signs]
     a = np.asarray(canvas, dtype=np.float32)
     inside = np.zeros(a.shape[:2], dtype=bool)
     inside[: max(0, H - int(cy)), : max(0, W - int(cx))] = True
@@ -197,7 +204,8 @@ def make(seed, reals, frames, closeup=0.0):
     if rng.random() < 0.4:
         a = a + np.random.default_rng(seed).normal(0, rng.uniform(2, 12), a.shape)
     a = np.where(inside[..., None], np.clip(a, 0, 255), 0).astype(np.uint8)
-    return a, mask(boxes, CROP // STRIDE, CROP // STRIDE)
+    m = mask(boxes, CROP // STRIDE, CROP // STRIDE)
+    return (a, m, boxes, signs) if with_boxes else (a, m)
 
 
 def mask(boxes, mw, mh):

@@ -16,6 +16,7 @@ use std::path::Path;
 use ndarray::{Array4, Axis, s};
 use ort::value::TensorRef;
 
+use super::check::PlateChecker;
 use super::regions::{self, ProbMap, Region, RegionParams};
 use crate::error::{Error, Result};
 use crate::face::Bbox;
@@ -31,12 +32,15 @@ const STRIDE: usize = 4;
 /// Input sides are multiples of this.
 const MULTIPLE: usize = 32;
 
-/// Decoding settings of the detector's map, chosen on the training scenes only (`training/plate_det/tune.py`).
+/// Decoding settings of the detector's map, chosen on the training scenes only
+/// (`training/plate_det/tune.py`; with the checker after it, looser settings found no more
+/// plates on the training scenes: `check_tune.py`).
 pub fn default_params() -> RegionParams {
     RegionParams { threshold: 0.4, dilate_x: 0, min_area: 6, min_score: 0.8, unclip: 0.0, core: 0.8 }
 }
 
-/// The plate detector.
+/// The plate detector: the mask network's candidates, then (when loaded) the checker's second
+/// look at each ([`PlateChecker`]).
 pub struct PlateDetector {
     model: LoadedModel,
     /// Longest side a frame is scaled to.
@@ -45,6 +49,9 @@ pub struct PlateDetector {
     pub params: RegionParams,
     /// Detector input pixels processed so far (benchmarks: work done).
     pub pixels_in: u64,
+    /// The second stage; `None`: the mask's candidates are the plates (`raqib eval plates
+    /// --no-check` measures the difference).
+    pub checker: Option<PlateChecker>,
 }
 
 /// How one image is laid into the detector's input.
@@ -74,7 +81,8 @@ impl PlateDetector {
         let manifest = Manifest::builtin()?;
         let spec = manifest.get(MODEL_ID)?;
         let model = rt.session(&spec.verify_in(models_dir)?, opts)?;
-        Ok(PlateDetector { model, max_side: spec.input.width, params: default_params(), pixels_in: 0 })
+        let checker = Some(PlateChecker::load(rt, models_dir, opts)?);
+        Ok(PlateDetector { model, max_side: spec.input.width, params: default_params(), pixels_in: 0, checker })
     }
 
     /// The provider the session runs on.
@@ -126,11 +134,20 @@ impl PlateDetector {
         let content = (((rw * scale).round() as usize).max(1), ((rh * scale).round() as usize).max(1));
         let up = |v: usize| v.div_ceil(MULTIPLE) * MULTIPLE;
         let lb = Letterbox { scale, content, input: (up(content.0), up(content.1)) };
-        let mut found = self.run_batch(&[img], &[(x0, y0, rw, rh)], &[lb])?.pop().unwrap_or_default();
-        for r in &mut found {
-            r.bbox = Bbox { x1: r.bbox.x1 + x0, y1: r.bbox.y1 + y0, x2: r.bbox.x2 + x0, y2: r.bbox.y2 + y0 };
+        self.run_batch(&[img], &[(x0, y0, rw, rh)], &[lb]).map(|mut found| found.pop().unwrap_or_default())
+    }
+
+    /// The checker's verdict on each image's candidates (all in one batch), or the candidates
+    /// as they are without a checker.
+    fn second_look(&mut self, imgs: &[&RgbImage], candidates: Vec<Vec<Region>>) -> Result<Vec<Vec<Region>>> {
+        match &mut self.checker {
+            None => Ok(candidates),
+            Some(c) => {
+                let items: Vec<(&RgbImage, &[Region])> =
+                    imgs.iter().zip(&candidates).map(|(i, r)| (*i, r.as_slice())).collect();
+                c.check(&items)
+            }
         }
-        Ok(found)
     }
 
     fn run_batch(
@@ -173,15 +190,16 @@ impl PlateDetector {
                 ih as f32 / lb.scale,
                 &self.params,
             );
-            let (rw, rh) = (rect.2, rect.3);
+            // Clipped to the rectangle, then moved to image pixels.
+            let &(x0, y0, rw, rh) = rect;
             let clipped = found
                 .into_iter()
                 .map(|r| Region {
                     bbox: Bbox {
-                        x1: r.bbox.x1.min(rw),
-                        y1: r.bbox.y1.min(rh),
-                        x2: r.bbox.x2.min(rw),
-                        y2: r.bbox.y2.min(rh),
+                        x1: r.bbox.x1.min(rw) + x0,
+                        y1: r.bbox.y1.min(rh) + y0,
+                        x2: r.bbox.x2.min(rw) + x0,
+                        y2: r.bbox.y2.min(rh) + y0,
                     },
                     score: r.score,
                 })
@@ -189,7 +207,8 @@ impl PlateDetector {
                 .collect();
             out.push(merge_overlapping(clipped));
         }
-        Ok(out)
+        drop(outputs);
+        self.second_look(imgs, out)
     }
 }
 

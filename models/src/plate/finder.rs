@@ -118,6 +118,14 @@ impl Localiser {
         })
     }
 
+    /// The plate detector's candidates become the plates without the checker's second look
+    /// (measurements of what the checker adds); the text detector is unchanged.
+    pub fn drop_check(&mut self) {
+        if let Localiser::Detector(d) | Localiser::Both { detector: d, .. } = self {
+            d.checker = None;
+        }
+    }
+
     /// Which one this is.
     pub fn kind(&self) -> LocaliserKind {
         match self {

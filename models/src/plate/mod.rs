@@ -2,6 +2,7 @@
 //! ([`RegionProposer`], the fallback localiser), the recogniser ([`ocr::PlateReader`], CTC with
 //! per-position alternatives) and a localiser and the recogniser together ([`finder::PlateFinder`]).
 
+pub mod check;
 pub mod ctc;
 pub mod deskew;
 pub mod detector;
@@ -19,6 +20,7 @@ use crate::face::Bbox;
 use crate::image_ops::{Channels, RgbImage, resize_tensor};
 use crate::manifest::Manifest;
 use crate::runtime::{LoadedModel, Runtime, SessionOptions};
+pub use check::PlateChecker;
 pub use detector::PlateDetector;
 pub use finder::{FindTiming, Localiser, LocaliserKind, PlateFinder, PlateRead};
 pub use ocr::{Crop, Layout, OcrRead, PlateReader};
