@@ -9,7 +9,10 @@
 //! plate). One component is one plate, so
 //! there are no anchors and no overlapping boxes to suppress; two components that still overlap
 //! (a two-row plate split by a weak row gap) are merged by [`merge_overlapping`], the NMS step.
-//! Frames of several cameras can be detected in one batch ([`PlateDetector::detect_batch`]).
+//! The components are candidates: the second stage, [`PlateChecker`], looks at each again and
+//! keeps the plates (its probability becomes the region's score). Frames of several cameras can
+//! be detected in one batch ([`PlateDetector::detect_batch`]), their candidates checked in one
+//! call too.
 
 use std::path::Path;
 

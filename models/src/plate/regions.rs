@@ -15,7 +15,8 @@ use crate::face::Bbox;
 pub struct Region {
     /// The box.
     pub bbox: Bbox,
-    /// Mean probability inside the component.
+    /// Mean probability inside the component (for the plate detector's checked regions: the
+    /// checker's probability of a plate).
     pub score: f32,
 }
 
