@@ -231,6 +231,12 @@ impl FaceAnalyser {
         for t in ended {
             out.extend(self.sighting(t));
         }
+        // Held pieces no live or later track can confirm any more are let go now, not only
+        // when the next face track ends (which may be never on a quiet camera).
+        let oldest_live =
+            self.tracker.live().iter().filter_map(|t| t.observations.first().and_then(|(_, o)| o.pts)).min();
+        let oldest = frame.pts.map(|now| oldest_live.map_or(now, |o| o.min(now)));
+        prune_pieces(&mut self.pieces, self.params.piece_window, oldest);
         let now = Utc::now();
         let due: Vec<(u64, Bbox)> = self
             .tracker
@@ -362,6 +368,15 @@ enum NotKept {
     Unconfirmed,
 }
 
+/// Drops the held pieces that no track can confirm any more: a track confirms a piece when
+/// its best look is within `window` of the piece's, and every live or later track's best look
+/// is at or after `oldest` (the earliest first look of a live track, or now). `None`: media
+/// time unknown, nothing dropped.
+fn prune_pieces(pieces: &mut HashMap<i64, Piece>, window: Duration, oldest: Option<Duration>) {
+    let Some(oldest) = oldest else { return };
+    pieces.retain(|_, p| p.best.pts.is_some_and(|at| at + window >= oldest));
+}
+
 /// The person an ended track identifies (the one rule): of the persons its embedded faces
 /// matched, the one whose matching faces hold the most face area (then the most similar),
 /// when at least [`FaceParams::min_attempts`] faces matched them and those hold at least
@@ -440,6 +455,25 @@ mod tests {
             }
         }
         s
+    }
+
+    #[test]
+    fn a_held_piece_is_let_go_once_no_track_can_confirm_it() {
+        let p = FaceParams::default();
+        let secs = Duration::from_secs;
+        let mut piece = track(&[(Some(1), 80.0)]);
+        piece.best.values_mut().for_each(|b| b.pts = Some(secs(10)));
+        let mut pieces = HashMap::new();
+        assert!(identified(&mut piece, &p, &mut pieces).is_err());
+        assert_eq!(pieces.len(), 1, "held");
+        // A live track that began within the window could still confirm it.
+        prune_pieces(&mut pieces, p.piece_window, Some(secs(10) + p.piece_window));
+        assert_eq!(pieces.len(), 1);
+        prune_pieces(&mut pieces, p.piece_window, None);
+        assert_eq!(pieces.len(), 1, "no media time: nothing dropped");
+        // Past the window and no older live track: nothing can confirm it any more.
+        prune_pieces(&mut pieces, p.piece_window, Some(secs(10) + p.piece_window + secs(1)));
+        assert!(pieces.is_empty());
     }
 
     #[test]
