@@ -52,8 +52,6 @@ pub struct PlateChecker {
     model: LoadedModel,
     /// Smallest probability of a plate kept.
     pub threshold: f32,
-    /// Windows checked so far (benchmarks: work done).
-    pub windows_in: u64,
 }
 
 impl PlateChecker {
@@ -62,7 +60,7 @@ impl PlateChecker {
         let manifest = Manifest::builtin()?;
         let spec = manifest.get(MODEL_ID)?;
         let model = rt.session(&spec.verify_in(models_dir)?, opts)?;
-        Ok(PlateChecker { model, threshold: DEFAULT_THRESHOLD, windows_in: 0 })
+        Ok(PlateChecker { model, threshold: DEFAULT_THRESHOLD })
     }
 
     /// Checks the candidates of each image in one batch: per image, the candidates that are
@@ -81,7 +79,6 @@ impl PlateChecker {
                 k += 1;
             }
         }
-        self.windows_in += n as u64;
         let outputs = self.model.session.run(ort::inputs![TensorRef::from_array_view(&input)?])?;
         let (shape, out) = outputs[0].try_extract_tensor::<f32>()?;
         if shape.len() != 2 || shape[0] as usize != n || shape[1] != 5 {
