@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench bench-density fuzz train-plate-ocr train-plate-ocr-v12 train-plate-ocr-v10 ocr-data-48 train-venv train-plate-det train-plate-det-closeup train-plate-check
+.PHONY: help setup demo test doctor baseline bench bench-density fuzz train-plate-ocr train-plate-ocr-v12 train-plate-ocr-v10 ocr-data-48 train-venv train-plate-det train-plate-det-closeup train-plate-check train-plate-check-mined
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
@@ -125,17 +125,34 @@ train-plate-det: train-venv
 # training/plate_det/.cache.
 CHECK_SYNTHETIC ?= 8000
 CHECK_EPOCHS ?= 8
+CHECK_TRAIN = nice ../../.cache/train-venv/bin/python check_train.py --epochs $(CHECK_EPOCHS) --threads 2 \
+	--focal 2 --real-negative-weight 4
 train-plate-check: train-venv
 	@cargo build --locked --release --quiet -p raqib
 	@training/plate_det/frames.sh target/release/raqib training/plate_det/.cache/frames
 	@cd training/plate_det && nice ../../.cache/train-venv/bin/python check_data.py --data $(abspath $(DATA)) \
 		--frames .cache/frames --synthetic $(CHECK_SYNTHETIC) --out .cache/check
-	@cd training/plate_det && nice ../../.cache/train-venv/bin/python check_train.py --ds .cache/check \
-		--epochs $(CHECK_EPOCHS) --threads 2 --focal 2 --real-negative-weight 4 --out .cache/plate_check.onnx
+	@cd training/plate_det && $(CHECK_TRAIN) --ds .cache/check --out .cache/plate_check.onnx
 	@cd training/plate_det && ../../.cache/train-venv/bin/python check_tune.py --data $(abspath $(DATA)) \
 		--checker .cache/plate_check.onnx
 	@cp training/plate_det/.cache/plate_check.onnx models/weights/plate-check.onnx
 	@sha256sum models/weights/plate-check.onnx
+
+# Experiment (not shipped, see training/plate_det/MODEL_CARD.md "Hard negatives"): a second round
+# of the checker with the hard negatives the first round gets wrong on the training photos
+# (check_mine.py), alone and averaged with the first round (check_average.py). Writes nothing
+# under models/; check_tune.py prints the training-split figures.
+CHECK_MINED_WEIGHT ?= 4
+CHECK_LOOSE ?= 0
+train-plate-check-mined: train-plate-check
+	@cd training/plate_det && nice ../../.cache/train-venv/bin/python check_mine.py --data $(abspath $(DATA)) \
+		--checker .cache/plate_check.onnx --out .cache/check-mined --loose $(CHECK_LOOSE)
+	@cd training/plate_det && $(CHECK_TRAIN) --ds .cache/check --ds .cache/check-mined \
+		--mined-weight $(CHECK_MINED_WEIGHT) --out .cache/plate_check_r2.onnx
+	@cd training/plate_det && ../../.cache/train-venv/bin/python check_average.py .cache/plate_check.onnx.ckpt \
+		.cache/plate_check_r2.onnx.ckpt --out .cache/plate_check_avg.onnx
+	@cd training/plate_det && for m in r2 avg; do ../../.cache/train-venv/bin/python check_tune.py \
+		--data $(abspath $(DATA)) --checker .cache/plate_check_$$m.onnx --setting 0.4,6,0.8,0.5; done
 
 # Experiment (not shipped, see training/plate_det/MODEL_CARD.md "v2"): the shipped model
 # fine-tuned with zoomed close-ups and the UM6P close-ups; resumable like the above.

@@ -35,6 +35,13 @@ LOOSE = dict(threshold=0.2, min_cells=3, min_score=0.3, core=0.8)
 SHARD = int(os.environ.get("CHECK_SHARD", 250))
 
 
+def session(path):
+    """A one-thread onnxruntime CPU session (the training scripts run beside other work)."""
+    o = ort.SessionOptions()
+    o.intra_op_num_threads = 1
+    return ort.InferenceSession(path, o, providers=["CPUExecutionProvider"])
+
+
 def candidates(prob, scale):
     """The detector's boxes as shipped and loosely decoded, duplicates removed."""
     out = []
@@ -156,9 +163,7 @@ def main():
     ap.add_argument("--out", default=".cache/check")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    o = ort.SessionOptions()
-    o.intra_op_num_threads = 1
-    sess = ort.InferenceSession(a.model, o, providers=["CPUExecutionProvider"])
+    sess = session(a.model)
     run = lambda x: sess.run(None, {"image": x})[0]  # noqa: E731
     reals, frames = data.real_scenes(a.data), data.sample_frames(a.frames)
     jobs = [("real", k) for k in range(math.ceil(len(reals) / SHARD))]

@@ -34,5 +34,18 @@ class PlateCheck(nn.Module):
         return torch.cat([torch.sigmoid(r[:, :1]), r[:, 1:]], dim=1)
 
 
+class Average(nn.Module):
+    """Several checkers as one model: the mean of their probabilities and of their boxes (the
+    shipped checker averages the two training rounds of `make train-plate-check`). Same input
+    and output as `PlateCheck`."""
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        return torch.stack([m(x) for m in self.members]).mean(dim=0)
+
+
 if __name__ == "__main__":
     print(sum(p.numel() for p in PlateCheck().parameters()), "parameters")

@@ -2,6 +2,9 @@
 
     python check_train.py --ds .cache/check --epochs 12 --out .cache/plate_check.onnx
 
+The hard-negative experiment (`make train-plate-check-mined`) trains a second round on both
+folders: `--ds .cache/check --ds .cache/check-mined --mined-weight W`.
+
 Deterministic for a given `--seed` and thread count (the order of every epoch is drawn from its
 own seed); resumable: every `--checkpoint-every` steps the model, optimiser, schedule and step are
 saved to `<out>.ckpt`, and the same command continues from there (a checkpoint made with other
@@ -22,8 +25,8 @@ import torch.nn.functional as F
 from check_model import PlateCheck
 
 
-def load(ds):
-    files = sorted(glob.glob(os.path.join(ds, "*.npz")))
+def load(dirs):
+    files = sorted((f for ds in dirs for f in glob.glob(os.path.join(ds, "*.npz"))), key=os.path.basename)
     synthetic = [f for f in files if os.path.basename(f).startswith("synthetic_")]
     val = synthetic[-1:]
     parts = {"train": [f for f in files if f not in val], "val": val}
@@ -79,7 +82,7 @@ def evaluate(model, x, y, t, batch=512):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ds", default=".cache/check")
+    ap.add_argument("--ds", action="append", help="a folder of shards (repeatable; default .cache/check)")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=3e-3)
@@ -91,11 +94,13 @@ def main():
     ap.add_argument("--focal", type=float, default=0.0, help="focal loss gamma (0: plain cross-entropy)")
     ap.add_argument("--real-negative-weight", type=float, default=1.0,
                     help="weight of the windows on real photos that hold no plate")
+    ap.add_argument("--mined-weight", type=float, default=1.0,
+                    help="weight of the hard negatives of `check_mine.py` (src 2)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(a.threads)
     torch.use_deterministic_algorithms(True)
-    sets, files = load(a.ds)
+    sets, files = load(a.ds or [".cache/check"])
     x, y, t, src = sets["train"]
     vx, vy, vt, _ = sets["val"]
     print(f"{len(y)} training windows ({int(y.sum())} plates), {len(vy)} validation windows", flush=True)
@@ -110,7 +115,8 @@ def main():
     signature = dict(files=files, windows=int(len(y)), epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
                      **({"init": os.path.abspath(a.init) if a.init else None, "focal": a.focal,
                          "real_negative_weight": a.real_negative_weight}
-                        if a.init or a.focal or a.real_negative_weight != 1.0 else {}))
+                        if a.init or a.focal or a.real_negative_weight != 1.0 else {}),
+                     **({"mined_weight": a.mined_weight} if (src == 2).any() else {}))
     start, history, t0 = 0, [], time.time()
     if os.path.exists(ckpt):
         c = torch.load(ckpt, weights_only=False)
@@ -131,7 +137,8 @@ def main():
 
     model.train()
     yf, tf = torch.from_numpy(y.astype(np.float32)), torch.from_numpy(t)
-    wf = torch.from_numpy(np.where((y == 0) & (src == 0), a.real_negative_weight, 1.0).astype(np.float32))
+    weight = np.where((y == 0) & (src == 0), a.real_negative_weight, 1.0)
+    wf = torch.from_numpy(np.where(src == 2, a.mined_weight, weight).astype(np.float32))
     running = np.zeros(2)
     for step in range(start, total):
         epoch, k = divmod(step, per_epoch)
