@@ -356,17 +356,38 @@ impl EventStore {
         stmt.query_row(params![read_id, who.param()], |r| r.get(0)).map_err(&e)
     }
 
-    /// Clears the `hit` flag of the reads whose every hit is hidden from `who`
-    /// ([`EventStore::read_hit_visible`]): to them those are reads like any other.
-    pub fn hide_unseen_hits<'r>(
+    /// Reads as `who` may see them. A read whose every hit is hidden from `who`
+    /// ([`EventStore::read_hit_visible`]) is to them a read like any other: its `hit` flag is
+    /// cleared, and it is left out when a read that hit nothing would no longer be kept (seen
+    /// before `plain_kept_since`, or at all when that is `None`:
+    /// [`crate::retention::RetentionPolicy::plain_reads_kept_since`]), since its being kept
+    /// would tell them it hit. `read` finds the read in each item.
+    pub fn hide_unseen_hits<T>(
         &self,
-        reads: impl IntoIterator<Item = &'r mut crate::store::StoredRead>,
+        items: &mut Vec<T>,
+        read: impl Fn(&mut T) -> &mut crate::store::StoredRead,
         who: Visibility<'_>,
+        plain_kept_since: Option<DateTime<Utc>>,
     ) -> Result<()> {
-        for read in reads.into_iter().filter(|r| r.hit) {
-            read.hit = self.read_hit_visible(read.id, who)?;
-        }
-        Ok(())
+        let mut failed = None;
+        items.retain_mut(|item| {
+            let r = read(item);
+            if !r.hit || failed.is_some() {
+                return true;
+            }
+            match self.read_hit_visible(r.id, who) {
+                Ok(true) => true,
+                Ok(false) => {
+                    r.hit = false;
+                    plain_kept_since.is_some_and(|since| r.seen_at >= since)
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    true
+                }
+            }
+        });
+        failed.map_or(Ok(()), Err)
     }
 
     /// Sets each alert's deadline from the handling policy.

@@ -73,6 +73,13 @@ impl RetentionPolicy {
         self.reads_days > 0
     }
 
+    /// Since when a read that hit nothing is still kept as of `now` (`None`: such reads are not
+    /// kept at all). A read kept only because it hit is shown as a plain read to a user who may
+    /// not see its hit only within this window (`EventStore::hide_unseen_hits`).
+    pub fn plain_reads_kept_since(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.keeps_non_hits() { self.cutoffs(now).reads } else { None }
+    }
+
     /// The events store's cut-offs as of `now`.
     pub fn cutoffs(&self, now: DateTime<Utc>) -> Cutoffs {
         let days = |d: u32| now - chrono::Duration::days(i64::from(d));
@@ -223,6 +230,14 @@ impl EventStore {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_plain_read_is_kept_reads_days_or_not_at_all() {
+        let now = Utc::now();
+        let p = RetentionPolicy::default();
+        assert_eq!(p.plain_reads_kept_since(now), Some(now - chrono::Duration::days(30)));
+        assert_eq!(RetentionPolicy { reads_days: 0, ..p }.plain_reads_kept_since(now), None);
+    }
+
     #[test]
     fn retention_rules_name_their_key() {
         assert!(RetentionPolicy::default().validate().is_ok());

@@ -533,6 +533,19 @@ impl EventStore {
         Ok(out)
     }
 
+    /// One read by its id.
+    pub fn read(&self, read_id: i64) -> Result<Option<StoredRead>> {
+        self.conn
+            .query_row(
+                "SELECT id, source, track, seen_at, media_time, plate, latin, key, confidence, hit
+                 FROM plate_reads WHERE id = ?1",
+                [read_id],
+                stored_read,
+            )
+            .optional()
+            .map_err(db_err(&self.path))
+    }
+
     /// The plate crop JPEG of a read.
     pub fn crop(&self, read_id: i64) -> Result<Option<Vec<u8>>> {
         self.conn

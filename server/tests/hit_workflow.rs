@@ -239,6 +239,28 @@ async fn a_covert_hit_reaches_only_users_given_its_list_over_the_api_and_the_liv
         assert_eq!(hit(get(&base, &handler, path).await), Some(true), "{path}");
         assert_eq!(hit(get(&base, &boss, path).await), Some(false), "{path}");
     }
+    // A covert hit 40 days old: kept as a hit, while a read that hit nothing is kept 30 days.
+    // To the analyst given the list it is there; to one who is not it is absent (a plain read
+    // that old would be gone: showing it would tell that it hit), crop included.
+    assert!(common::raise_at(dir.path(), &bus, "48213-أ-9", "road", Utc::now() - chrono::Duration::days(40)));
+    for path in ["/api/reads?plate=48213-أ-9&reason=case-7", "/api/reads?reason=case-7"] {
+        let sources = |body: serde_json::Value| -> Vec<String> {
+            body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["read"]["source"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(sources(get(&base, &handler, path).await), ["gate", "road"], "{path}");
+        assert_eq!(sources(get(&base, &boss, path).await), ["gate"], "{path}");
+    }
+    let old =
+        get(&base, &handler, "/api/reads?plate=48213-أ-9&reason=case-7").await["results"][1]["read"]["id"].clone();
+    for (token, status) in [(&handler, 200), (&boss, 404)] {
+        let r = http.get(format!("{base}/api/reads/{old}/crop.jpg")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status(), status);
+    }
     server.stop();
 }
 

@@ -62,7 +62,7 @@ fn search_reads(
             offset: q.offset.unwrap_or(0),
         };
         let mut reads = state.events().reads(&filter)?;
-        state.events().hide_unseen_hits(reads.iter_mut(), Visibility::Lists(&caller.0.lists))?;
+        as_seen_by(state, &state.events(), caller, &mut reads, |r| r)?;
         audit(
             state,
             caller,
@@ -87,9 +87,23 @@ fn search_reads(
         state.rules.analysis.plate_max_distance,
         limit,
     )?;
-    events.hide_unseen_hits(results.iter_mut().map(|f| &mut f.read), Visibility::Lists(&caller.0.lists))?;
+    as_seen_by(state, &events, caller, &mut results, |f| &mut f.read)?;
     let mode = mode.as_str();
     Ok(Json(serde_json::json!({ "mode": mode, "results": results })))
+}
+
+/// Leaves `items` as `caller` may see them: the hits of lists not theirs hidden, and the reads
+/// kept only for such a hit left out past the reads' retention
+/// ([`raqib_events::EventStore::hide_unseen_hits`]).
+fn as_seen_by<T>(
+    state: &AppState,
+    events: &raqib_events::EventStore,
+    caller: &Caller,
+    items: &mut Vec<T>,
+    read: impl Fn(&mut T) -> &mut raqib_events::store::StoredRead,
+) -> Result<(), ApiError> {
+    let since = state.rules.retention.plain_reads_kept_since(chrono::Utc::now());
+    Ok(events.hide_unseen_hits(items, read, Visibility::Lists(&caller.0.lists), since)?)
 }
 
 /// `GET /api/reads/{id}/crop.jpg`.
@@ -101,8 +115,11 @@ pub(crate) async fn read_crop(
     caller.require(Role::Analyst, &state, "viewing a read's snapshot").await?;
     state
         .blocking(move |state| {
-            let bytes =
-                state.events().crop(id)?.ok_or_else(|| ApiError::not_found(format!("no crop for read {id}")))?;
+            let events = state.events();
+            let mut read: Vec<_> = events.read(id)?.into_iter().collect();
+            as_seen_by(state, &events, &caller, &mut read, |r| r)?;
+            let bytes = if read.is_empty() { None } else { events.crop(id)? }
+                .ok_or_else(|| ApiError::not_found(format!("no crop for read {id}")))?;
             audit(state, &caller, "snapshot.view", Some(&format!("read:{id}")), None, Some("crop"))?;
             Ok(super::alerts::jpeg(bytes))
         })

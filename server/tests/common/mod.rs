@@ -79,6 +79,11 @@ pub fn raise(dir: &Path, bus: &EventBus, plate: &str) -> bool {
 /// [`raise`] on camera `camera`: the same entry on the same camera within the repeat window
 /// (`[alerts] repeat_window_s`, 5 min by default) is one alert, counting the repeats.
 pub fn raise_on(dir: &Path, bus: &EventBus, plate: &str, camera: &str) -> bool {
+    raise_at(dir, bus, plate, camera, Utc::now())
+}
+
+/// [`raise_on`] for a read seen at `at`.
+pub fn raise_at(dir: &Path, bus: &EventBus, plate: &str, camera: &str, at: chrono::DateTime<Utc>) -> bool {
     let text = PlateText::parse(plate, None).unwrap();
     let store = Store::open(&dir.join("watchlist.db")).unwrap();
     let hits =
@@ -98,7 +103,6 @@ pub fn raise_on(dir: &Path, bus: &EventBus, plate: &str, camera: &str) -> bool {
         positions: vec![],
         frame_image: Some(Arc::new(RgbImage { width: 8, height: 8, data: vec![120; 192] })),
     };
-    let at = Utc::now();
     EventStore::open(&dir.join("events.db")).unwrap().record_at(camera, at, &event, &hits, None).unwrap();
     let hit = !hits.is_empty();
     bus.publish(Event::PlateRead { source: camera.into(), at, location: None, read: Box::new(event), hits });
