@@ -217,6 +217,7 @@ impl EventStore {
         }
         if let Some(t) = cut.hits {
             let t = t.to_rfc3339();
+            promote_surviving_repeats(&tx, &t).map_err(&e)?;
             out.hit_reads =
                 tx.execute("DELETE FROM plate_reads WHERE hit = 1 AND seen_at < ?1", params![t]).map_err(&e)?;
             out.face_hits = tx.execute("DELETE FROM face_hits WHERE raised_at < ?1", params![t]).map_err(&e)?;
@@ -228,8 +229,40 @@ impl EventStore {
     }
 }
 
+/// Before the plate hits seen before `cutoff` go: an alert whose first sighting goes while later
+/// repeats of it stay (`hits.repeat_of`, [`crate::handling`]'s repeat window) would leave those
+/// repeats pointing at nothing, never listed. The earliest repeat that stays becomes the alert,
+/// with the alert's state, overdue mark and operators' history; the others its repeats.
+fn promote_surviving_repeats(tx: &rusqlite::Transaction<'_>, cutoff: &str) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS promoted (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
+         DELETE FROM promoted;",
+    )?;
+    tx.execute(
+        "INSERT INTO promoted (old, new)
+         SELECT h.repeat_of, min(h.id) FROM hits h JOIN plate_reads r ON r.id = h.read_id
+         WHERE h.repeat_of IS NOT NULL AND r.seen_at >= ?1
+           AND h.repeat_of IN (SELECT x.id FROM hits x JOIN plate_reads xr ON xr.id = x.read_id WHERE xr.seen_at < ?1)
+         GROUP BY h.repeat_of",
+        [cutoff],
+    )?;
+    tx.execute_batch(
+        "UPDATE hits SET repeat_of = NULL,
+             state = (SELECT o.state FROM promoted p JOIN hits o ON o.id = p.old WHERE p.new = hits.id),
+             overdue_at = (SELECT o.overdue_at FROM promoted p JOIN hits o ON o.id = p.old WHERE p.new = hits.id)
+         WHERE id IN (SELECT new FROM promoted);
+         UPDATE hits SET repeat_of = (SELECT new FROM promoted WHERE old = hits.repeat_of)
+         WHERE repeat_of IN (SELECT old FROM promoted);
+         UPDATE alert_actions SET row_id = (SELECT new FROM promoted WHERE old = alert_actions.row_id)
+         WHERE kind = 'p' AND row_id IN (SELECT old FROM promoted);",
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::store::tests_support::{face_sighting, hit_for, plate_event};
+
     #[test]
     fn a_plain_read_is_kept_reads_days_or_not_at_all() {
         let now = Utc::now();
@@ -255,9 +288,6 @@ mod tests {
         let cut = RetentionPolicy { reads_days: 0, ..d }.cutoffs(now);
         assert_eq!((cut.reads, cut.hits), (Some(now), None));
     }
-
-    use super::*;
-    use crate::store::tests_support::{face_sighting, hit_for, plate_event};
 
     #[test]
     fn purge_removes_expired_reads_keeps_hits_and_zero_days_stores_nothing() {
@@ -291,5 +321,38 @@ mod tests {
         assert!(s.search("33333-D-3", 10).unwrap().is_empty(), "reads_days = 0: never written");
         s.record("gate", Utc::now(), &plate_event("12345-ب-6"), &[hit_for("12345-ب-6", "stolen_vehicle")]).unwrap();
         assert_eq!(s.search("12345-B-6", 10).unwrap().len(), 1, "hits are still written");
+    }
+
+    #[test]
+    fn an_alert_whose_first_sighting_is_purged_lives_on_in_its_later_repeats_with_its_history() {
+        use crate::alerts::{AlertAction, AlertFilter};
+        let mut s = EventStore::open_in_memory().unwrap();
+        s.set_handling(crate::handling::HandlingPolicy { repeat_window_s: 300, ..Default::default() });
+        let t0 = Utc::now() - chrono::Duration::days(60);
+        let hit = [hit_for("12345-ب-6", "stolen_vehicle")];
+        for (i, dt) in [0, 60, 200].into_iter().enumerate() {
+            s.record("gate", t0 + chrono::Duration::seconds(dt), &plate_event("12345-ب-6"), &hit).unwrap();
+            assert_eq!(s.alerts(&AlertFilter { limit: 10, ..Default::default() }).unwrap()[0].repeats, i as i64);
+        }
+        let all = AlertFilter { limit: 10, ..Default::default() };
+        let first = s.alerts(&all).unwrap()[0].id;
+        s.act_on_alert(first, AlertAction::Confirm, "op", "the stolen car", None).unwrap();
+        // The cut falls between the first sighting and its repeats.
+        let cut = Cutoffs { hits: Some(t0 + chrono::Duration::seconds(30)), ..Default::default() };
+        assert_eq!(s.purge(cut).unwrap().hit_reads, 1);
+        let left = s.alerts(&all).unwrap();
+        assert_eq!(left.len(), 1, "the repeats are not lost: {left:?}");
+        assert_ne!(left[0].id, first);
+        assert_eq!(left[0].repeats, 1);
+        assert_eq!(left[0].state, "confirmed");
+        assert_eq!(left[0].raised_at.timestamp(), (t0 + chrono::Duration::seconds(60)).timestamp());
+        let history = s.alert_actions(left[0].id).unwrap();
+        assert_eq!(history.len(), 1, "{history:?}");
+        assert_eq!(history[0].comment, "the stolen car");
+        // A cut past every sighting removes the alert and its history.
+        let cut = Cutoffs { hits: Some(Utc::now()), ..Default::default() };
+        assert_eq!(s.purge(cut).unwrap().hit_reads, 2);
+        assert!(s.alerts(&all).unwrap().is_empty());
+        assert!(s.alert_actions(left[0].id).unwrap().is_empty());
     }
 }
