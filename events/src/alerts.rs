@@ -234,6 +234,17 @@ impl AlertAction {
     }
 }
 
+/// An operator's escalation of an alert ([`EventStore::escalations_after`]).
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    /// The action's id (the sinks' cursor).
+    pub action_id: i64,
+    /// The alert as it is now.
+    pub alert: Alert,
+    /// The escalation: who, when, their comment.
+    pub action: ActionRecord,
+}
+
 /// A recorded action on an alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionRecord {
@@ -550,6 +561,31 @@ impl EventStore {
             })
             .map_err(&e)?;
         rows.collect::<std::result::Result<Vec<_>, _>>().map_err(&e)
+    }
+
+    /// Escalations recorded after action `after` whose alert `who` may see, looking at no more
+    /// than `limit` actions: the last action looked at (the next cursor; `after` when none) and
+    /// the escalations. The sinks forward them (`Visibility::Lists(&[])`: never a covert one).
+    pub fn escalations_after(&self, after: i64, limit: usize, who: Visibility<'_>) -> Result<(i64, Vec<Escalation>)> {
+        let actions = self.actions_after(after, limit)?;
+        let last = actions.last().map_or(after, |(id, _, _)| *id);
+        let mut out = Vec::new();
+        for (id, alert, action) in actions {
+            if action.action != AlertAction::Escalate.as_str() {
+                continue;
+            }
+            if let Some(alert) = self.alert(alert)?.filter(|a| who.allows(a)) {
+                out.push(Escalation { action_id: id, alert, action });
+            }
+        }
+        Ok((last, out))
+    }
+
+    /// The id of the last action recorded (0: none): where a new sink's escalations start.
+    pub fn actions_cursor(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM alert_actions", [], |r| r.get(0))
+            .map_err(db_err(&self.path))
     }
 
     /// Actions taken on any alert after action row `after` (oldest first, at most `limit`):

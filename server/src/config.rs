@@ -67,7 +67,7 @@ impl Default for ServerConfig {
     }
 }
 
-/// `[[server.webhooks]]`: alerts POSTed as JSON, signed with HMAC-SHA256.
+/// `[[server.webhooks]]`: alerts (and escalations) POSTed as JSON, signed with HMAC-SHA256.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
@@ -85,9 +85,13 @@ pub struct WebhookConfig {
     /// Longest wait between retries, in seconds.
     #[serde(default = "default_max_backoff_s")]
     pub max_backoff_s: u64,
+    /// Also forward operators' escalations (`"event": "escalation"`), after the alerts.
+    #[serde(default = "default_escalations")]
+    pub escalations: bool,
 }
 
-/// `[server.mqtt]`: alerts published with QoS 1 on `<topic_prefix>/<node>/alerts/<camera>/<category>`.
+/// `[server.mqtt]`: alerts published with QoS 1 on `<topic_prefix>/<node>/alerts/<camera>/<category>`
+/// (escalations on `…/escalations/…`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttConfig {
@@ -108,8 +112,14 @@ pub struct MqttConfig {
     /// Longest wait between retries, in seconds.
     #[serde(default = "default_max_backoff_s")]
     pub max_backoff_s: u64,
+    /// Also publish operators' escalations, on `<topic_prefix>/<node>/escalations/<camera>/<category>`.
+    #[serde(default = "default_escalations")]
+    pub escalations: bool,
 }
 
+fn default_escalations() -> bool {
+    true
+}
 fn default_timeout_ms() -> u64 {
     5000
 }
@@ -232,6 +242,7 @@ mod tests {
             secret_file: None,
             timeout_ms: 10,
             max_backoff_s: 1,
+            escalations: true,
         };
         let c = ServerConfig { webhooks: vec![hook.clone()], ..ServerConfig::default() };
         assert!(c.validate().unwrap_err().to_string().contains("server.webhooks.url"));

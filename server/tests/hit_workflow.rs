@@ -187,18 +187,9 @@ async fn repeats_count_on_one_alert_and_a_new_entry_raises_retro_alerts_within_r
 #[tokio::test(flavor = "multi_thread")]
 async fn a_covert_hit_reaches_only_users_given_its_list_over_the_api_and_the_live_stream() {
     let dir = data_dir(&[]);
+    common::add_covert(dir.path(), "48213-أ-9", "op-falcon");
     {
-        let mut store = Store::open(&dir.path().join("watchlist.db")).unwrap();
-        let new = raqib_watchlist::NewPlateEntry {
-            plate: "48213-أ-9".into(),
-            category: "stolen_vehicle".into(),
-            covert_list: Some("op-falcon".into()),
-            ..Default::default()
-        };
-        store.add_plate(&new, raqib_watchlist::Actor::new("test", Some("setup"))).unwrap();
         let mut users = raqib_server::UserStore::open(&dir.path().join("users.db")).unwrap();
-        users.add_user("agent", raqib_server::Role::Operator, common::PASSWORD, false).unwrap();
-        users.set_lists("agent", &["op-falcon".into()]).unwrap();
         users.add_user("handler", raqib_server::Role::Analyst, common::PASSWORD, false).unwrap();
         users.set_lists("handler", &["op-falcon".into()]).unwrap();
     }

@@ -1,5 +1,5 @@
 //! Sinks against real receivers: a webhook receiver that is down for 30 s (and the node
-//! restarted meanwhile), and a real `mosquitto` broker.
+//! restarted meanwhile), webhooks receiving escalations, and a real `mosquitto` broker.
 
 #![allow(
     clippy::unwrap_used,
@@ -37,6 +37,7 @@ async fn receiver(port: u16, secret: &'static [u8], got: Received) -> tokio::tas
                 let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
                 let key = headers["idempotency-key"].to_str().unwrap().to_owned();
                 assert_eq!(v["idempotency_key"], key.as_str());
+                assert_eq!(v["event"], if key.contains(":escalation:") { "escalation" } else { "alert" });
                 got.lock().unwrap().push((key, v["alert"]["subject"].as_str().unwrap().to_owned()));
                 StatusCode::OK
             }
@@ -67,6 +68,7 @@ async fn webhook_down_for_30_s_gets_every_alert_once_after_it_returns_even_acros
         secret_file: Some(secret_file),
         timeout_ms: 1000,
         max_backoff_s: 2,
+        escalations: true,
     };
     let config = ServerConfig { webhooks: vec![hook], ..ServerConfig::default() };
     let outage = Instant::now();
@@ -169,6 +171,7 @@ async fn mqtt_subscriber_receives_the_alert() {
         username: None,
         password_env: None,
         max_backoff_s: 2,
+        escalations: true,
     };
     let bus = EventBus::new();
     let server = start(dir.path(), ServerConfig { mqtt: Some(mqtt), ..ServerConfig::default() }, &bus);
@@ -181,5 +184,77 @@ async fn mqtt_subscriber_receives_the_alert() {
     let v: serde_json::Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(v["alert"]["subject"], "12345-ب-6");
     assert_eq!(v["idempotency_key"], "node-1:p1");
+    // An operator escalates it: published on the escalations topic, with the action.
+    let base = format!("http://{}", server.addr());
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/alerts/p1/escalate"))
+        .bearer_auth(common::login(&base, "op").await)
+        .json(&serde_json::json!({ "comment": "supervisor please" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (topic, _, payload) =
+        tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("escalation published").unwrap();
+    assert_eq!(topic, "raqib/node-1/escalations/gate/stolen_vehicle");
+    let v: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!((v["event"].as_str(), v["action"]["comment"].as_str()), (Some("escalation"), Some("supervisor please")));
+    assert_eq!(v["alert"]["state"], "escalated");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_escalation_follows_its_alert_to_the_webhook_a_covert_one_never_leaves() {
+    let dir = data_dir(&[("11111-أ-1", "stolen_vehicle")]);
+    common::add_covert(dir.path(), "48213-أ-9", "op-falcon");
+    const SECRET: &[u8] = b"escalation-secret";
+    let secret_file = dir.path().join("hook.secret");
+    std::fs::write(&secret_file, SECRET).unwrap();
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (port, quiet_port) = (free(), free());
+    let hook = |name: &str, port: u16, escalations: bool| WebhookConfig {
+        name: name.into(),
+        url: format!("http://127.0.0.1:{port}/hook"),
+        secret_env: None,
+        secret_file: Some(secret_file.clone()),
+        timeout_ms: 1000,
+        max_backoff_s: 1,
+        escalations,
+    };
+    let (got, quiet): (Received, Received) = (Arc::default(), Arc::default());
+    let _receivers = (receiver(port, SECRET, got.clone()).await, receiver(quiet_port, SECRET, quiet.clone()).await);
+    let config = ServerConfig {
+        webhooks: vec![hook("dispatch", port, true), hook("alerts-only", quiet_port, false)],
+        ..ServerConfig::default()
+    };
+    let bus = EventBus::new();
+    let server = start(dir.path(), config, &bus);
+    let base = format!("http://{}", server.addr());
+    tokio::time::sleep(Duration::from_millis(500)).await; // the sinks start at the present
+    assert!(raise(dir.path(), &bus, "11111-أ-1"));
+    assert!(raise(dir.path(), &bus, "48213-أ-9"));
+    let http = reqwest::Client::new();
+    for (who, alert) in [("op", "p1"), ("agent", "p2")] {
+        let token = common::login(&base, who).await;
+        let r = http
+            .post(format!("{base}/api/alerts/{alert}/escalate"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "comment": "units needed" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{who} escalates {alert}");
+    }
+    let start_wait = Instant::now();
+    while got.lock().unwrap().len() < 2 && start_wait.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await; // anything more (the covert one) would arrive now
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2, "the alert, then its escalation; nothing covert: {got:?}");
+    assert_eq!(got[0], ("node-1:p1".to_owned(), "11111-أ-1".to_owned()));
+    assert!(got[1].0.starts_with("node-1:p1:escalation:"), "{got:?}");
+    assert_eq!(got[1].1, "11111-أ-1");
+    assert_eq!(*quiet.lock().unwrap(), [("node-1:p1".to_owned(), "11111-أ-1".to_owned())], "escalations = false");
     server.stop();
 }

@@ -1,5 +1,7 @@
 //! Sinks forward every alert to another system: signed webhooks ([`webhook`]) and MQTT
-//! ([`mqtt`]).
+//! ([`mqtt`]); and, unless a sink's `escalations = false`, every escalation an operator records
+//! (`"event": "escalation"`, with the action), after the alerts, from a cursor of their own over
+//! the operators' actions. Covert alerts and their escalations are never forwarded.
 //!
 //! **The outbox is the alerts table itself.** Each sink keeps a cursor (last plate-hit and
 //! face-hit row delivered) in the events store and moves it only after the receiver accepted a
@@ -15,21 +17,27 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use raqib_events::alerts::{Alert, Cursor};
+use raqib_events::alerts::{ActionRecord, Alert, Cursor, Visibility};
 use serde::Serialize;
 
 use crate::error::Result;
 use crate::state::AppState;
 
-/// What a receiver gets for one alert.
+/// What a receiver gets for one alert or one escalation of it.
 #[derive(Debug, Serialize)]
 pub struct Delivery<'a> {
     /// Node that raised it.
     pub node: &'a str,
-    /// Same on every retry of this alert: receivers drop repeats by it.
+    /// `alert` (raised) or `escalation` (an operator escalated it: `action`).
+    pub event: &'static str,
+    /// Same on every retry of this delivery: receivers drop repeats by it
+    /// (`<node>:<alert id>`, `<node>:<alert id>:escalation:<action id>`).
     pub idempotency_key: String,
-    /// The alert.
+    /// The alert (as it is now, for an escalation).
     pub alert: &'a Alert,
+    /// The escalation: who, when, their comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'a ActionRecord>,
 }
 
 /// Why a delivery did not go through.
@@ -53,12 +61,15 @@ pub(crate) fn start(runtime: &tokio::runtime::Runtime, state: &Arc<AppState>) ->
         let name = format!("webhook:{}", hook.name);
         // The cursor is settled before `start` returns: an alert raised right after is delivered.
         let cursor = cursor_of(state, &name);
-        runtime.spawn(run(state.clone(), name, cursor, sink, hook.max_backoff()));
+        let escalations = hook.escalations.then(|| escalation_cursor_of(state, &name));
+        runtime.spawn(run(state.clone(), name, cursor, escalations, sink, hook.max_backoff()));
     }
     if let Some(cfg) = &state.config.mqtt {
         let sink = mqtt::Mqtt::start(cfg, &state.node_name)?;
         let cursor = cursor_of(state, "mqtt");
-        runtime.spawn(run(state.clone(), "mqtt".into(), cursor, sink, Duration::from_secs(cfg.max_backoff_s.max(1))));
+        let escalations = cfg.escalations.then(|| escalation_cursor_of(state, "mqtt"));
+        let max_backoff = Duration::from_secs(cfg.max_backoff_s.max(1));
+        runtime.spawn(run(state.clone(), "mqtt".into(), cursor, escalations, sink, max_backoff));
     }
     Ok(())
 }
@@ -86,16 +97,115 @@ fn cursor_of(state: &AppState, name: &str) -> Cursor {
     }
 }
 
+/// The escalations' cursor of sink `name`: the last action looked at, kept in the events store
+/// as the plate part of the cursor named `<name>#escalations`; a new one starts at the present.
+fn escalation_cursor_of(state: &AppState, name: &str) -> i64 {
+    let name = format!("{name}#escalations");
+    let mut events = state.events();
+    match events.sink_cursor(&name) {
+        Ok(Some(c)) => c.plate,
+        Ok(None) => {
+            let at = events.actions_cursor().unwrap_or_default();
+            if let Err(e) = events.set_sink_cursor(&name, Cursor { plate: at, face: 0 }) {
+                tracing::error!(sink = name, error = %e, "cannot store the sink's cursor");
+            }
+            at
+        }
+        Err(e) => {
+            tracing::error!(sink = name, error = %e, "cannot read the sink's cursor; starting at the present");
+            events.actions_cursor().unwrap_or_default()
+        }
+    }
+}
+
+/// Delivers one item, retrying with backoff until the receiver accepts or refuses it for good.
+async fn deliver<D: Deliver>(state: &AppState, name: &str, sink: &mut D, d: &Delivery<'_>, max_backoff: Duration) {
+    let mut failures = 0u32;
+    loop {
+        match sink.deliver(d).await {
+            Ok(()) => {
+                state.metrics.sink_delivered(name);
+                return;
+            }
+            Err(Failure::Reject(why)) => {
+                state.metrics.sink_failed(name);
+                tracing::error!(sink = %name, key = %d.idempotency_key, why, "receiver rejected the delivery; skipped");
+                return;
+            }
+            Err(Failure::Retry(why)) => {
+                failures += 1;
+                state.metrics.sink_failed(name);
+                let wait = backoff(failures, max_backoff);
+                tracing::warn!(sink = %name, key = %d.idempotency_key, why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// Forwards the escalations recorded after `*after` (at most 50 actions looked at); moves and
+/// stores the cursor. Whether there were actions to look at.
+async fn forward_escalations<D: Deliver>(
+    state: &Arc<AppState>,
+    name: &str,
+    after: &mut i64,
+    sink: &mut D,
+    max_backoff: Duration,
+) -> bool {
+    let from = *after;
+    let found =
+        state.events_off_workers(move |events| events.escalations_after(from, 50, Visibility::Lists(&[]))).await;
+    let (last, batch) = match found {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(sink = %name, error = %e, "cannot read escalations");
+            return false;
+        }
+    };
+    for esc in &batch {
+        let delivery = Delivery {
+            node: &state.node_name,
+            event: "escalation",
+            idempotency_key: format!("{}:{}:escalation:{}", state.node_name, esc.alert.id, esc.action_id),
+            alert: &esc.alert,
+            action: Some(&esc.action),
+        };
+        deliver(state, name, sink, &delivery, max_backoff).await;
+        store_escalation_cursor(state, name, esc.action_id).await;
+    }
+    if last != from {
+        *after = last;
+        store_escalation_cursor(state, name, last).await;
+    }
+    last != from
+}
+
+async fn store_escalation_cursor(state: &Arc<AppState>, name: &str, at: i64) {
+    let key = format!("{name}#escalations");
+    let stored =
+        state.events_off_workers(move |events| events.set_sink_cursor(&key, Cursor { plate: at, face: 0 })).await;
+    if let Err(e) = stored {
+        tracing::error!(sink = %name, error = %e, "cannot store the sink's escalation cursor");
+    }
+}
+
 /// The delivery loop of one sink.
-async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor, mut sink: D, max_backoff: Duration) {
+async fn run<D: Deliver>(
+    state: Arc<AppState>,
+    name: String,
+    mut cursor: Cursor,
+    mut escalations: Option<i64>,
+    mut sink: D,
+    max_backoff: Duration,
+) {
     let mut wake = state.alerts.subscribe();
-    tracing::info!(sink = %name, from = %cursor, "sink started");
+    tracing::info!(sink = %name, from = %cursor, escalations = escalations.is_some(), "sink started");
     loop {
         // Store access off the async workers, like the API's.
         let batch = match state
             .events_off_workers(move |events| {
                 // Covert alerts are never forwarded: only users given their list see them.
-                events.alerts_after_visible(cursor, 50, raqib_events::alerts::Visibility::Lists(&[]))
+                events.alerts_after_visible(cursor, 50, Visibility::Lists(&[]))
             })
             .await
         {
@@ -110,30 +220,12 @@ async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor,
         for (i, alert) in batch.iter().enumerate() {
             let delivery = Delivery {
                 node: &state.node_name,
+                event: "alert",
                 idempotency_key: format!("{}:{}", state.node_name, alert.id),
                 alert,
+                action: None,
             };
-            let mut failures = 0u32;
-            loop {
-                match sink.deliver(&delivery).await {
-                    Ok(()) => {
-                        state.metrics.sink_delivered(&name);
-                        break;
-                    }
-                    Err(Failure::Reject(why)) => {
-                        state.metrics.sink_failed(&name);
-                        tracing::error!(sink = %name, alert = %alert.id, why, "receiver rejected the alert; skipped");
-                        break;
-                    }
-                    Err(Failure::Retry(why)) => {
-                        failures += 1;
-                        state.metrics.sink_failed(&name);
-                        let wait = backoff(failures, max_backoff);
-                        tracing::warn!(sink = %name, alert = %alert.id, why, retry_in_ms = wait.as_millis() as u64, "delivery failed");
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-            }
+            deliver(&state, &name, &mut sink, &delivery, max_backoff).await;
             cursor.advance(alert.id);
             let sink_name = name.clone();
             let stored = state.events_off_workers(move |events| events.set_sink_cursor(&sink_name, cursor)).await;
@@ -142,8 +234,16 @@ async fn run<D: Deliver>(state: Arc<AppState>, name: String, mut cursor: Cursor,
             }
             state.metrics.sink_pending(&name, batch.len() - i - 1);
         }
-        if batch.is_empty() {
-            // New alerts wake us at once; the timeout also picks up alerts written by others.
+        // Escalations after the alerts: an alert is forwarded before its escalation.
+        let mut busy = !batch.is_empty();
+        if batch.is_empty()
+            && let Some(after) = escalations.as_mut()
+        {
+            busy = forward_escalations(&state, &name, after, &mut sink, max_backoff).await;
+        }
+        if !busy {
+            // New alerts wake us at once; the timeout also picks up alerts written by others
+            // and escalations.
             let _ = tokio::time::timeout(Duration::from_secs(1), wake.changed()).await;
         }
     }

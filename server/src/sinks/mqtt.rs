@@ -1,5 +1,6 @@
 //! MQTT sink: each alert published with QoS 1 on
-//! `<topic_prefix>/<node>/alerts/<camera>/<category>` (topic levels cleaned of `/`, `+`, `#`).
+//! `<topic_prefix>/<node>/alerts/<camera>/<category>`, escalations on
+//! `<topic_prefix>/<node>/escalations/<camera>/<category>` (topic levels cleaned of `/`, `+`, `#`).
 //! A delivery counts once the broker acknowledged it (PUBACK); the client reconnects by itself
 //! through its event loop and re-sends unacknowledged publishes after a reconnection, so a
 //! delivery is published once and then waited for (up to 60 s) rather than re-published.
@@ -26,9 +27,10 @@ fn level(s: &str) -> String {
     if cleaned.is_empty() { "_".into() } else { cleaned }
 }
 
-/// The topic of an alert.
-pub fn topic(prefix: &str, node: &str, camera: &str, category: &str) -> String {
-    format!("{prefix}/{}/alerts/{}/{}", level(node), level(camera), level(category))
+/// The topic of an alert (`event` `alert`) or of an escalation (`escalation`).
+pub fn topic(prefix: &str, node: &str, event: &str, camera: &str, category: &str) -> String {
+    let kind = if event == "escalation" { "escalations" } else { "alerts" };
+    format!("{prefix}/{}/{kind}/{}/{}", level(node), level(camera), level(category))
 }
 
 impl Mqtt {
@@ -81,7 +83,7 @@ impl Deliver for Mqtt {
     async fn deliver(&mut self, d: &Delivery<'_>) -> Result<(), Failure> {
         while self.acks.try_recv().is_ok() {} // stale acks of earlier, timed-out attempts
         let payload = serde_json::to_vec(d).map_err(|e| Failure::Reject(e.to_string()))?;
-        let topic = topic(&self.prefix, d.node, &d.alert.camera, &d.alert.category);
+        let topic = topic(&self.prefix, d.node, d.event, &d.alert.camera, &d.alert.category);
         self.client
             .publish(topic, QoS::AtLeastOnce, false, payload)
             .await
@@ -99,7 +101,11 @@ mod tests {
 
     #[test]
     fn topics_cannot_be_split_or_wildcarded_by_names() {
-        assert_eq!(topic("raqib", "node-1", "gate/north", "stolen#"), "raqib/node-1/alerts/gate_north/stolen_");
-        assert_eq!(topic("raqib", "n", "", "+"), "raqib/n/alerts/_/_");
+        assert_eq!(
+            topic("raqib", "node-1", "alert", "gate/north", "stolen#"),
+            "raqib/node-1/alerts/gate_north/stolen_"
+        );
+        assert_eq!(topic("raqib", "n", "alert", "", "+"), "raqib/n/alerts/_/_");
+        assert_eq!(topic("raqib", "n", "escalation", "gate", "bolo"), "raqib/n/escalations/gate/bolo");
     }
 }

@@ -1,6 +1,7 @@
-//! Webhook sink: each alert POSTed as JSON.
+//! Webhook sink: each alert (and escalation) POSTed as JSON.
 //!
-//! Headers: `Idempotency-Key: <node>:<alert id>` (same on every retry), `X-Raqib-Timestamp`
+//! Headers: `Idempotency-Key: <node>:<alert id>` (`…:escalation:<action id>` for an escalation;
+//! same on every retry), `X-Raqib-Timestamp`
 //! (Unix seconds) and `X-Raqib-Signature: sha256=<hex>`, the HMAC-SHA256 with the configured
 //! secret of `<timestamp>.<body>` (binding the time into the signature lets a receiver refuse
 //! replays). 2xx is delivered; 408, 429, 5xx and connection errors are retried with backoff;

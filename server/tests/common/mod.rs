@@ -59,6 +59,21 @@ pub fn data_dir(plates: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// Adds `plate` (stolen_vehicle) to covert list `list` and an operator `agent` given that list.
+pub fn add_covert(dir: &Path, plate: &str, list: &str) {
+    let mut store = Store::open(&dir.join("watchlist.db")).unwrap();
+    let new = NewPlateEntry {
+        plate: plate.into(),
+        category: "stolen_vehicle".into(),
+        covert_list: Some(list.into()),
+        ..Default::default()
+    };
+    store.add_plate(&new, Actor::new("test", Some("setup"))).unwrap();
+    let mut users = UserStore::open(&dir.join("users.db")).unwrap();
+    users.add_user("agent", Role::Operator, PASSWORD, false).unwrap();
+    users.set_lists("agent", &[list.into()]).unwrap();
+}
+
 /// Starts a server on a free loopback port.
 pub fn start(dir: &Path, config: ServerConfig, bus: &EventBus) -> Server {
     start_with(dir, config, raqib_server::Rules::default(), bus)
