@@ -23,13 +23,23 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::state::AppState;
 
+/// What a delivery carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryEvent {
+    /// An alert raised.
+    Alert,
+    /// An operator escalated an alert (the delivery's `action`).
+    Escalation,
+}
+
 /// What a receiver gets for one alert or one escalation of it.
 #[derive(Debug, Serialize)]
 pub struct Delivery<'a> {
     /// Node that raised it.
     pub node: &'a str,
     /// `alert` (raised) or `escalation` (an operator escalated it: `action`).
-    pub event: &'static str,
+    pub event: DeliveryEvent,
     /// Same on every retry of this delivery: receivers drop repeats by it
     /// (`<node>:<alert id>`, `<node>:<alert id>:escalation:<action id>`).
     pub idempotency_key: String,
@@ -60,13 +70,13 @@ pub(crate) fn start(runtime: &tokio::runtime::Runtime, state: &Arc<AppState>) ->
         let sink = webhook::Webhook::new(hook)?;
         let name = format!("webhook:{}", hook.name);
         // The cursor is settled before `start` returns: an alert raised right after is delivered.
-        let cursor = cursor_of(state, &name);
+        let cursor = cursor_of(state, &name, raqib_events::EventStore::alerts_cursor);
         let escalations = hook.escalations.then(|| escalation_cursor_of(state, &name));
         runtime.spawn(run(state.clone(), name, cursor, escalations, sink, hook.max_backoff()));
     }
     if let Some(cfg) = &state.config.mqtt {
         let sink = mqtt::Mqtt::start(cfg, &state.node_name)?;
-        let cursor = cursor_of(state, "mqtt");
+        let cursor = cursor_of(state, "mqtt", raqib_events::EventStore::alerts_cursor);
         let escalations = cfg.escalations.then(|| escalation_cursor_of(state, "mqtt"));
         let max_backoff = Duration::from_secs(cfg.max_backoff_s.max(1));
         runtime.spawn(run(state.clone(), "mqtt".into(), cursor, escalations, sink, max_backoff));
@@ -79,12 +89,18 @@ pub(crate) fn backoff(failures: u32, max: Duration) -> Duration {
     Duration::from_millis(500).saturating_mul(1 << failures.saturating_sub(1).min(16)).min(max)
 }
 
-fn cursor_of(state: &AppState, name: &str) -> Cursor {
+/// The stored cursor named `name`; a new one starts at `present` (the sink does not replay
+/// history) and is stored.
+fn cursor_of(
+    state: &AppState,
+    name: &str,
+    present: impl Fn(&raqib_events::EventStore) -> raqib_events::Result<Cursor>,
+) -> Cursor {
     let mut events = state.events();
     match events.sink_cursor(name) {
         Ok(Some(c)) => c,
         Ok(None) => {
-            let c = events.alerts_cursor().unwrap_or_default();
+            let c = present(&events).unwrap_or_default();
             if let Err(e) = events.set_sink_cursor(name, c) {
                 tracing::error!(sink = name, error = %e, "cannot store the sink's cursor");
             }
@@ -92,29 +108,29 @@ fn cursor_of(state: &AppState, name: &str) -> Cursor {
         }
         Err(e) => {
             tracing::error!(sink = name, error = %e, "cannot read the sink's cursor; starting at the present");
-            events.alerts_cursor().unwrap_or_default()
+            present(&events).unwrap_or_default()
         }
     }
 }
 
-/// The escalations' cursor of sink `name`: the last action looked at, kept in the events store
-/// as the plate part of the cursor named `<name>#escalations`; a new one starts at the present.
+/// The name under which sink `name` keeps its escalations' cursor (the last action looked at,
+/// as the plate part of a [`Cursor`]).
+fn escalations_key(name: &str) -> String {
+    format!("{name}#escalations")
+}
+
+/// The escalations' cursor of sink `name` ([`escalations_key`]); a new one starts at the present.
 fn escalation_cursor_of(state: &AppState, name: &str) -> i64 {
-    let name = format!("{name}#escalations");
-    let mut events = state.events();
-    match events.sink_cursor(&name) {
-        Ok(Some(c)) => c.plate,
-        Ok(None) => {
-            let at = events.actions_cursor().unwrap_or_default();
-            if let Err(e) = events.set_sink_cursor(&name, Cursor { plate: at, face: 0 }) {
-                tracing::error!(sink = name, error = %e, "cannot store the sink's cursor");
-            }
-            at
-        }
-        Err(e) => {
-            tracing::error!(sink = name, error = %e, "cannot read the sink's cursor; starting at the present");
-            events.actions_cursor().unwrap_or_default()
-        }
+    cursor_of(state, &escalations_key(name), |e| Ok(Cursor { plate: e.actions_cursor()?, face: 0 })).plate
+}
+
+/// Stores cursor `cursor` under `key`, off the async workers; a failure is logged (the sink
+/// goes on: at worst it delivers again after a restart, with the same idempotency keys).
+async fn store_cursor(state: &Arc<AppState>, key: String, cursor: Cursor) {
+    let name = key.clone();
+    let stored = state.events_off_workers(move |events| events.set_sink_cursor(&key, cursor)).await;
+    if let Err(e) = stored {
+        tracing::error!(sink = %name, error = %e, "cannot store the sink's cursor");
     }
 }
 
@@ -165,28 +181,19 @@ async fn forward_escalations<D: Deliver>(
     for esc in &batch {
         let delivery = Delivery {
             node: &state.node_name,
-            event: "escalation",
+            event: DeliveryEvent::Escalation,
             idempotency_key: format!("{}:{}:escalation:{}", state.node_name, esc.alert.id, esc.action_id),
             alert: &esc.alert,
             action: Some(&esc.action),
         };
         deliver(state, name, sink, &delivery, max_backoff).await;
-        store_escalation_cursor(state, name, esc.action_id).await;
+        store_cursor(state, escalations_key(name), Cursor { plate: esc.action_id, face: 0 }).await;
     }
     if last != from {
         *after = last;
-        store_escalation_cursor(state, name, last).await;
+        store_cursor(state, escalations_key(name), Cursor { plate: last, face: 0 }).await;
     }
     last != from
-}
-
-async fn store_escalation_cursor(state: &Arc<AppState>, name: &str, at: i64) {
-    let key = format!("{name}#escalations");
-    let stored =
-        state.events_off_workers(move |events| events.set_sink_cursor(&key, Cursor { plate: at, face: 0 })).await;
-    if let Err(e) = stored {
-        tracing::error!(sink = %name, error = %e, "cannot store the sink's escalation cursor");
-    }
 }
 
 /// The delivery loop of one sink.
@@ -220,18 +227,14 @@ async fn run<D: Deliver>(
         for (i, alert) in batch.iter().enumerate() {
             let delivery = Delivery {
                 node: &state.node_name,
-                event: "alert",
+                event: DeliveryEvent::Alert,
                 idempotency_key: format!("{}:{}", state.node_name, alert.id),
                 alert,
                 action: None,
             };
             deliver(&state, &name, &mut sink, &delivery, max_backoff).await;
             cursor.advance(alert.id);
-            let sink_name = name.clone();
-            let stored = state.events_off_workers(move |events| events.set_sink_cursor(&sink_name, cursor)).await;
-            if let Err(e) = stored {
-                tracing::error!(sink = %name, error = %e, "cannot store the sink's cursor");
-            }
+            store_cursor(&state, name.clone(), cursor).await;
             state.metrics.sink_pending(&name, batch.len() - i - 1);
         }
         // Escalations after the alerts: an alert is forwarded before its escalation.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc;
 
-use super::{Deliver, Delivery, Failure};
+use super::{Deliver, Delivery, DeliveryEvent, Failure};
 use crate::config::MqttConfig;
 use crate::error::{Error, Result};
 
@@ -27,9 +27,12 @@ fn level(s: &str) -> String {
     if cleaned.is_empty() { "_".into() } else { cleaned }
 }
 
-/// The topic of an alert (`event` `alert`) or of an escalation (`escalation`).
-pub fn topic(prefix: &str, node: &str, event: &str, camera: &str, category: &str) -> String {
-    let kind = if event == "escalation" { "escalations" } else { "alerts" };
+/// The topic of an alert or of an escalation.
+pub fn topic(prefix: &str, node: &str, event: DeliveryEvent, camera: &str, category: &str) -> String {
+    let kind = match event {
+        DeliveryEvent::Alert => "alerts",
+        DeliveryEvent::Escalation => "escalations",
+    };
     format!("{prefix}/{}/{kind}/{}/{}", level(node), level(camera), level(category))
 }
 
@@ -102,10 +105,10 @@ mod tests {
     #[test]
     fn topics_cannot_be_split_or_wildcarded_by_names() {
         assert_eq!(
-            topic("raqib", "node-1", "alert", "gate/north", "stolen#"),
+            topic("raqib", "node-1", DeliveryEvent::Alert, "gate/north", "stolen#"),
             "raqib/node-1/alerts/gate_north/stolen_"
         );
-        assert_eq!(topic("raqib", "n", "alert", "", "+"), "raqib/n/alerts/_/_");
-        assert_eq!(topic("raqib", "n", "escalation", "gate", "bolo"), "raqib/n/escalations/gate/bolo");
+        assert_eq!(topic("raqib", "n", DeliveryEvent::Alert, "", "+"), "raqib/n/alerts/_/_");
+        assert_eq!(topic("raqib", "n", DeliveryEvent::Escalation, "gate", "bolo"), "raqib/n/escalations/gate/bolo");
     }
 }
