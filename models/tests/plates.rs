@@ -143,6 +143,49 @@ fn the_plate_detector_finds_each_sample_plate_in_a_frame_and_nothing_else() {
 }
 
 #[test]
+fn a_plate_that_fills_a_still_photo_is_found_at_the_close_up_scale() {
+    use raqib_models::plate::PlateDetector;
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/plates/moroccan-um6p-dev");
+    if !data.is_dir() {
+        eprintln!("SKIPPED: {} is absent", data.display());
+        return;
+    }
+    let Some(mut detector) = load(PlateDetector::load) else { return };
+    // Two close-ups of the training split whose plate fills the photo; the plate box is the
+    // union of the set's character boxes (YOLO `class cx cy w h`), as `raqib eval plates` scores.
+    for name in ["20200618_105152a", "20200618_105149a"] {
+        let img = RgbImage::open(&data.join("images").join(format!("{name}.jpg"))).unwrap();
+        let (w, h) = (img.width as f32, img.height as f32);
+        let labels = std::fs::read_to_string(data.join("labels_yolo_chars").join(format!("{name}.txt"))).unwrap();
+        let truth = labels
+            .lines()
+            .map(|l| {
+                let v: Vec<f32> = l.split_whitespace().skip(1).map(|s| s.parse().unwrap()).collect();
+                Bbox {
+                    x1: (v[0] - v[2] / 2.0) * w,
+                    y1: (v[1] - v[3] / 2.0) * h,
+                    x2: (v[0] + v[2] / 2.0) * w,
+                    y2: (v[1] + v[3] / 2.0) * h,
+                }
+            })
+            .reduce(|a, b| Bbox { x1: a.x1.min(b.x1), y1: a.y1.min(b.y1), x2: a.x2.max(b.x2), y2: a.y2.max(b.y2) })
+            .unwrap();
+        let best =
+            |found: &[raqib_models::plate::Region]| found.iter().map(|r| r.bbox.iou(&truth)).fold(0f32, f32::max);
+        let scene = detector.detect(&img).unwrap();
+        assert!(
+            best(&scene) < 0.5,
+            "{name}: the scene scale finds it already (IoU {}): the test shows nothing",
+            best(&scene)
+        );
+        let still = detector.detect_still(&img).unwrap();
+        assert!(best(&still) >= 0.5, "{name}: best IoU {} with {truth:?} among {still:?}", best(&still));
+    }
+    let blank = RgbImage { width: 1280, height: 720, data: vec![90; 1280 * 720 * 3] };
+    assert!(detector.detect_still(&blank).unwrap().is_empty(), "a blank photo has no plate");
+}
+
+#[test]
 fn frames_of_several_cameras_are_detected_in_one_batch_as_one_by_one() {
     use raqib_models::plate::PlateDetector;
     let Some(mut detector) = load(PlateDetector::load) else { return };

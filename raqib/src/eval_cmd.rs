@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use raqib_eval::plates::Labels;
 use raqib_models::plate::{LocaliserKind, Views};
 
 use crate::config::{Config, Paths};
@@ -10,7 +11,8 @@ use crate::config::{Config, Paths};
 /// `raqib eval plates`: `views`: plates are re-read from several views and voted (as `raqib run`
 /// does), else from their one crop; `localiser`: which localiser finds the plates (default: the
 /// one configured for still photos); `check`: the plate detector takes its second look
-/// (`plate-check`). A table, or JSON with `json`; `mistakes` go to stderr.
+/// (`plate-check`); `labels`: the folders' labels with the corrections made by eye or as given.
+/// A table, or JSON with `json`; `mistakes` go to stderr.
 #[expect(clippy::too_many_arguments, reason = "one per command-line option")]
 pub fn plates(
     config: &Config,
@@ -21,6 +23,7 @@ pub fn plates(
     views: bool,
     localiser: Option<LocaliserKind>,
     check: bool,
+    labels: Labels,
 ) -> anyhow::Result<()> {
     let kind = localiser.unwrap_or(config.runtime.still_localiser);
     let mut finder = crate::load::finder_with(config, paths, kind)?;
@@ -28,7 +31,7 @@ pub fn plates(
         finder.localiser.drop_check();
     }
     finder.views = if views { Views::All } else { Views::One };
-    let reports = raqib_eval::plates::evaluate_sets(&mut finder, data, mistakes)?;
+    let reports = raqib_eval::plates::evaluate_sets(&mut finder, data, mistakes, labels)?;
     for r in &reports {
         for line in r.skipped.iter().chain(&r.mistakes) {
             eprintln!("  {}: {line}", r.set);

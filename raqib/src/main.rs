@@ -26,6 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use raqib_eval::plates::Labels;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
@@ -336,6 +337,11 @@ enum EvalWhat {
         /// the plates, to measure what the checker adds.
         #[arg(long)]
         no_check: bool,
+        /// Score the folders' labels exactly as given, without the corrections made by eye
+        /// (eval/plate-label-fixes.tsv: labels derived backwards, mistyped digits, plates with
+        /// no readable text).
+        #[arg(long)]
+        labels_as_given: bool,
     },
     /// Face verification on a folder with pairs_pivot.csv (file_x,file_y,decision), or 1:N
     /// identification on a folder with gallery/<identity>/<photos>.
@@ -486,9 +492,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eval_cmd::compare(&config, &paths, &a, &b, json)?
         }
         Command::Bench { what } => bench(config, what)?,
-        Command::Eval { what: EvalWhat::Plates { data, json, mistakes, single_view, localiser, no_check } } => {
+        Command::Eval {
+            what: EvalWhat::Plates { data, json, mistakes, single_view, localiser, no_check, labels_as_given },
+        } => {
             let (config, paths) = load(config)?;
-            eval_cmd::plates(&config, &paths, &data, json, mistakes, !single_view, localiser, !no_check)?
+            let labels = if labels_as_given { Labels::AsGiven } else { Labels::Corrected };
+            eval_cmd::plates(&config, &paths, &data, json, mistakes, !single_view, localiser, !no_check, labels)?
         }
         Command::Samples { action: SamplesAction::Make(args) } => samples_cmd::make(&args)?,
         Command::Eval { what: EvalWhat::Faces { data, json } } => {

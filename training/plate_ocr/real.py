@@ -12,6 +12,8 @@ from PIL import Image
 import alphabet
 
 VAL_PERCENT = 40
+# Labels corrected by eye, shared with `raqib eval plates` (eval/src/plates/fixes.rs).
+FIXES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "eval", "plate-label-fixes.tsv")
 
 
 def _bucket(key):
@@ -22,18 +24,54 @@ def split_of(key):
     return "val" if _bucket(key) < VAL_PERCENT else "train"
 
 
-def moroccan(data, folder="moroccan-um6p-dev"):
+def label_fixes(path=FIXES):
+    """{(folder, file, given label): (sha256 prefix, corrected text or None)} from the corrections
+    file (`#` comments, a header, then folder, file, sha256, given, corrected or `-`, why)."""
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if line.startswith("#") or len(p) != 6 or p[0] == "folder":
+                continue
+            out[(p[0], p[1], p[3])] = (p[2], None if p[4] == "-" else p[4])
+    return out
+
+
+def fixed(fixes, folder, name, given, path):
+    """(text, split key, corrected?) of one labelled photo: the corrected text when a fix names
+    this photo (same SHA-256 prefix) and its label is still `given`. A corrected photo's split is
+    its side when the given and the corrected text fall on the same side, else `none` (used on
+    neither side: a model may have been trained under either label)."""
+    fix = fixes.get((folder, name, given))
+    if fix is not None:
+        with open(path, "rb") as f:
+            if not hashlib.sha256(f.read()).hexdigest().startswith(fix[0]):
+                fix = None
+    if fix is None:
+        return given, split_of(alphabet_key(given)), False
+    text = fix[1]
+    sides = {split_of(alphabet_key(given))} | ({split_of(alphabet_key(text))} if text else set())
+    return text, sides.pop() if len(sides) == 1 else "none", True
+
+
+def moroccan(data, folder="moroccan-um6p-dev", fixes=None):
     """Rows of (image path, char box, boxed characters, tokens, two_rows, split, usable) from a
-    UM6P close-up folder (`moroccan-um6p-dev` or `moroccan-um6p-train`: same format)."""
+    UM6P close-up folder (`moroccan-um6p-dev` or `moroccan-um6p-train`: same format), with the
+    labels corrected by eye (`fixes`, default: `eval/plate-label-fixes.tsv`)."""
     root = os.path.join(data, "plates", folder)
     if not os.path.isdir(root):
         return []
+    fixes = label_fixes() if fixes is None else fixes
     out = []
     with open(os.path.join(root, "plates.tsv"), encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     for r in rows:
-        name, text, flags = r["file"], r["plate_text_derived"], r["flags"] or ""
+        name, given, flags = r["file"], r["plate_text_derived"], r["flags"] or ""
         path = os.path.join(root, "images", name)
+        text, split, corrected = fixed(fixes, folder, name, given, path)
+        if corrected:
+            flags = ("two_row" if text and "/" in text else "") + ("" if text else "unreadable")
+            text = text or given
         label = os.path.join(root, "labels_yolo_chars", os.path.splitext(name)[0] + ".txt")
         with Image.open(path) as im:
             W, H = im.size
@@ -42,9 +80,9 @@ def moroccan(data, folder="moroccan-um6p-dev"):
             continue
         box = (min(c[1] for c in chars), min(c[2] for c in chars), max(c[3] for c in chars), max(c[4] for c in chars))
         tokens = alphabet.tokens_of(text.replace("/", "").replace("|", ""))
-        usable = "no_arabic_letter_labeled" not in flags
+        usable = "no_arabic_letter_labeled" not in flags and "unreadable" not in flags
         out.append(dict(path=path, box=box, chars=chars, tokens=tokens, text=text, two_rows="two_row" in flags,
-                        split=split_of(alphabet_key(text)), usable=usable, standard=flags == "" and _standard(text),
+                        split=split, usable=usable, standard=flags == "" and _standard(text),
                         set="ma" if folder.endswith("dev") else "ma-train", letter=_letter(text)))
     return out
 

@@ -19,6 +19,7 @@ use raqib_core::{Bbox, PlateText};
 use raqib_models::plate::Layout;
 use sha2::{Digest, Sha256};
 
+use super::fixes::{self, Fix, Labels};
 use crate::{Error, Result};
 
 /// Share of items (percent) the training split holds out.
@@ -44,6 +45,8 @@ pub struct Item {
     pub letter: Option<String>,
     /// `standard`, `WW`, `two-row` or `other` (Moroccan plates), else none.
     pub format: Option<&'static str>,
+    /// Its label was corrected by eye (`eval/plate-label-fixes.tsv`, [`fixes`]).
+    pub relabelled: bool,
 }
 
 /// Whether the split rule holds `split_key` out of training.
@@ -120,6 +123,7 @@ pub fn openalpr(dir: &Path, region: &str) -> Result<Vec<Item>> {
             standard: false,
             letter: None,
             format: None,
+            relabelled: false,
         });
     }
     Ok(out)
@@ -133,8 +137,11 @@ fn yolo_box(line: &str, w: f32, h: f32) -> Option<Bbox> {
 }
 
 /// Items of a Moroccan folder with `plates.tsv`: UM6P close-ups (character boxes) or whole-car
-/// scenes (one plate box).
-pub fn moroccan(dir: &Path) -> Result<Vec<Item>> {
+/// scenes (one plate box), with the corrections of `fixes` that apply to this folder's photos.
+/// A corrected item is held out only when both its given and its corrected text are (the split
+/// is by plate text, and the model may have been trained under either).
+pub fn moroccan(dir: &Path, fixes: &[Fix]) -> Result<Vec<Item>> {
+    let folder = dir.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let scenes = dir.join("labels_yolo").is_dir();
     let tsv_path = dir.join("plates.tsv");
     let tsv = read(&tsv_path)?;
@@ -149,12 +156,16 @@ pub fn moroccan(dir: &Path) -> Result<Vec<Item>> {
     for (i, line) in lines.enumerate() {
         let cols: Vec<&str> = line.split('\t').collect();
         let get = |c: Option<usize>| c.and_then(|c| cols.get(c).copied()).unwrap_or("");
-        let (file, text) = (get(Some(c_file)), get(Some(c_text)));
-        if file.is_empty() || text.is_empty() {
+        let (file, given) = (get(Some(c_file)), get(Some(c_text)));
+        if file.is_empty() || given.is_empty() {
             return Err(Error::annotation(&tsv_path, format!("line {}: no file or text", i + 2)));
         }
-        let flags = get(c_flags);
         let image = dir.join("images").join(file);
+        let fix = fixes::find(fixes, &folder, file, given, &image);
+        let text = fix.map_or(Some(given), |f| f.corrected.as_deref());
+        let readable = text.is_some();
+        let text = text.unwrap_or(given);
+        let flags = get(c_flags);
         let (w, h) = dimensions(&image)?;
         let (w, h) = (w as f32, h as f32);
         let stem = Path::new(file).with_extension("txt");
@@ -167,7 +178,7 @@ pub fn moroccan(dir: &Path) -> Result<Vec<Item>> {
             boxes.reduce(|a, b| Bbox { x1: a.x1.min(b.x1), y1: a.y1.min(b.y1), x2: a.x2.max(b.x2), y2: a.y2.max(b.y2) })
         };
         let Some(bbox) = bbox else { continue };
-        let two_rows = flags.contains("two_row");
+        let two_rows = if fix.is_some() { text.contains('/') } else { flags.contains("two_row") };
         let standard = flags.is_empty() && is_standard(text);
         let letter = letter_of(text);
         let format = Some(if two_rows {
@@ -184,11 +195,12 @@ pub fn moroccan(dir: &Path) -> Result<Vec<Item>> {
             bbox,
             key: key_in(&tsv_path, text)?,
             layout: if two_rows { Layout::TwoRows } else { Layout::OneRow },
-            held_out: held_out(&split_key(text)),
-            scored: !flags.contains("no_arabic_letter_labeled") && get(c_check) != "unreadable",
+            held_out: held_out(&split_key(text)) && held_out(&split_key(given)),
+            scored: readable && !flags.contains("no_arabic_letter_labeled") && get(c_check) != "unreadable",
             standard,
             letter,
             format,
+            relabelled: fix.is_some(),
         });
     }
     Ok(out)
@@ -216,17 +228,20 @@ pub fn crops(dir: &Path) -> Result<Vec<Item>> {
             standard: false,
             letter: None,
             format: None,
+            relabelled: false,
         });
     }
     Ok(out)
 }
 
-/// The annotated sets under `data`: `data` itself or its subfolders, in any of the styles.
-pub fn sets(data: &Path) -> Result<Vec<(String, Vec<Item>)>> {
+/// The annotated sets under `data`: `data` itself or its subfolders, in any of the styles, with
+/// their labels as `labels` says.
+pub fn sets(data: &Path, labels: Labels) -> Result<Vec<(String, Vec<Item>)>> {
     let name_of = |p: &Path| p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let fixes = if labels == Labels::Corrected { fixes::all() } else { Vec::new() };
     let load = |dir: &Path| -> Result<Option<Vec<Item>>> {
         if dir.join("plates.tsv").is_file() {
-            return Ok(Some(moroccan(dir)?));
+            return Ok(Some(moroccan(dir, &fixes)?));
         }
         if dir.join("groundtruth.csv").is_file() {
             return Ok(Some(crops(dir)?));
@@ -297,7 +312,7 @@ mod tests {
             "file\tplate_text\tcheck\na.jpg\t94687|أ|40\tok\nb.jpg\t12|ب|3\tunreadable\n",
         )
         .unwrap();
-        let items = moroccan(&scenes).unwrap();
+        let items = moroccan(&scenes, &[]).unwrap();
         assert_eq!(items.len(), 2);
         let b = items[0].bbox;
         assert!(b.iou(&Bbox { x1: 30.0, y1: 20.0, x2: 70.0, y2: 30.0 }) > 0.999, "{b:?}");
@@ -312,11 +327,49 @@ mod tests {
         let items = crops(&us).unwrap();
         assert_eq!(items[0].bbox, Bbox { x1: 0.0, y1: 0.0, x2: 320.0, y2: 160.0 });
         assert_eq!(items[0].key, "FUW999");
-        let found = sets(d).unwrap();
+        let found = sets(d, Labels::Corrected).unwrap();
         assert_eq!(found.iter().map(|(n, i)| (n.as_str(), i.len())).collect::<Vec<_>>(), [("scenes", 2), ("us", 1)]);
         // A malformed line is an error naming the file and the line.
         std::fs::write(us.join("groundtruth.csv"), "ak1.jpg\n").unwrap();
         let e = crops(&us).err().unwrap().to_string();
         assert!(e.contains("groundtruth.csv: line 1"), "{e}");
+    }
+
+    #[test]
+    fn corrected_labels_replace_the_given_ones_and_keep_the_split_honest() {
+        let dir = tempfile::tempdir().unwrap();
+        let um6p = dir.path().join("um6p");
+        std::fs::create_dir_all(um6p.join("images")).unwrap();
+        std::fs::create_dir_all(um6p.join("labels_yolo_chars")).unwrap();
+        let mut fixes = Vec::new();
+        // Texts whose split is known (training/plate_ocr/real.py::split_of): 6|ه|4626 and
+        // 6264|ه|6 are both held back; 6|و|78953 is held back, 35987|و|6 is not.
+        let rows = [("a", "6|ه|4626", Some("6264|ه|6")), ("b", "6|و|78953", Some("35987|و|6")), ("c", "ب", None)];
+        let mut tsv = String::from("file\tplate_text_derived\torig_split\tn_chars\tflags\n");
+        for (name, given, corrected) in rows {
+            let image = um6p.join("images").join(format!("{name}.jpg"));
+            image::RgbImage::new(100, 50).save(&image).unwrap();
+            std::fs::write(um6p.join("labels_yolo_chars").join(format!("{name}.txt")), "1 0.5 0.5 0.2 0.4\n").unwrap();
+            tsv.push_str(&format!("{name}.jpg\t{given}\ttrain\t6\t\n"));
+            let digest: String =
+                Sha256::digest(std::fs::read(&image).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+            fixes.push(Fix {
+                folder: "um6p".into(),
+                file: format!("{name}.jpg"),
+                sha256: digest[..16].to_owned(),
+                given: given.into(),
+                corrected: corrected.map(str::to_owned),
+            });
+        }
+        std::fs::write(um6p.join("plates.tsv"), tsv).unwrap();
+        let as_given = moroccan(&um6p, &[]).unwrap();
+        assert!(as_given.iter().all(|i| !i.relabelled && i.scored));
+        assert!(as_given[0].held_out && as_given[1].held_out);
+        let items = moroccan(&um6p, &fixes).unwrap();
+        assert_eq!(items[0].key, key_of("6264|ه|6").unwrap());
+        assert!(items[0].relabelled && items[0].held_out && items[0].scored);
+        assert_eq!(items[1].key, key_of("35987|و|6").unwrap());
+        assert!(!items[1].held_out, "its true plate is on the training side: no longer held back");
+        assert!(!items[2].scored, "no complete plate text");
     }
 }

@@ -8,12 +8,14 @@
 //! accepted plate reads' boxes, exact reads end to end (whole image in) and of the annotated crop,
 //! character accuracy, and for Moroccan plates exact reads per letter and per format.
 
+pub mod fixes;
 pub mod items;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+pub use fixes::Labels;
 use items::{Item, sets};
 use raqib_core::edit::levenshtein;
 use raqib_core::{Bbox, PlateText};
@@ -128,6 +130,9 @@ pub struct SetReport {
     pub ms_per_image: f64,
     /// Of that, the localiser, ms per image.
     pub localiser_ms_per_image: f64,
+    /// Items whose label was corrected by eye (`eval/plate-label-fixes.tsv`) or, showing no
+    /// complete plate text, left unscored for that reason.
+    pub relabelled: usize,
     /// Images that could not be read (file and error), skipped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
@@ -156,6 +161,7 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
             }
         };
         r.images += 1;
+        r.relabelled += usize::from(it.relabelled);
         let start = Instant::now();
         let (regions, plates) = finder.find_with_regions(&img)?;
         ms += start.elapsed().as_secs_f64() * 1000.0;
@@ -251,11 +257,17 @@ fn evaluate(finder: &mut PlateFinder, name: &str, items: &[Item], mistakes: bool
 
 /// Evaluates `finder` (its localiser and its `views` setting as given) on every annotated set
 /// found in `data` (each folder itself or its subfolders, [`items::sets`]); `mistakes`: also list
-/// every missed or extra box and every misread in each report.
-pub fn evaluate_sets(finder: &mut PlateFinder, data: &[PathBuf], mistakes: bool) -> Result<Vec<SetReport>> {
+/// every missed or extra box and every misread in each report; `labels`: with the corrections
+/// of `eval/plate-label-fixes.tsv` or as the folders give them.
+pub fn evaluate_sets(
+    finder: &mut PlateFinder,
+    data: &[PathBuf],
+    mistakes: bool,
+    labels: Labels,
+) -> Result<Vec<SetReport>> {
     let mut reports = Vec::new();
     for d in data {
-        for (name, items) in sets(d)? {
+        for (name, items) in sets(d, labels)? {
             reports.push(evaluate(finder, &name, &items, mistakes)?);
         }
     }
@@ -290,6 +302,12 @@ pub fn table(reports: &[SetReport], kind: LocaliserKind) -> String {
             "\n{} ({} images, {:.0} ms/image end to end, localiser {:.1} ms)",
             r.set, r.images, r.ms_per_image, r.localiser_ms_per_image
         ));
+        if r.relabelled > 0 {
+            line(format!(
+                "  {} labels corrected by eye (eval/plate-label-fixes.tsv; --labels-as-given for the folder's own)",
+                r.relabelled
+            ));
+        }
         line(format!("  localiser boxes@IoU0.5   held out {}", d(&r.localiser_boxes_held_out)));
         line(format!("                           all      {}", d(&r.localiser_boxes)));
         line(format!("  plate reads@IoU0.5       held out {}", d(&r.plate_reads_held_out)));

@@ -159,7 +159,7 @@ impl Localiser {
             }
             Localiser::Text(p) => Ok((p.propose(img)?, 0)),
             Localiser::Both { detector, text } => {
-                let mut regions = detector.detect(img)?;
+                let mut regions = detector.detect_still(img)?;
                 let n = regions.len();
                 regions.extend(text.propose(img)?);
                 Ok((regions, n))
