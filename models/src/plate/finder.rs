@@ -353,9 +353,11 @@ impl PlateFinder {
     }
 
     /// A read that is a bare number (`664521`) is rarely a whole plate: the detector often
-    /// misses a group beside it (`WW`, the Arabic letter and prefecture code). Reads the row
-    /// widened to the left and to the right, and keeps a widened read that has the number and
-    /// fits a known format. Returns the crops read.
+    /// misses a group beside it (`WW`, the Arabic letter and prefecture code) or, on a two-row
+    /// plate, the row above it (`ب 1` over `52547`: the serial is the bottom row). Reads the row
+    /// widened to the left and to the right, and the row with as much again above it as two
+    /// rows, and keeps a widened read that has the number and fits a known format. Returns the
+    /// crops read.
     fn complete_bare_numbers(&mut self, img: &RgbImage, plates: &mut [PlateRead]) -> Result<usize> {
         let (w, h) = (img.width as f32, img.height as f32);
         let mut crops = Vec::new();
@@ -373,6 +375,13 @@ impl PlateFinder {
                     owners.push(i);
                 }
             }
+            let top = (b.y1 - b.height()).max(0.0);
+            if b.y1 - top > 0.5 * b.height() {
+                let side = 0.05 * b.width();
+                let bbox = Bbox { x1: (b.x1 - side).max(0.0), y1: top, x2: (b.x2 + side).min(w), y2 };
+                crops.push(Crop { bbox, layout: Layout::TwoRows });
+                owners.push(i);
+            }
         }
         if crops.is_empty() {
             return Ok(0);
@@ -380,14 +389,23 @@ impl PlateFinder {
         let reads = self.reader.read(img, &crops)?;
         for ((crop, read), &i) in crops.iter().zip(reads).zip(&owners) {
             let Some(wider) = to_plate(crop, read, self.min_confidence) else { continue };
-            let p = &plates[i];
-            let better = plates[i].plate.format() == PlateFormat::Generic || wider.confidence > p.confidence;
-            if wider.plate.format() != PlateFormat::Generic && wider.plate.key().contains(p.plate.key()) && better {
+            if completes(&plates[i], &wider) {
                 plates[i] = wider;
             }
         }
         Ok(crops.len())
     }
+}
+
+/// Whether `wider`, read from a crop grown around the bare number `bare`, is the whole plate:
+/// a known format that holds the number, more confident unless `bare` fits no format; read as
+/// two rows, the number must be the whole bottom row (not half of a one-row plate read under
+/// the state name above it).
+fn completes(bare: &PlateRead, wider: &PlateRead) -> bool {
+    let better = bare.plate.format() == PlateFormat::Generic || wider.confidence > bare.confidence;
+    let rows_fit =
+        wider.layout == Layout::OneRow || wider.raw.split_once(' ').is_some_and(|(_, bottom)| bottom == bare.raw);
+    wider.plate.format() != PlateFormat::Generic && wider.plate.key().contains(bare.plate.key()) && better && rows_fit
 }
 
 /// The crops worth reading for plate regions (the plate detector's) of a `w × h` image: each
@@ -548,6 +566,30 @@ mod tests {
 
     fn region(b: Bbox) -> Region {
         Region { bbox: b, score: 0.9 }
+    }
+
+    fn plate_read(raw: &str, layout: Layout, confidence: f32) -> PlateRead {
+        PlateRead {
+            bbox: bx(0.0, 0.0, 100.0, 20.0),
+            plate: PlateText::parse(raw, None).unwrap(),
+            confidence,
+            raw: raw.into(),
+            layout,
+            chars: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_bare_number_is_completed_by_the_row_beside_or_above_it_only_when_the_number_stays_whole() {
+        let bare = plate_read("52547", Layout::OneRow, 0.99);
+        // The two-row plate `ب 1` over `52547`, its bottom row first found alone.
+        assert!(completes(&bare, &plate_read("ب1 52547", Layout::TwoRows, 0.9)));
+        // Widened along the row: `52547 | ب | 1`.
+        assert!(completes(&bare, &plate_read("52547ب1", Layout::OneRow, 0.9)));
+        // A one-row plate read as two rows under a state name: the number is split.
+        assert!(!completes(&plate_read("4475", Layout::OneRow, 0.99), &plate_read("4475ب 68", Layout::TwoRows, 0.9)));
+        assert!(!completes(&bare, &plate_read("ب1 5254", Layout::TwoRows, 0.9)), "the number must stay whole");
+        assert!(!completes(&bare, &plate_read("AB 52547", Layout::TwoRows, 0.9)), "no known format");
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub struct PlateReader {
     pub batch: usize,
     /// Plate grammars for format-constrained decoding, with the layouts they apply to.
     grammars: Vec<(ctc::Grammar, Option<Layout>)>,
+    /// Digits and Latin letters only: for a read that mixes an Arabic plate letter with Latin
+    /// letters, which no plate does ([`mixes_scripts`]).
+    latin: Option<ctc::Grammar>,
 }
 
 impl PlateReader {
@@ -111,8 +114,10 @@ impl PlateReader {
             return Err(bad(format!("{} classes, input {}×{}", classes.len(), input.width, input.height)));
         }
         let grammars = grammars(&classes);
+        let latin = latin_grammar(&classes);
         Ok(PlateReader {
             grammars,
+            latin,
             model,
             classes,
             height: input.height,
@@ -208,7 +213,15 @@ impl PlateReader {
                 if fits_a_format(&free.text) {
                     return free;
                 }
-                self.constrained(rows, steps, layout).unwrap_or(free)
+                if let Some(read) = self.constrained(rows, steps, layout) {
+                    return read;
+                }
+                if mixes_scripts(&free.text)
+                    && let Some(read) = self.latin_only(rows, steps, layout)
+                {
+                    return read;
+                }
+                free
             })
             .collect())
     }
@@ -243,6 +256,42 @@ impl PlateReader {
         (free - score <= FORMAT_MARGIN)
             .then(|| OcrRead { format_decoded: Some(name), ..assemble(chars, layout, steps) })
     }
+
+    /// The best read of digits and Latin letters only, if within [`FORMAT_MARGIN`] of the free
+    /// read (a US `14CV10` whose `1` was read as the look-alike `أ`).
+    fn latin_only(&self, rows: &[f32], steps: usize, layout: Layout) -> Option<OcrRead> {
+        let g = self.latin.as_ref()?;
+        let free = ctc::best_path_score(rows, steps, self.classes.len());
+        let (chars, score) =
+            ctc::decode_constrained(rows, steps, &self.classes, g, ALTERNATIVES, MIN_ALTERNATIVE_P, FORMAT_MARGIN)?;
+        (free - score <= FORMAT_MARGIN)
+            .then(|| OcrRead { format_decoded: Some(g.name), ..assemble(chars, layout, steps) })
+    }
+}
+
+/// Whether a read holds both an Arabic plate letter (or the word `المغرب`) and a Latin letter:
+/// Moroccan plates carry digits with one Arabic letter (or `WW`, or the word), every other
+/// plate Latin letters, so such a read has a look-alike wrong.
+pub(super) fn mixes_scripts(text: &str) -> bool {
+    let arabic = text.chars().any(|c| raqib_core::plate::latin_for_arabic(c).is_some())
+        || text.contains(raqib_core::plate::MOROCCO_WORD);
+    arabic && text.chars().any(|c| c.is_ascii_uppercase())
+}
+
+/// Digits and Latin letters, 1 to 10 of them (any plate but a Moroccan one), over the model's
+/// classes; `None` when the alphabet has no digits.
+fn latin_grammar(classes: &[String]) -> Option<ctc::Grammar> {
+    let allowed: Vec<bool> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            i > 0 && c.len() == 1 && (c.as_bytes()[0].is_ascii_digit() || c.as_bytes()[0].is_ascii_uppercase())
+        })
+        .collect();
+    allowed
+        .iter()
+        .any(|&b| b)
+        .then(|| ctc::Grammar { name: "latin_script", slots: vec![ctc::Slot { allowed, min: 1, max: 10 }] })
 }
 
 /// Whether a read already parses as a known (non-generic) plate format.
@@ -365,6 +414,19 @@ mod tests {
 
     fn ch(text: &str, step: usize) -> CharRead {
         CharRead { text: text.into(), confidence: 0.5, alternatives: vec![], step }
+    }
+
+    #[test]
+    fn arabic_letters_beside_latin_ones_are_a_misread() {
+        assert!(mixes_scripts("أ4CV10"));
+        assert!(mixes_scripts("TADأ856"));
+        assert!(!mixes_scripts("12345ب6"));
+        assert!(!mixes_scripts("WW599626"));
+        assert!(!mixes_scripts("123456المغرب"));
+        assert!(!mixes_scripts("14CV10"));
+        let classes: Vec<String> = ["<blank>", "1", "A", "أ"].iter().map(|s| s.to_string()).collect();
+        let g = latin_grammar(&classes).unwrap();
+        assert_eq!(g.slots[0].allowed, vec![false, true, true, false]);
     }
 
     #[test]
