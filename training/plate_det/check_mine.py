@@ -92,15 +92,7 @@ class Reader:
             g = grey[y1:y2, x1:x2] if x2 - x1 >= 2 and y2 - y1 >= 2 else np.zeros((2, 2), np.float32)
             xs.append(preprocess.to_input(preprocess.resize(g, self.h, self.w)))
         lp = self.sess.run(None, {"image": np.stack(xs)[:, None].astype(np.float32)})[0]
-        out = []
-        for row in lp:
-            chars, prev = [], 0
-            for c in row.argmax(-1).tolist():
-                if c != prev and c != 0:
-                    chars.append(alphabet.CLASSES[c])
-                prev = c
-            out.append("".join(chars))
-        return out
+        return [alphabet.greedy_text(row) for row in lp]
 
 
 def plate_like(text):

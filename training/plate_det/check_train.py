@@ -16,13 +16,16 @@ import argparse
 import glob
 import json
 import os
-import time
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from check_model import PlateCheck
+
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plate_ocr"))
+from checkpoint import Checkpoint  # noqa: E402
 
 
 def load(dirs):
@@ -111,29 +114,20 @@ def main():
         model.load_state_dict(torch.load(a.init, weights_only=False)["model"])
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=total, pct_start=0.1)
-    ckpt = a.out + ".ckpt"
     signature = dict(files=files, windows=int(len(y)), epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
                      **({"init": os.path.abspath(a.init) if a.init else None, "focal": a.focal,
                          "real_negative_weight": a.real_negative_weight}
                         if a.init or a.focal or a.real_negative_weight != 1.0 else {}),
                      **({"mined_weight": a.mined_weight} if (src == 2).any() else {}))
-    start, history, t0 = 0, [], time.time()
-    if os.path.exists(ckpt):
-        c = torch.load(ckpt, weights_only=False)
-        if c["signature"] != signature:
-            raise SystemExit(f"{ckpt} was made with other arguments; remove it to start over")
-        model.load_state_dict(c["model"])
-        opt.load_state_dict(c["opt"])
-        sched.load_state_dict(c["sched"])
+    ck = Checkpoint(a.out + ".ckpt", signature, model, opt, sched)
+    start, history = 0, []
+    c = ck.resume()
+    if c is not None:
         start, history = c["step"], c["history"]
-        t0 -= c["seconds"]
-        print(f"resuming from {ckpt} at step {start}", flush=True)
+        print(f"resuming from {ck.path} at step {start}", flush=True)
 
     def save(step):
-        tmp = ckpt + ".tmp"
-        torch.save(dict(signature=signature, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                        step=step, history=history, seconds=time.time() - t0), tmp)
-        os.replace(tmp, ckpt)
+        ck.save(step=step, history=history)
 
     model.train()
     yf, tf = torch.from_numpy(y.astype(np.float32)), torch.from_numpy(t)
@@ -154,10 +148,10 @@ def main():
         running += (cls, box)
         if (step + 1) % 50 == 0:
             print(f"step {step + 1}/{total} cls {running[0] / 50:.4f} box {running[1] / 50:.4f} "
-                  f"{(time.time() - t0) / 60:.1f} min", flush=True)
+                  f"{ck.seconds() / 60:.1f} min", flush=True)
             running[:] = 0
         if (step + 1) % per_epoch == 0:
-            row = dict(epoch=epoch + 1, minutes=round((time.time() - t0) / 60, 1), val=evaluate(model, vx, vy, vt))
+            row = dict(epoch=epoch + 1, minutes=round(ck.seconds() / 60, 1), val=evaluate(model, vx, vy, vt))
             history.append(row)
             print(json.dumps(row), flush=True)
         if (step + 1) % a.checkpoint_every == 0 or step + 1 == total:

@@ -11,13 +11,16 @@ and step are saved to `<out>.ckpt`; the same command continues from there after 
 import argparse
 import json
 import os
-import time
+import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 import data
+
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plate_ocr"))
+from checkpoint import Checkpoint  # noqa: E402
 from model import PlateDet
 import evaluate
 
@@ -62,27 +65,17 @@ def main():
         model.load_state_dict(torch.load(a.init, weights_only=False)["model"])
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.steps, pct_start=0.05)
-    ckpt = a.out + ".ckpt"
     signature = dict(data=os.path.abspath(a.data), frames=len(frames), reals=len(reals), steps=a.steps, batch=a.batch,
                      lr=a.lr, seed=a.seed, **({"init": os.path.abspath(a.init), "closeup": a.closeup} if a.init or closeups else {}))
-    start, history, t0 = 0, [], time.time()
-    if os.path.exists(ckpt):
-        c = torch.load(ckpt, weights_only=False)
-        if c["signature"] != signature:
-            raise SystemExit(f"{ckpt} was made with other arguments ({c['signature']}); remove it to start over")
-        model.load_state_dict(c["model"])
-        opt.load_state_dict(c["opt"])
-        sched.load_state_dict(c["sched"])
-        torch.set_rng_state(c["torch_rng"])
+    ck = Checkpoint(a.out + ".ckpt", signature, model, opt, sched)
+    start, history = 0, []
+    c = ck.resume()
+    if c is not None:
         start, history = c["step"], c["history"]
-        t0 -= c["seconds"]
-        print(f"resuming from {ckpt} at step {start}", flush=True)
+        print(f"resuming from {ck.path} at step {start}", flush=True)
 
     def save(step):
-        tmp = ckpt + ".tmp"
-        torch.save(dict(signature=signature, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                        torch_rng=torch.get_rng_state(), step=step, history=history, seconds=time.time() - t0), tmp)
-        os.replace(tmp, ckpt)
+        ck.save(step=step, history=history)
 
     model.train()
     running = 0.0
@@ -98,11 +91,11 @@ def main():
         sched.step()
         running += loss.item()
         if (step + 1) % 25 == 0:
-            print(f"step {step + 1} loss {running / 25:.4f} {(time.time() - t0) / 60:.1f} min", flush=True)
+            print(f"step {step + 1} loss {running / 25:.4f} {ck.seconds() / 60:.1f} min", flush=True)
             running = 0.0
         if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
             model.eval()
-            row = dict(step=step + 1, minutes=round((time.time() - t0) / 60, 1), held_back=evaluate.score(model, held))
+            row = dict(step=step + 1, minutes=round(ck.seconds() / 60, 1), held_back=evaluate.score(model, held))
             model.train()
             history.append(row)
             print(json.dumps(row), flush=True)

@@ -48,3 +48,19 @@ def tokens_of(text):
             out.append(c)
         i += 1
     return out
+
+
+def greedy(log_probs):
+    """Best-path CTC decoding of one `[T, C]` row of log-probabilities (numpy or torch): the class
+    indices, repeats collapsed and blanks (class 0) dropped."""
+    out, prev = [], 0
+    for b in log_probs.argmax(-1).tolist():
+        if b != prev and b != 0:
+            out.append(b)
+        prev = b
+    return out
+
+
+def greedy_text(log_probs):
+    """`greedy`, as text."""
+    return "".join(CLASSES[c] for c in greedy(log_probs))

@@ -13,15 +13,6 @@ import onnxruntime as ort
 import alphabet
 
 
-def decode(lp):
-    out, prev = [], 0
-    for b in lp.argmax(-1).tolist():
-        if b != prev and b != 0:
-            out.append(alphabet.CLASSES[b])
-        prev = b
-    return "".join(out)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
@@ -36,7 +27,7 @@ def main():
     stats = {}
     for i in range(len(x)):
         truth = "".join(alphabet.CLASSES[c] for c in va["y"][i, : va["n"][i]])
-        pred = decode(lp[i])
+        pred = alphabet.greedy_text(lp[i])
         k = str(va["kind"][i])
         ok, n = stats.get(k, (0, 0))
         stats[k] = (ok + (pred == truth), n + 1)

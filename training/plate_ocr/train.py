@@ -12,25 +12,14 @@ checkpoint made with other arguments is refused, not mixed in).
 import os
 import argparse
 import json
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 import alphabet
+from checkpoint import Checkpoint
 from model import PlateOcr
-
-
-def greedy(logp):
-    """Best path decode: [T, C] -> class list."""
-    best = logp.argmax(-1).tolist()
-    out, prev = [], 0
-    for b in best:
-        if b != prev and b != 0:
-            out.append(b)
-        prev = b
-    return out
 
 
 def evaluate(model, x, y, n, kinds=None):
@@ -40,7 +29,7 @@ def evaluate(model, x, y, n, kinds=None):
         logp = model(to_tensor(x))
     for i in range(len(x)):
         k = kinds[i] if kinds is not None else "synthetic"
-        ok = greedy(logp[i]) == y[i, : n[i]].tolist()
+        ok = alphabet.greedy(logp[i]) == y[i, : n[i]].tolist()
         a, b = hits.get(k, (0, 0))
         hits[k] = (a + ok, b + 1)
     model.train()
@@ -97,33 +86,21 @@ def main():
     per_epoch = len(x) // a.batch
     steps = a.epochs * per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=a.warmup)
-    t0 = time.time()
     history = []
-    ckpt_path = a.out + ".ckpt"
     signature = dict(ds=os.path.abspath(a.ds), rows=len(x), epochs=a.epochs, batch=a.batch, lr=a.lr, seed=a.seed,
                      init=a.init, init_onnx=a.init_onnx, warmup=a.warmup)
     if a.context:
         signature["context"] = a.context
+    ck = Checkpoint(a.out + ".ckpt", signature, model, opt, sched)
     start_epoch, start_step, order, total = 0, 0, None, 0.0
-    if os.path.exists(ckpt_path):
-        c = torch.load(ckpt_path, weights_only=False)
-        if c["signature"] != signature:
-            raise SystemExit(f"{ckpt_path} was made with other arguments ({c['signature']}); remove it to start over")
-        model.load_state_dict(c["model"])
-        opt.load_state_dict(c["opt"])
-        sched.load_state_dict(c["sched"])
+    c = ck.resume()
+    if c is not None:
         rng.bit_generator.state = c["rng"]
-        torch.set_rng_state(c["torch_rng"])
         start_epoch, start_step, order, total, history = c["epoch"], c["step"], c["order"], c["total"], c["history"]
-        t0 -= c["seconds"]
-        print(f"resuming from {ckpt_path}: epoch {start_epoch + 1} step {start_step}", flush=True)
+        print(f"resuming from {ck.path}: epoch {start_epoch + 1} step {start_step}", flush=True)
 
     def save(epoch, step, order, total):
-        tmp = ckpt_path + ".tmp"
-        torch.save(dict(signature=signature, model=model.state_dict(), opt=opt.state_dict(), sched=sched.state_dict(),
-                        rng=rng.bit_generator.state, torch_rng=torch.get_rng_state(), epoch=epoch, step=step,
-                        order=order, total=total, history=history, seconds=time.time() - t0), tmp)
-        os.replace(tmp, ckpt_path)
+        ck.save(rng=rng.bit_generator.state, epoch=epoch, step=step, order=order, total=total, history=history)
 
     for epoch in range(start_epoch, a.epochs):
         if order is None:
@@ -144,14 +121,14 @@ def main():
             sched.step()
             total += loss.item()
             if s % 100 == 0:
-                print(f"epoch {epoch + 1} step {s} loss {loss.item():.3f} {(time.time() - t0) / 60:.1f} min", flush=True)
+                print(f"epoch {epoch + 1} step {s} loss {loss.item():.3f} {ck.seconds() / 60:.1f} min", flush=True)
             if (s + 1) % a.checkpoint_every == 0 and s + 1 < per_epoch:
                 save(epoch, s + 1, order, total)
         start_step = 0
         real = evaluate(model, va["x"], va["y"], va["n"], va["kind"])
         synth = evaluate(model, vs["x"], vs["y"], vs["n"])
         row = dict(epoch=epoch + 1, loss=round(total / (len(x) // a.batch), 4), val_real=real, val_synthetic=synth,
-                   minutes=round((time.time() - t0) / 60, 1))
+                   minutes=round(ck.seconds() / 60, 1))
         history.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
         torch.save(model.state_dict(), a.out + ".pt")
