@@ -355,9 +355,9 @@ impl PlateFinder {
     /// A read that is a bare number (`664521`) is rarely a whole plate: the detector often
     /// misses a group beside it (`WW`, the Arabic letter and prefecture code) or, on a two-row
     /// plate, the row above it (`ب 1` over `52547`: the serial is the bottom row). Reads the row
-    /// widened to the left and to the right, and the row with as much again above it as two
-    /// rows, and keeps a widened read that has the number and fits a known format. Returns the
-    /// crops read.
+    /// widened to the left and to the right, and (a number of at most five digits) the row with
+    /// as much again above it as two rows, and keeps a widened read that has the number and fits
+    /// a known format. Returns the crops read.
     fn complete_bare_numbers(&mut self, img: &RgbImage, plates: &mut [PlateRead]) -> Result<usize> {
         let (w, h) = (img.width as f32, img.height as f32);
         let mut crops = Vec::new();
@@ -375,8 +375,9 @@ impl PlateFinder {
                     owners.push(i);
                 }
             }
+            // A two-row plate's bottom row is a Moroccan serial: at most five digits.
             let top = (b.y1 - b.height()).max(0.0);
-            if b.y1 - top > 0.5 * b.height() {
+            if p.plate.key().len() <= 5 && b.y1 - top > 0.5 * b.height() {
                 let side = 0.05 * b.width();
                 let bbox = Bbox { x1: (b.x1 - side).max(0.0), y1: top, x2: (b.x2 + side).min(w), y2 };
                 crops.push(Crop { bbox, layout: Layout::TwoRows });
