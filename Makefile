@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup demo test doctor baseline bench bench-density fuzz train-plate-ocr train-plate-ocr-v12 train-plate-ocr-v10 ocr-data-48 train-venv train-plate-det train-plate-det-closeup train-plate-check train-plate-check-mined
+.PHONY: help setup demo test doctor baseline bench bench-density fuzz train-plate-ocr train-plate-ocr-v12 train-plate-ocr-v15 train-plate-ocr-v10 ocr-data-48 train-venv train-plate-det train-plate-det-closeup train-plate-check train-plate-check-mined
 
 help:
 	@echo "make demo   install what is missing, build, and run the node's checks on this machine"
@@ -93,6 +93,19 @@ train-plate-ocr: ocr-data-48
 	@$(OCR48) train.py --ds .cache/ft48 --epochs 1 --lr 1e-3 --threads $(OCR_THREADS) --context 96 --init-onnx init/plate-ocr-v12.onnx --out .cache/plate_ocr13.onnx
 	@cp training/plate_ocr/.cache/plate_ocr13.onnx models/weights/plate-ocr.onnx
 	@sha256sum models/weights/plate-ocr.onnx
+
+# Experiment v15 (2026-12-07, see the model card): v13 fine-tuned 1 epoch on v13's data plus 12 000
+# synthetic Brazilian and US plates (80 % of the Brazilian ones Mercosul, 70 % of the two-group US
+# ones with a graphic between the groups, which real US plates print where digits get read in).
+# Needs v13's checkpoint from `make train-plate-ocr`. Resumable; does not touch models/weights.
+train-plate-ocr-v15: ocr-data-48
+	@test -s training/plate_ocr/.cache/emb48/train.npz || ($(OCR48) gen.py --data $(abspath $(DATA)) --synthetic 12000 \
+		--real-per-item 0 --kind-weights 0,0,50,50 --mercosur-share 0.8 --us-emblems 0.7 --seed 31 --out .cache/emb48)
+	@test -s training/plate_ocr/.cache/ft15/train.npz || ($(OCR48) mix.py --synthetic-from .cache/ds48 --synthetic-count 30000 \
+		--real-from .cache/real48 --real-synthetic-count 0 --extra-from .cache/glyph48 --extra-from .cache/emb48 \
+		--val-from .cache/ds48 --out .cache/ft15)
+	@$(OCR48) train.py --ds .cache/ft15 --epochs 1 --lr 5e-4 --threads 2 --context 96 --init .cache/plate_ocr13.onnx.pt \
+		--out .cache/plate_ocr15.onnx
 
 # v12's recipe (48 x 240, convolutional head only, from v10), kept to reproduce v13's start.
 train-plate-ocr-v12: ocr-data-48

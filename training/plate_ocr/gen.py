@@ -83,8 +83,16 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", default=".cache/ds")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--kind-weights", default="55,20,15,10",
+                    help="weights of the synthetic families: Moroccan, European, Brazilian, US")
+    ap.add_argument("--mercosur-share", type=float, default=0.5, help="share of Brazilian plates drawn as Mercosul")
+    ap.add_argument("--us-emblems", type=float, default=0.0,
+                    help="share of two-group US plates with a graphic between the groups")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    # Set before the worker processes start (they inherit them); the defaults change nothing.
+    render.KIND_WEIGHTS = [float(v) for v in a.kind_weights.split(",")]
+    render.MERCOSUR_SHARE, render.US_EMBLEMS = a.mercosur_share, a.us_emblems
     rows = [r for r in real.all_sets(a.data) if r["usable"]]
     train_rows = [r for r in rows if r["split"] == "train"]
     chunk = 1000

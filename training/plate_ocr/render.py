@@ -103,6 +103,10 @@ class Plate:
         tokens = []
         for i, (s, rel, arab) in enumerate(groups):
             w = span * rel / total
+            if s == "*":  # a graphic between groups, no character
+                emblem(self.d, (x, y0, x + w, y1), self.rng, colour)
+                x += w + span * gap / total
+                continue
             if s == "-":  # a dash is a short bar at mid height, not a stretched glyph
                 t = (y1 - y0) * 0.08
                 self.d.rectangle([x + w * 0.2, (y0 + y1) / 2 - t, x + w * 0.8, (y0 + y1) / 2 + t], fill=colour)
@@ -207,7 +211,7 @@ def europe(rng):
 
 def brazil(rng):
     latin = rng.choice(LATIN_FONTS)
-    if rng.random() < 0.5:  # old grey plate, city line on top
+    if rng.random() < 1 - MERCOSUR_SHARE:  # old grey plate, city line on top
         p = Plate(rng, 520, 160, (rng.randint(150, 200),) * 3, border=(20, 20, 20))
         put(p.im, glyphs(rng.choice(["SAO PAULO - SP", "RIO DE JANEIRO - RJ", "CURITIBA - PR", "BELO HORIZONTE - MG"]),
                          latin, (30, 30, 30)), (90, 8, 430, 38))
@@ -231,13 +235,62 @@ def usa(rng):
     s = rng.choice([letters(rng, 3) + " " + digits(rng, 1000, 9999), str(rng.randint(1, 9)) + letters(rng, 3) + digits(rng, 100, 999),
                     letters(rng, 3) + "-" + digits(rng, 100, 999)])
     groups = [(g, 0.55 * len(g), False) for g in s.replace("-", " ").split()]
+    if US_EMBLEMS and len(groups) == 2 and rng.random() < US_EMBLEMS:
+        groups.insert(1, ("*", rng.uniform(0.9, 1.5), False))
     toks = p.row(groups, 60, 170, 30, 370, ink, latin, None, gap=0.3)
     return p, toks, False
 
 
+# Plate families drawn by `plate` and their weights; gen.py may change them (and the two
+# options below) for a focused set. The defaults reproduce every earlier set bit for bit.
+KIND_WEIGHTS = [55, 20, 15, 10]
+# Share of Brazilian plates drawn as Mercosul (the rest old grey plates).
+MERCOSUR_SHARE = 0.5
+# Share of US plates with a graphic between their two groups (a state outline, a seal, a flag, a
+# heart: real plates print one where `raqib eval plates` finds digits read into the gap).
+US_EMBLEMS = 0.0
+
+
 def plate(rng):
-    kind = rng.choices([morocco, europe, brazil, usa], [55, 20, 15, 10])[0]
+    kind = rng.choices([morocco, europe, brazil, usa], KIND_WEIGHTS)[0]
     return kind(rng)
+
+
+def emblem(d, box, rng, ink):
+    """Draws a graphic that is no character into `box`: a blob like a state outline, a seal, a
+    striped flag, a heart or a star, filled or outlined, in the ink or a colour of its own."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    r = min(w * 0.6, h * rng.uniform(0.3, 0.45))
+    colour = rng.choice([ink, (180, 30, 30), (30, 60, 160), (30, 120, 50), (230, 170, 20), (90, 90, 90)])
+    fill, outline = (colour, None) if rng.random() < 0.6 else (None, colour)
+    kind = rng.choice(["blob", "seal", "flag", "heart", "star"])
+    if kind == "blob":
+        pts = []
+        for k in range(rng.randint(6, 11)):
+            a = 2 * math.pi * k / 11 + rng.uniform(-0.2, 0.2)
+            q = r * rng.uniform(0.6, 1.1)
+            pts.append((cx + q * math.cos(a) * w / max(w, h) * 1.3, cy + q * math.sin(a)))
+        d.polygon(pts, fill=fill, outline=outline, width=2)
+    elif kind == "seal":
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill, outline=outline or colour, width=max(2, int(r / 6)))
+        d.ellipse([cx - r * 0.5, cy - r * 0.5, cx + r * 0.5, cy + r * 0.5], outline=(250, 250, 250), width=2)
+    elif kind == "flag":
+        fw, fh = r * 1.6, r * 1.1
+        for k in range(5):
+            c = colour if k % 2 == 0 else (250, 250, 250)
+            d.rectangle([cx - fw / 2, cy - fh / 2 + k * fh / 5, cx + fw / 2, cy - fh / 2 + (k + 1) * fh / 5], fill=c)
+        d.rectangle([cx - fw / 2, cy - fh / 2, cx - fw / 2 + fw * 0.4, cy], fill=(30, 60, 160))
+    elif kind == "heart":
+        q = r * 0.55
+        d.ellipse([cx - 2 * q, cy - q * 1.5, cx, cy + q * 0.5], fill=colour)
+        d.ellipse([cx, cy - q * 1.5, cx + 2 * q, cy + q * 0.5], fill=colour)
+        d.polygon([(cx - 2 * q + 1, cy - q * 0.3), (cx + 2 * q - 1, cy - q * 0.3), (cx, cy + r)], fill=colour)
+    else:
+        pts = [(cx + (r if k % 2 == 0 else r * 0.45) * math.sin(math.pi * k / 5),
+                cy - (r if k % 2 == 0 else r * 0.45) * math.cos(math.pi * k / 5)) for k in range(10)]
+        d.polygon(pts, fill=fill, outline=outline, width=2)
 
 
 def background(rng, w, h):
