@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
+use raqib_models::checksum::sha256_file;
 
 /// The corrections, as compiled into the binary.
 const FIXES_TSV: &str = include_str!("../../plate-label-fixes.tsv");
@@ -67,9 +67,7 @@ fn parse(tsv: &str) -> Vec<Fix> {
 /// if one applies: same folder, file and label, and the image's SHA-256 starts as recorded.
 pub fn find<'a>(fixes: &'a [Fix], folder: &str, file: &str, given: &str, image: &Path) -> Option<&'a Fix> {
     let fix = fixes.iter().find(|f| f.folder == folder && f.file == file && f.given == given)?;
-    let bytes = std::fs::read(image).ok()?;
-    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-    digest.starts_with(&fix.sha256).then_some(fix)
+    sha256_file(image).ok()?.starts_with(&fix.sha256).then_some(fix)
 }
 
 #[cfg(test)]
@@ -94,7 +92,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let image = dir.path().join("a.jpg");
         std::fs::write(&image, b"photo").unwrap();
-        let sha: String = Sha256::digest(b"photo").iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let sha = &sha256_file(&image).unwrap()[..16];
         let fixes = parse(&format!(
             "folder\tfile\tsha256\tgiven\tcorrected\twhy\n# a comment\nset\ta.jpg\t{sha}\t1|ب|2\t7|ب|2\tseen\nset\tb.jpg\t{sha}\tب\t-\tblur\n"
         ));

@@ -351,8 +351,7 @@ mod tests {
             image::RgbImage::new(100, 50).save(&image).unwrap();
             std::fs::write(um6p.join("labels_yolo_chars").join(format!("{name}.txt")), "1 0.5 0.5 0.2 0.4\n").unwrap();
             tsv.push_str(&format!("{name}.jpg\t{given}\ttrain\t6\t\n"));
-            let digest: String =
-                Sha256::digest(std::fs::read(&image).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+            let digest = raqib_models::checksum::sha256_file(&image).unwrap();
             fixes.push(Fix {
                 folder: "um6p".into(),
                 file: format!("{name}.jpg"),

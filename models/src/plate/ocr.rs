@@ -243,29 +243,34 @@ impl PlateReader {
     /// The best read under any plate grammar for `layout`, if within [`FORMAT_MARGIN`] of the
     /// free read.
     fn constrained(&self, rows: &[f32], steps: usize, layout: Layout) -> Option<OcrRead> {
+        let fitting = self.grammars.iter().filter(|(_, only)| only.is_none_or(|l| l == layout)).map(|(g, _)| g);
+        self.best_under(fitting, rows, steps, layout)
+    }
+
+    /// The best read of digits and Latin letters only, if within [`FORMAT_MARGIN`] of the free
+    /// read (a US `14CV10` whose `1` was read as the look-alike `أ`).
+    fn latin_only(&self, rows: &[f32], steps: usize, layout: Layout) -> Option<OcrRead> {
+        self.best_under(self.latin.iter(), rows, steps, layout)
+    }
+
+    /// The likeliest read that one of `grammars` accepts, named by its grammar, if it is at most
+    /// [`FORMAT_MARGIN`] less likely than the free read.
+    fn best_under<'a>(
+        &self,
+        grammars: impl Iterator<Item = &'a ctc::Grammar>,
+        rows: &[f32],
+        steps: usize,
+        layout: Layout,
+    ) -> Option<OcrRead> {
         let free = ctc::best_path_score(rows, steps, self.classes.len());
-        let (chars, score, name) = self
-            .grammars
-            .iter()
-            .filter(|(_, only)| only.is_none_or(|l| l == layout))
-            .filter_map(|(g, _)| {
+        let (chars, score, name) = grammars
+            .filter_map(|g| {
                 ctc::decode_constrained(rows, steps, &self.classes, g, ALTERNATIVES, MIN_ALTERNATIVE_P, FORMAT_MARGIN)
                     .map(|(chars, score)| (chars, score, g.name))
             })
             .max_by(|a, b| a.1.total_cmp(&b.1))?;
         (free - score <= FORMAT_MARGIN)
             .then(|| OcrRead { format_decoded: Some(name), ..assemble(chars, layout, steps) })
-    }
-
-    /// The best read of digits and Latin letters only, if within [`FORMAT_MARGIN`] of the free
-    /// read (a US `14CV10` whose `1` was read as the look-alike `أ`).
-    fn latin_only(&self, rows: &[f32], steps: usize, layout: Layout) -> Option<OcrRead> {
-        let g = self.latin.as_ref()?;
-        let free = ctc::best_path_score(rows, steps, self.classes.len());
-        let (chars, score) =
-            ctc::decode_constrained(rows, steps, &self.classes, g, ALTERNATIVES, MIN_ALTERNATIVE_P, FORMAT_MARGIN)?;
-        (free - score <= FORMAT_MARGIN)
-            .then(|| OcrRead { format_decoded: Some(g.name), ..assemble(chars, layout, steps) })
     }
 }
 
@@ -281,17 +286,26 @@ pub(super) fn mixes_scripts(text: &str) -> bool {
 /// Digits and Latin letters, 1 to 10 of them (any plate but a Moroccan one), over the model's
 /// classes; `None` when the alphabet has no digits.
 fn latin_grammar(classes: &[String]) -> Option<ctc::Grammar> {
-    let allowed: Vec<bool> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            i > 0 && c.len() == 1 && (c.as_bytes()[0].is_ascii_digit() || c.as_bytes()[0].is_ascii_uppercase())
-        })
-        .collect();
+    let allowed = class_set(classes, &|c| is_digit(c) || is_latin(c));
     allowed
         .iter()
         .any(|&b| b)
         .then(|| ctc::Grammar { name: "latin_script", slots: vec![ctc::Slot { allowed, min: 1, max: 10 }] })
+}
+
+/// Per class of the model (index 0, the blank, never): whether `f` accepts its text.
+fn class_set(classes: &[String], f: &dyn Fn(&str) -> bool) -> Vec<bool> {
+    classes.iter().enumerate().map(|(i, c)| i > 0 && f(c)).collect()
+}
+
+/// A class that is one digit.
+fn is_digit(c: &str) -> bool {
+    c.len() == 1 && c.as_bytes()[0].is_ascii_digit()
+}
+
+/// A class that is one Latin capital.
+fn is_latin(c: &str) -> bool {
+    c.len() == 1 && c.as_bytes()[0].is_ascii_uppercase()
 }
 
 /// Whether a read already parses as a known (non-generic) plate format.
@@ -304,12 +318,12 @@ pub(super) fn fits_a_format(text: &str) -> bool {
 /// read as `1`, a letter dropped), Brazil's two fixed formats (`I`/`1`, `O`/`0` at positions
 /// whose class the format fixes) and the French/Italian `AB-123-CD`.
 fn grammars(classes: &[String]) -> Vec<(ctc::Grammar, Option<Layout>)> {
-    let set = |f: &dyn Fn(&str) -> bool| classes.iter().enumerate().map(|(i, c)| i > 0 && f(c)).collect::<Vec<bool>>();
-    let digit = set(&|c| c.len() == 1 && c.as_bytes()[0].is_ascii_digit());
+    let set = |f: &dyn Fn(&str) -> bool| class_set(classes, f);
+    let digit = set(&is_digit);
     let letter = set(&|c| {
         c.chars().count() == 1 && raqib_core::plate::MOROCCAN_LETTERS.iter().any(|(a, _, _)| c.starts_with(*a))
     });
-    let latin = set(&|c| c.len() == 1 && c.as_bytes()[0].is_ascii_uppercase());
+    let latin = set(&is_latin);
     let w = set(&|c| c == "W");
     let word = set(&|c| c == raqib_core::plate::MOROCCO_WORD);
     let slot = |allowed: &Vec<bool>, min: u8, max: u8| ctc::Slot { allowed: allowed.clone(), min, max };
