@@ -301,7 +301,7 @@ SELECT 'p' AS k, h.id AS row_id, r.source AS camera, h.raised_at AS raised_at, h
 FROM hits h JOIN plate_reads r ON r.id = h.read_id WHERE h.repeat_of IS NULL
 UNION ALL
 SELECT 'f', f.id, f.source, f.raised_at, f.category, f.priority, f.name, NULL, CAST(f.person_id AS TEXT), 'face',
-       f.similarity, NULL, NULL, NULL, 0, f.state, f.raised_at, 0, 0, NULL, f.overdue_at, NULL, f.stranger_rate
+       f.similarity, NULL, NULL, NULL, 0, f.state, f.raised_at, 0, 0, NULL, f.overdue_at, f.covert_list, f.stranger_rate
 FROM face_hits f";
 
 fn alert_from(r: &Row<'_>) -> rusqlite::Result<Alert> {

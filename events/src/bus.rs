@@ -180,6 +180,7 @@ mod tests {
                 bbox: raqib_models::face::Bbox { x1: 0.0, y1: 0.0, x2: 1.0, y2: 1.0 },
                 crop_jpeg: vec![],
                 stranger_rate: None,
+                scope: raqib_watchlist::Scope::default(),
             }),
         }
     }

@@ -104,6 +104,10 @@ pub struct FaceSighting {
     /// then) as well as this one did, from the face model's calibration; `None` without one.
     /// What the console shows operators instead of a raw cosine.
     pub stranger_rate: Option<f64>,
+    /// The person's scope (where and when they alert, and their covert list): the hit policy
+    /// drops a sighting outside it, the store keeps its covert list with the hit.
+    #[serde(default, skip_serializing_if = "raqib_watchlist::Scope::is_empty")]
+    pub scope: raqib_watchlist::Scope,
 }
 
 /// JPEG (quality 85) of a hit's whole frame; empty when there is none.

@@ -217,6 +217,9 @@ fn open_err(e: raqib_core::db::DbError) -> Error {
 /// ([`crate::records::FaceSighting::stranger_rate`]).
 const FACE_STRANGER_RATE: &str = "ALTER TABLE face_hits ADD COLUMN stranger_rate REAL;";
 
+/// Migration 7: the covert list of a face hit's person (as `hits.covert_list` for plates).
+const FACE_COVERT_LIST: &str = "ALTER TABLE face_hits ADD COLUMN covert_list TEXT;";
+
 impl EventStore {
     /// Opens (creating if needed) the store at `path` ([`raqib_core::db::open`]: the node's
     /// key, WAL, `secure_delete`, versioned schema).
@@ -240,6 +243,7 @@ impl EventStore {
                 crate::deletion::ORPHAN_MARKS,
                 crate::decisions::HANDLING,
                 FACE_STRANGER_RATE,
+                FACE_COVERT_LIST,
             ],
         )
         .map_err(open_err)?;
@@ -313,8 +317,8 @@ impl EventStore {
         }
         tx.execute(
             "INSERT INTO face_hits (source, track, raised_at, media_time, person_id, name, category, priority,
-                                    similarity, x1, y1, x2, y2, crop_jpeg, origin, stranger_rate)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                    similarity, x1, y1, x2, y2, crop_jpeg, origin, stranger_rate, covert_list)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 source,
                 s.track as i64,
@@ -332,6 +336,7 @@ impl EventStore {
                 s.crop_jpeg,
                 origin,
                 s.stranger_rate,
+                s.scope.covert_list,
             ],
         )
         .map_err(&e)?;
@@ -625,6 +630,7 @@ pub(crate) mod tests_support {
             bbox: Bbox { x1: 1.0, y1: 2.0, x2: 3.0, y2: 4.0 },
             crop_jpeg: vec![0xFF, 0xD8, 7],
             stranger_rate: Some(1e-4),
+            scope: raqib_watchlist::Scope::default(),
         }
     }
 }
@@ -672,7 +678,7 @@ pub(crate) mod tests {
                      DROP INDEX plate_reads_origin; DROP INDEX face_hits_origin;
                      ALTER TABLE plate_reads DROP COLUMN origin; ALTER TABLE face_hits DROP COLUMN origin;
                      ALTER TABLE hits DROP COLUMN orphaned_at; ALTER TABLE face_hits DROP COLUMN orphaned_at;
-                     ALTER TABLE face_hits DROP COLUMN stranger_rate;
+                     ALTER TABLE face_hits DROP COLUMN stranger_rate; ALTER TABLE face_hits DROP COLUMN covert_list;
                      UPDATE plate_reads SET format = 'MoroccoStandard'; PRAGMA user_version = 1;",
                 )
                 .unwrap();
@@ -681,7 +687,7 @@ pub(crate) mod tests {
         let stored: String = s.conn.query_row("SELECT format FROM plate_reads", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, "morocco_standard");
         let version: i64 = s.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 6);
+        assert_eq!(version, 7);
         // Migration 3 gave the old store its origins.
         assert!(matches!(
             s.record_once("f/plate/A/1", "cam", Utc::now(), &event("B", 2), &[], None),

@@ -355,6 +355,7 @@ impl FaceAnalyser {
             bbox: best.bbox,
             crop_jpeg: best.crop.as_ref().map(jpeg).unwrap_or_default(),
             stranger_rate: self.params.calibration.map(|c| c.fpir(best.similarity, best.gallery_faces)),
+            scope: best.person.scope,
         })
     }
 }
@@ -427,6 +428,7 @@ mod tests {
             valid_from: None,
             expires_at: None,
             notes: None,
+            scope: raqib_watchlist::Scope::default(),
         }
     }
 

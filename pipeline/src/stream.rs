@@ -9,7 +9,7 @@
 //! per-position alternatives within [`AnalysisPolicy::plate_max_distance`], keeps the entries
 //! whose scope (days, hours, cameras, area) covers where and when it was read, and on an
 //! allow-list camera becomes a `not_on_allow_list` hit when no entry of its list matched; face hits use
-//! [`AnalysisPolicy::face_match_threshold`]; tracking and voting use the event parameters of the
+//! [`AnalysisPolicy::face_match_threshold`] and, by [`face_hits`], the same scope rule; tracking and voting use the event parameters of the
 //! same policy.
 
 use std::time::{Duration, Instant};
@@ -173,7 +173,8 @@ impl StreamAnalysis {
         {
             let t2 = Instant::now();
             let before = self.faces.counts;
-            out.extend(self.faces.push(pipeline, g, frame)?.into_iter().map(Outcome::Face));
+            let seen = self.faces.push(pipeline, g, frame)?;
+            out.extend(face_hits(&self.policy, seen, now, &self.place).map(Outcome::Face));
             stats.faces = Some(t2.elapsed());
             stats.face_counts = self.faces.counts.since(&before);
         }
@@ -198,7 +199,7 @@ impl StreamAnalysis {
     pub fn finish(&mut self, gallery: Option<&Snapshot>, now: DateTime<Utc>) -> Vec<Outcome> {
         let mut out: Vec<Outcome> =
             self.plates.finish().into_iter().map(|read| self.decide(read, gallery, now)).collect();
-        out.extend(self.faces.finish().into_iter().map(Outcome::Face));
+        out.extend(face_hits(&self.policy, self.faces.finish(), now, &self.place).map(Outcome::Face));
         out
     }
 
@@ -212,6 +213,20 @@ impl StreamAnalysis {
         let hits = plate_hits(&self.policy, &read, gallery, now, &self.place);
         Outcome::Plate { read, hits }
     }
+}
+
+/// The face hit policy: of the sightings of listed persons, those whose person's scope covers
+/// `place` at `now` in local time (the same rule as a plate entry's, [`plate_hits`]). A sighting
+/// outside it raises nothing and, as faces of people not listed, leaves nothing behind.
+pub fn face_hits(
+    policy: &AnalysisPolicy,
+    sightings: Vec<FaceSighting>,
+    now: DateTime<Utc>,
+    place: &Place,
+) -> impl Iterator<Item = FaceSighting> {
+    let local = now.with_timezone(&policy.local_offset());
+    let (camera, location) = (place.camera.clone(), place.location);
+    sightings.into_iter().filter(move |s| s.scope.applies(&Sighting { camera: &camera, location, local }))
 }
 
 /// The plate hit policy: the read, with every per-position alternative the recogniser gave,
@@ -525,6 +540,53 @@ mod tests {
         // A stranger that is also listed raises both.
         let both = hits_at(&g, "12345-ب-6", &allow, monday);
         assert_eq!(both, [(NOT_ON_ALLOW_LIST.into(), "not_on_allow_list"), ("stolen_vehicle".into(), "exact")]);
+    }
+
+    #[test]
+    fn a_scoped_person_alerts_on_their_cameras_and_days_only_and_keeps_the_covert_list() {
+        let mut store = Store::open_in_memory().unwrap();
+        let new = raqib_watchlist::NewPerson {
+            name: "Suspect H".into(),
+            category: "wanted_person".into(),
+            cameras: Some("gate".into()),
+            days: Some("mon-fri".into()),
+            covert_list: Some("op-heron".into()),
+            ..Default::default()
+        };
+        let person = store.add_person(&new, Actor::new("test", Some("unit test"))).unwrap();
+        let sighting = FaceSighting {
+            track: 1,
+            person_id: person.id,
+            name: person.name.clone(),
+            category: person.category.clone(),
+            priority: person.priority,
+            similarity: 0.7,
+            votes: 3,
+            embeddings: 3,
+            first_seen_s: None,
+            last_seen_s: None,
+            best_frame: 2,
+            best_time_s: None,
+            bbox: raqib_models::face::Bbox { x1: 0.0, y1: 0.0, x2: 50.0, y2: 50.0 },
+            crop_jpeg: Vec::new(),
+            stranger_rate: None,
+            scope: person.scope.clone(),
+        };
+        let policy = AnalysisPolicy { local_utc_offset_minutes: 60, ..AnalysisPolicy::default() };
+        let monday = "2026-12-07T08:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let sunday = "2026-12-06T08:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let seen = |camera: &str, at| {
+            let place = Place { camera: camera.into(), ..Place::default() };
+            face_hits(&policy, vec![sighting.clone()], at, &place).collect::<Vec<_>>()
+        };
+        let hit = seen("gate", monday);
+        assert_eq!(hit.len(), 1);
+        assert_eq!(hit[0].scope.covert_list.as_deref(), Some("op-heron"), "stored with the hit: who may see it");
+        assert!(seen("road", monday).is_empty(), "another camera");
+        assert!(seen("gate", sunday).is_empty(), "not on Sundays");
+        let unscoped = FaceSighting { scope: raqib_watchlist::Scope::default(), ..sighting.clone() };
+        let place = Place { camera: "road".into(), ..Place::default() };
+        assert_eq!(face_hits(&policy, vec![unscoped], sunday, &place).count(), 1, "no scope: everywhere, always");
     }
 
     #[test]

@@ -35,7 +35,7 @@ enum WatchlistCommand {
     /// Add a plate (or update the same plate in the same category).
     Add(Box<AddPlate>),
     /// Add a person (enrol their photos once the face pipeline is available).
-    AddPerson(AddPerson),
+    AddPerson(Box<AddPerson>),
     /// Remove a plate entry by id.
     Remove {
         /// Entry id (see `list`).
@@ -159,6 +159,13 @@ struct AddPlate {
     /// Free text.
     #[arg(long)]
     notes: Option<String>,
+    #[command(flatten)]
+    scope: ScopeArgs,
+}
+
+/// Where and when an entry (plate or person) alerts, and its covert list.
+#[derive(Debug, Args)]
+struct ScopeArgs {
     /// Alerts only on these days: `mon-fri`, `sat,sun` (local time, `analysis.local_utc_offset_minutes`).
     #[arg(long)]
     days: Option<String>,
@@ -196,6 +203,8 @@ struct AddPerson {
     /// Free text.
     #[arg(long)]
     notes: Option<String>,
+    #[command(flatten)]
+    scope: ScopeArgs,
 }
 
 /// Retro-hits of entries just added or changed ([`raqib_events::EventStore::retro_hits`]):
@@ -252,11 +261,11 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
                     valid_from: a.valid_from,
                     expires_at: a.expires,
                     notes: a.notes,
-                    days: a.days,
-                    hours: a.hours,
-                    cameras: a.cameras,
-                    area: a.area,
-                    covert_list: a.covert_list,
+                    days: a.scope.days,
+                    hours: a.scope.hours,
+                    cameras: a.scope.cameras,
+                    area: a.scope.area,
+                    covert_list: a.scope.covert_list,
                 },
                 actor,
             )?;
@@ -280,6 +289,11 @@ pub fn run(args: WatchlistArgs, config: &crate::config::Config, paths: &crate::c
                     valid_from: None,
                     expires_at: a.expires,
                     notes: a.notes,
+                    days: a.scope.days,
+                    hours: a.scope.hours,
+                    cameras: a.scope.cameras,
+                    area: a.scope.area,
+                    covert_list: a.scope.covert_list,
                 },
                 actor,
             )?;

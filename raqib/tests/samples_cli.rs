@@ -1,6 +1,7 @@
 //! `raqib samples make` → `raqib replay` end to end: a generated scene with exact ground truth
 //! must give every plate once, read exactly, raise hits for exactly the listed plates, and
-//! identify the listed pedestrian while the other one leaves nothing on disk. Also: the same
+//! identify the listed pedestrian while the other one leaves nothing on disk; the listed person
+//! is on a covert list, so their hit is shown only to users given it. Also: the same
 //! seed gives the same truth, and bad settings are refused with the setting's name.
 
 #![allow(
@@ -37,6 +38,11 @@ fn a_generated_scene_replays_into_exactly_its_plates_and_listed_hits() {
 
     let import = raqib(d, &cache, &["watchlist", "import", "--reason", "test", "scene/watchlist.csv"]);
     assert!(import.status.success(), "{}", text(&import));
+    // The listed pedestrian is on a covert list (the scope fields a persons file may carry).
+    let mut listed_persons: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("scene/persons.json")).unwrap()).unwrap();
+    listed_persons[0]["covert_list"] = "op-heron".into();
+    std::fs::write(d.join("scene/persons.json"), listed_persons.to_string()).unwrap();
     let persons = raqib(d, &cache, &["watchlist", "import-persons", "--reason", "test", "scene/persons.json"]);
     assert!(persons.status.success(), "{}", text(&persons));
     let out = raqib(d, &cache, &["replay", "-q", "--report", "report.json", "scene/scene.mp4"]);
@@ -69,6 +75,21 @@ fn a_generated_scene_replays_into_exactly_its_plates_and_listed_hits() {
     let db = rusqlite::Connection::open(d.join("events.db")).unwrap();
     let n: i64 = db.query_row("SELECT count(*) FROM face_hits", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 1);
+    // Covert: an operator, a webhook or the hub does not see the face hit; a user given the
+    // list does.
+    let events = raqib_events::EventStore::open(&d.join("events.db")).unwrap();
+    let faces_seen = |lists: &[String]| {
+        let all = events
+            .alerts_after_visible(
+                raqib_events::alerts::Cursor::default(),
+                100,
+                raqib_events::alerts::Visibility::Lists(lists),
+            )
+            .unwrap();
+        all.into_iter().filter(|a| a.kind == raqib_events::alerts::AlertKind::Face).count()
+    };
+    assert_eq!(faces_seen(&[]), 0, "a covert person's hit is hidden from users without the list");
+    assert_eq!(faces_seen(&["op-heron".to_owned()]), 1);
     // Hits keep the whole frame of their best shot as evidence; other reads only their crop.
     let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(count("SELECT count(*) FROM plate_reads WHERE hit AND frame_jpeg IS NOT NULL"), listed.len() as i64);

@@ -364,8 +364,8 @@ async function loadWatchlist() {
     plate(p.plate), p.category, tv("priority", p.priority), p.case_ref || "", p.expires_at ? formatTime(p.expires_at) : "", scopeText(p.scope),
     admin ? el("button", { onclick: remove("plates", p.id) }, t("remove")) : ""]));
   const persons = await api("GET", "/api/watchlist/persons");
-  table("w-persons", [t("col.name"), t("col.category"), t("col.priority"), t("col.case"), ""], persons.persons.map((p) => [
-    p.name, p.category, tv("priority", p.priority), p.case_ref || "", admin ? el("button", { onclick: remove("persons", p.id) }, t("remove")) : ""]));
+  table("w-persons", [t("col.name"), t("col.category"), t("col.priority"), t("col.case"), t("col.scope"), ""], persons.persons.map((p) => [
+    p.name, p.category, tv("priority", p.priority), p.case_ref || "", scopeText(p.scope), admin ? el("button", { onclick: remove("persons", p.id) }, t("remove")) : ""]));
 }
 
 async function addPlate(ev) {
@@ -383,7 +383,7 @@ async function enrol(ev) {
   ev.preventDefault();
   $("p-error").textContent = "";
   const form = new FormData();
-  for (const [id, key] of [["p-name", "name"], ["p-category", "category"], ["p-priority", "priority"], ["p-case", "case_ref"]]) form.append(key, $(id).value);
+  for (const [id, key] of [["p-name", "name"], ["p-category", "category"], ["p-priority", "priority"], ["p-case", "case_ref"], ["p-covert", "covert_list"]]) form.append(key, $(id).value);
   form.append("photo", $("p-photo").files[0]);
   try { await api("POST", "/api/watchlist/persons", form); ev.target.reset(); loadWatchlist(); }
   catch (e) { $("p-error").textContent = e.message; }

@@ -190,6 +190,21 @@ async fn searches_need_a_reason_and_bad_input_gets_a_clear_4xx() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201, "enrolment by photo");
+    let covert = |list: &'static str| {
+        reqwest::multipart::Form::new()
+            .text("name", "Suspect H")
+            .text("category", "wanted_person")
+            .text("covert_list", list)
+            .part("photo", reqwest::multipart::Part::bytes(b"FACE".to_vec()))
+    };
+    let send = |f| http.post(format!("{base}/api/watchlist/persons")).bearer_auth(&boss).multipart(f).send();
+    let r = send(covert("Not A List")).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("covert_list"), "the bad field is named");
+    let r = send(covert("op-heron")).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["person"]["scope"]["covert_list"], "op-heron", "a covert person: {body}");
     let r = http
         .post(format!("{base}/api/watchlist/plates"))
         .bearer_auth(&boss)

@@ -302,6 +302,7 @@ async fn an_analyst_enrols_a_confirmed_face_sighting_once_and_only_a_confirmed_o
         bbox: raqib_core::Bbox { x1: 0.0, y1: 0.0, x2: 60.0, y2: 60.0 },
         crop_jpeg: b"FACE crop".to_vec(),
         stranger_rate: Some(1e-5),
+        scope: raqib_watchlist::Scope::default(),
     };
     let mut events = EventStore::open(&dir.path().join("events.db")).unwrap();
     events.record_face("gate", Utc::now(), &sighting).unwrap();

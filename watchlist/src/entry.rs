@@ -238,6 +238,10 @@ pub struct Person {
     pub expires_at: Option<DateTime<Utc>>,
     /// Free text.
     pub notes: Option<String>,
+    /// Days, hours, cameras, area it alerts in, and its covert list ([`crate::scope`]), as for
+    /// plate entries.
+    #[serde(default, skip_serializing_if = "crate::scope::Scope::is_empty")]
+    pub scope: crate::scope::Scope,
 }
 
 impl Person {
@@ -275,6 +279,34 @@ pub struct NewPerson {
     /// Free text.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Days it alerts on: `mon-fri`, `sat,sun` (empty: every day).
+    #[serde(default)]
+    pub days: Option<String>,
+    /// Local hours it alerts in: `07:00-19:00` (empty: all day).
+    #[serde(default)]
+    pub hours: Option<String>,
+    /// Camera ids it alerts on, comma-separated (empty: every camera).
+    #[serde(default)]
+    pub cameras: Option<String>,
+    /// A circle it alerts in: `lat,lon,radius_m`.
+    #[serde(default)]
+    pub area: Option<String>,
+    /// Covert list: its alerts are shown only to users given this list.
+    #[serde(default)]
+    pub covert_list: Option<String>,
+}
+
+impl NewPerson {
+    /// The scope its fields give (checked; errors name the field).
+    pub fn scope(&self) -> Result<crate::scope::Scope> {
+        crate::scope::Scope::parse(
+            self.days.as_deref(),
+            self.hours.as_deref(),
+            self.cameras.as_deref(),
+            self.area.as_deref(),
+            self.covert_list.as_deref(),
+        )
+    }
 }
 
 #[cfg(test)]

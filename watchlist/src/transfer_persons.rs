@@ -162,6 +162,11 @@ fn to_new(p: &Person) -> NewPerson {
         valid_from: p.valid_from.map(|t| t.to_rfc3339()),
         expires_at: p.expires_at.map(|t| t.to_rfc3339()),
         notes: p.notes.clone(),
+        days: p.scope.days.clone(),
+        hours: p.scope.hours.clone(),
+        cameras: (!p.scope.cameras.is_empty()).then(|| p.scope.cameras.join(",")),
+        area: p.scope.area.clone(),
+        covert_list: p.scope.covert_list.clone(),
     }
 }
 

@@ -116,7 +116,8 @@ pub(crate) async fn persons(
 }
 
 /// `POST /api/watchlist/persons` (multipart: `name`, `category`, optional `priority`,
-/// `case_ref`, `expires_at`, `notes`, and the `photo` to enrol).
+/// `case_ref`, `valid_from`, `expires_at`, `notes`, the scope `days`, `hours`, `cameras`,
+/// `area`, `covert_list`, and the `photo` to enrol).
 pub(crate) async fn enrol_person(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -133,7 +134,14 @@ pub(crate) async fn enrol_person(
         valid_from: field("valid_from"),
         expires_at: field("expires_at"),
         notes: field("notes"),
+        days: field("days"),
+        hours: field("hours"),
+        cameras: field("cameras"),
+        area: field("area"),
+        covert_list: field("covert_list"),
     };
+    // Check the fields before the photo: a bad one is named, and no face model runs for it.
+    new.scope()?;
     // Embed first: a photo without a usable face creates nothing.
     let embedding = super::search::embed(&state, form.photo).await?;
     state

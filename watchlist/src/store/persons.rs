@@ -8,7 +8,7 @@ use crate::audit::record;
 use crate::entry::{NewPerson, Person, Priority, parse_time};
 use crate::error::{Error, Result};
 
-const SELECT: &str = "SELECT id, name, category, priority, case_ref, valid_from, expires_at, notes FROM persons";
+const SELECT: &str = "SELECT id, name, category, priority, case_ref, valid_from, expires_at, notes, scope FROM persons";
 
 fn from_row(r: &Row) -> rusqlite::Result<Person> {
     Ok(Person {
@@ -20,6 +20,8 @@ fn from_row(r: &Row) -> rusqlite::Result<Person> {
         valid_from: from_ts(r.get(5)?),
         expires_at: from_ts(r.get(6)?),
         notes: r.get(7)?,
+        // A scope that no longer reads restricts nothing (the person keeps alerting).
+        scope: r.get::<_, Option<String>>(8)?.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default(),
     })
 }
 
@@ -147,10 +149,22 @@ pub(crate) fn insert_person(conn: &Connection, new: &NewPerson) -> Result<i64> {
     };
     let valid_from = parse_time("valid_from", new.valid_from.as_deref())?;
     let expires_at = parse_time("expires_at", new.expires_at.as_deref())?;
+    let scope = new.scope()?;
+    let scope = (!scope.is_empty()).then(|| serde_json::to_string(&scope).unwrap_or_default());
     conn.execute(
-        "INSERT INTO persons (name, category, priority, case_ref, valid_from, expires_at, notes, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-        params![name, category, priority as i64, new.case_ref, to_ts(valid_from), to_ts(expires_at), new.notes, now_ts()],
+        "INSERT INTO persons (name, category, priority, case_ref, valid_from, expires_at, notes, created_at, updated_at, scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+        params![
+            name,
+            category,
+            priority as i64,
+            new.case_ref,
+            to_ts(valid_from),
+            to_ts(expires_at),
+            new.notes,
+            now_ts(),
+            scope
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -192,6 +206,41 @@ mod tests {
         // A new model: the old embeddings are not offered, and the person is flagged.
         assert!(s.embeddings("face-embed-v2").unwrap().is_empty());
         assert_eq!(s.persons_needing_enrolment("face-embed-v2").unwrap()[0].id, p.id);
+    }
+
+    #[test]
+    fn a_person_keeps_the_scope_and_covert_list_given_and_a_bad_one_is_named() {
+        let mut s = Store::open_in_memory().unwrap();
+        let a = Actor::new("t", Some("op heron"));
+        let new = NewPerson {
+            name: "Suspect H".into(),
+            category: "wanted_person".into(),
+            days: Some("Mon-Fri".into()),
+            cameras: Some("gate, road".into()),
+            covert_list: Some("op-heron".into()),
+            ..Default::default()
+        };
+        let p = s.add_person(&new, a).unwrap();
+        assert_eq!(p.scope.days.as_deref(), Some("mon,tue,wed,thu,fri"));
+        assert_eq!(p.scope.cameras, ["gate", "road"]);
+        assert_eq!(s.persons().unwrap()[0].scope.covert_list.as_deref(), Some("op-heron"));
+        // Export and import into another node: the scope travels with the person.
+        let mut out = Vec::new();
+        s.export_persons(&mut out, "file", a).unwrap();
+        let rows: Vec<crate::transfer_persons::PersonImport> = serde_json::from_slice(&out).unwrap();
+        let mut other = Store::open_in_memory().unwrap();
+        let numbered: Vec<_> = rows.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect();
+        other.import_persons(&numbered, "file", a, &[]).unwrap();
+        assert_eq!(other.persons().unwrap()[0].scope, p.scope);
+        for (bad, field) in [
+            (NewPerson { days: Some("someday".into()), ..new.clone() }, "days"),
+            (NewPerson { covert_list: Some("no spaces please".into()), ..new.clone() }, "covert_list"),
+            (NewPerson { area: Some("34.0,-6.8".into()), ..new.clone() }, "area"),
+        ] {
+            let e = s.add_person(&bad, a).unwrap_err().to_string();
+            assert!(e.starts_with(field), "{field}: {e}");
+        }
+        assert_eq!(s.persons().unwrap().len(), 1, "a refused person is not added");
     }
 
     #[test]

@@ -100,4 +100,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE plate_entries ADD COLUMN scope TEXT;
     "#,
+    // 4: persons get the same scope as plate entries (where and when they alert, covert list).
+    r#"
+    ALTER TABLE persons ADD COLUMN scope TEXT;
+    "#,
 ];
