@@ -16,6 +16,7 @@ use raqib_core::{PlateFormat, PlateText};
 use serde::Serialize;
 
 use super::detector::PlateDetector;
+use super::mercosur;
 use super::ocr::{Crop, Layout, OcrRead, PlateReader};
 use super::views::{self, Views};
 use super::{Region, RegionProposer};
@@ -318,6 +319,7 @@ impl PlateFinder {
         let mut plates = select(crops.iter().zip(reads), self.min_confidence);
         let mut extra = self.complete_bare_numbers(img, &mut plates)?;
         extra += self.reread_with_views(img, &mut plates)?;
+        mercosur_by_band(img, &mut plates);
         self.last_timing = FindTiming {
             propose: proposed - started,
             read: proposed.elapsed(),
@@ -395,6 +397,26 @@ impl PlateFinder {
             }
         }
         Ok(crops.len())
+    }
+}
+
+/// Old-format Brazilian reads of plates that carry the Mercosul band become Mercosul reads
+/// ([`mercosur`]).
+fn mercosur_by_band(img: &RgbImage, plates: &mut [PlateRead]) {
+    for p in plates.iter_mut().filter(|p| p.plate.format() == PlateFormat::BrazilOld) {
+        if !mercosur::has_top_band(img, &p.bbox) {
+            continue;
+        }
+        if let Some((plate, chars)) = mercosur::as_mercosur(&p.plate, &p.chars) {
+            tracing::debug!(
+                old = p.plate.canonical(),
+                new = plate.canonical(),
+                "Mercosul band: fifth character a letter"
+            );
+            p.raw = chars.iter().map(|c| c.text.as_str()).collect();
+            p.plate = plate;
+            p.chars = chars;
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod ctc;
 pub mod deskew;
 pub mod detector;
 pub mod finder;
+pub mod mercosur;
 pub mod ocr;
 pub mod regions;
 pub mod views;
