@@ -299,14 +299,34 @@ pub struct NewPerson {
 impl NewPerson {
     /// The scope its fields give (checked; errors name the field).
     pub fn scope(&self) -> Result<crate::scope::Scope> {
-        crate::scope::Scope::parse(
-            self.days.as_deref(),
-            self.hours.as_deref(),
-            self.cameras.as_deref(),
-            self.area.as_deref(),
-            self.covert_list.as_deref(),
-        )
+        scope_of(&self.days, &self.hours, &self.cameras, &self.area, &self.covert_list)
     }
+}
+
+impl NewPlateEntry {
+    /// The scope its fields give (checked; errors name the field).
+    pub fn scope(&self) -> Result<crate::scope::Scope> {
+        scope_of(&self.days, &self.hours, &self.cameras, &self.area, &self.covert_list)
+    }
+}
+
+/// The scope fields of [`NewPlateEntry`] and [`NewPerson`] (each struct declares them itself:
+/// serde's `flatten` cannot be combined with the `deny_unknown_fields` that makes an import name
+/// a misspelt key), checked by [`crate::scope::Scope::parse`].
+fn scope_of(
+    days: &Option<String>,
+    hours: &Option<String>,
+    cameras: &Option<String>,
+    area: &Option<String>,
+    covert_list: &Option<String>,
+) -> Result<crate::scope::Scope> {
+    crate::scope::Scope::parse(
+        days.as_deref(),
+        hours.as_deref(),
+        cameras.as_deref(),
+        area.as_deref(),
+        covert_list.as_deref(),
+    )
 }
 
 #[cfg(test)]

@@ -68,13 +68,7 @@ impl PreparedPlate {
             valid_from,
             expires_at,
             notes: clean(&new.notes),
-            scope: crate::scope::Scope::parse(
-                new.days.as_deref(),
-                new.hours.as_deref(),
-                new.cameras.as_deref(),
-                new.area.as_deref(),
-                new.covert_list.as_deref(),
-            )?,
+            scope: new.scope()?,
         })
     }
 }
