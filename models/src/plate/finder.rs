@@ -31,6 +31,11 @@ pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.6;
 const ONE_ROW_ASPECT: f32 = 2.4;
 /// Regions at most this wide for their height are read as two rows only.
 const TWO_ROW_ASPECT: f32 = 1.6;
+/// A still's plate is read again from its box grown by this share of its width on each side
+/// ([`PlateFinder::complete_cut_plates`]).
+const CUT_GROW: f32 = 0.25;
+/// The wider read of a cut plate may be this much less confident than the cut read.
+const EXTEND_CONFIDENCE_SLACK: f32 = 0.05;
 /// Fewest and most characters (match-key length) of a plate.
 const KEY_LEN: std::ops::RangeInclusive<usize> = 3..=10;
 
@@ -318,6 +323,9 @@ impl PlateFinder {
         let reads = self.reader.read(img, &crops)?;
         let mut plates = select(crops.iter().zip(reads), self.min_confidence);
         let mut extra = self.complete_bare_numbers(img, &mut plates)?;
+        if self.views == Views::All {
+            extra += self.complete_cut_plates(img, &mut plates)?;
+        }
         extra += self.reread_with_views(img, &mut plates)?;
         mercosur_by_band(img, &mut plates);
         self.last_timing = FindTiming {
@@ -418,6 +426,60 @@ fn mercosur_by_band(img: &RgbImage, plates: &mut [PlateRead]) {
             p.chars = chars;
         }
     }
+}
+
+impl PlateFinder {
+    /// A still's plate read from a box that cut part of it off (`5أ37` of `14185أ37`: the
+    /// detector's box on a close-up often stops inside the serial or the code). Reads each
+    /// one-row plate of a known format again from its box grown by [`CUT_GROW`] of its width on
+    /// each side and keeps the wider read when it [`extends`] it. Stills only
+    /// ([`Views::All`]): in video a plate cut in one frame is whole in the next, and voting takes
+    /// it. Returns the crops read.
+    fn complete_cut_plates(&mut self, img: &RgbImage, plates: &mut [PlateRead]) -> Result<usize> {
+        let (w, h) = (img.width as f32, img.height as f32);
+        let (owners, crops): (Vec<usize>, Vec<Crop>) = plates
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.layout == Layout::OneRow && p.plate.format() != PlateFormat::Generic)
+            .map(|(i, p)| {
+                let b = p.bbox;
+                let (gx, gy) = (CUT_GROW * b.width(), 0.1 * b.height());
+                let bbox = Bbox {
+                    x1: (b.x1 - gx).max(0.0),
+                    y1: (b.y1 - gy).max(0.0),
+                    x2: (b.x2 + gx).min(w),
+                    y2: (b.y2 + gy).min(h),
+                };
+                (i, Crop { bbox, layout: Layout::OneRow })
+            })
+            .unzip();
+        if crops.is_empty() {
+            return Ok(0);
+        }
+        let reads = self.reader.read(img, &crops)?;
+        for ((crop, read), &i) in crops.iter().zip(reads).zip(&owners) {
+            let Some(wider) = to_plate(crop, read, self.min_confidence) else { continue };
+            if extends(&plates[i], &wider) {
+                tracing::debug!(
+                    cut = plates[i].plate.canonical(),
+                    whole = wider.plate.canonical(),
+                    "cut plate completed"
+                );
+                plates[i] = wider;
+            }
+        }
+        Ok(crops.len())
+    }
+}
+
+/// Whether `wider`, read from a crop grown around the plate read `narrow`, is more of the same
+/// plate: a known format whose key holds `narrow`'s and more, about as confident (a cut plate's
+/// read can be as sure of its few characters as the whole plate's of all of them).
+fn extends(narrow: &PlateRead, wider: &PlateRead) -> bool {
+    wider.plate.format() != PlateFormat::Generic
+        && wider.plate.key().len() > narrow.plate.key().len()
+        && wider.plate.key().contains(narrow.plate.key())
+        && wider.confidence >= narrow.confidence - EXTEND_CONFIDENCE_SLACK
 }
 
 /// Whether `wider`, read from a crop grown around the bare number `bare`, is the whole plate:
@@ -613,6 +675,17 @@ mod tests {
         assert!(!completes(&plate_read("4475", Layout::OneRow, 0.99), &plate_read("4475ب 68", Layout::TwoRows, 0.9)));
         assert!(!completes(&bare, &plate_read("ب1 5254", Layout::TwoRows, 0.9)), "the number must stay whole");
         assert!(!completes(&bare, &plate_read("AB 52547", Layout::TwoRows, 0.9)), "no known format");
+    }
+
+    #[test]
+    fn a_cut_plate_is_extended_only_by_more_of_itself_in_a_known_format() {
+        let cut = plate_read("5أ37", Layout::OneRow, 0.95);
+        assert!(extends(&cut, &plate_read("14185أ37", Layout::OneRow, 0.93)), "the serial's missing digits");
+        assert!(extends(&plate_read("27069أ1", Layout::OneRow, 0.9), &plate_read("27069أ10", Layout::OneRow, 0.9)));
+        assert!(!extends(&cut, &plate_read("14185أ37", Layout::OneRow, 0.8)), "much less sure");
+        assert!(!extends(&cut, &plate_read("5أ37", Layout::OneRow, 0.99)), "the same read: the box stays");
+        assert!(!extends(&cut, &plate_read("14186أ38", Layout::OneRow, 0.99)), "another plate");
+        assert!(!extends(&cut, &plate_read("X5أ37Y", Layout::OneRow, 0.99)), "no known format");
     }
 
     #[test]
